@@ -1,0 +1,152 @@
+"""Canonical names: one spelling for each initiative, place, partner and unit.
+
+The alias tables are data files in extract/data; this module only applies them. Every
+backend's output goes through `Canonicaliser.sheet` before it is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from schemas import FactSheet, InfrastructureProject, Metric, PolicyStatement
+
+_TABLES = ("initiatives", "provinces", "cities", "partners")
+_QUOTES = re.compile(r"[\"'\u2018\u2019\u201c\u201d\u300c\u300d]")
+_DASH_SPACE = re.compile(r"[\s\-\u2010-\u2015]+")
+
+
+def name_key(name: str) -> str:
+    """Match key: case, quotes, hyphen-versus-space and white space do not matter."""
+    name = _QUOTES.sub("", name)
+    name = _DASH_SPACE.sub(" ", name).strip(" .,;:()")
+    name = re.sub(r"^the ", "", name, flags=re.IGNORECASE)
+    return name.casefold()
+
+
+@dataclass
+class AliasTable:
+    """One alias table: key -> canonical name, plus suffixes that a name may carry."""
+
+    name: str
+    version: str
+    lookup: dict[str, str] = field(default_factory=dict)
+    suffixes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, name: str, data: dict[str, Any]) -> AliasTable:
+        table = cls(name=name, version=str(data.get("version", "0")))
+        table.suffixes = tuple(sorted(data.get("strip_suffixes", []), key=len, reverse=True))
+        for canonical, aliases in data["names"].items():
+            for alias in [canonical, *aliases]:
+                table.lookup.setdefault(name_key(alias), canonical)
+        return table
+
+    def find(self, name: str) -> str | None:
+        key = name_key(name)
+        if key in self.lookup:
+            return self.lookup[key]
+        for suffix in self.suffixes:
+            suffix_key = " " + name_key(suffix)
+            if key.endswith(suffix_key):
+                stem = key[: -len(suffix_key)].strip()
+                if stem in self.lookup:
+                    return self.lookup[stem]
+        return None
+
+    def strip_suffix(self, name: str) -> str:
+        for suffix in self.suffixes:
+            if name.lower().endswith(" " + suffix.lower()) and len(name) > len(suffix) + 1:
+                return name[: -len(suffix) - 1].strip()
+        return name
+
+
+def _read(name: str) -> str:
+    return resources.files("extract.data").joinpath(name).read_text(encoding="utf-8")
+
+
+class Canonicaliser:
+    """Applies the alias tables and the unit table to names and whole fact sheets."""
+
+    def __init__(self, tables: dict[str, dict[str, Any]], units: dict[str, Any]) -> None:
+        self.initiatives = AliasTable.from_json("initiatives", tables["initiatives"])
+        self.places = [AliasTable.from_json(n, tables[n]) for n in ("provinces", "cities", "partners")]
+        self.units: dict[str, str] = {}
+        for group in ("money", "volume", "count"):
+            self.units.update({k.casefold(): v for k, v in units[group].items()})
+        blob = json.dumps([tables, units], sort_keys=True).encode()
+        self.version = hashlib.sha256(blob).hexdigest()[:12]
+
+    @classmethod
+    @lru_cache(maxsize=1)
+    def default(cls) -> Canonicaliser:
+        tables = {n: json.loads(_read(f"aliases/{n}.json")) for n in _TABLES}
+        return cls(tables, json.loads(_read("units.json")))
+
+    def initiative(self, name: str) -> str:
+        return self.initiatives.find(name) or " ".join(name.split())
+
+    def place(self, name: str) -> str:
+        for table in self.places:
+            found = table.find(name)
+            if found:
+                return found
+        cleaned = " ".join(name.split())
+        for table in self.places:
+            stripped = table.strip_suffix(cleaned)
+            if stripped != cleaned:
+                return stripped
+        return cleaned
+
+    def unit(self, unit: str) -> str:
+        """SPEC unit for a unit word; already-canonical units come back unchanged."""
+        stripped = unit.strip()
+        return self.units.get(stripped.casefold(), stripped)
+
+    def _places(self, names: list[str]) -> list[str]:
+        return list(dict.fromkeys(self.place(n) for n in names if n.strip()))
+
+    def _initiatives(self, names: list[str]) -> list[str]:
+        return list(dict.fromkeys(self.initiative(n) for n in names if n.strip()))
+
+    def metric(self, metric: Metric) -> Metric:
+        return metric.model_copy(
+            update={
+                "unit": self.unit(metric.unit),
+                "location": self.place(metric.location) if metric.location else None,
+            }
+        )
+
+    def project(self, project: InfrastructureProject) -> InfrastructureProject:
+        return project.model_copy(
+            update={
+                "locations": self._places(project.locations),
+                "partners": self._places(project.partners),
+                "initiatives": self._initiatives(project.initiatives),
+            }
+        )
+
+    def statement(self, statement: PolicyStatement) -> PolicyStatement:
+        return statement.model_copy(
+            update={
+                "jurisdiction": self.place(statement.jurisdiction) if statement.jurisdiction else None,
+                "initiatives": self._initiatives(statement.initiatives),
+            }
+        )
+
+    def sheet(self, sheet: FactSheet) -> FactSheet:
+        """The sheet with every name and unit in canonical form, re-validated."""
+        data = sheet.model_copy(
+            update={
+                "metrics": [self.metric(m) for m in sheet.metrics],
+                "infrastructure_projects": [self.project(p) for p in sheet.infrastructure_projects],
+                "policy_statements": [self.statement(s) for s in sheet.policy_statements],
+            }
+        )
+        # model_copy skips validation; validate the result so no invalid unit slips out.
+        return FactSheet.model_validate(data.model_dump())

@@ -1,0 +1,45 @@
+"""The fact-sheet data contract. Imports nothing else of this project."""
+
+from schemas.facts import (
+    FACT_TYPES,
+    SCHEMA_VERSION,
+    ArticleMeta,
+    Comparator,
+    Evidence,
+    FactSheet,
+    InfrastructureProject,
+    Metric,
+    MetricKind,
+    MetricStatus,
+    PolicyStatement,
+    ProjectKind,
+    ProjectStatus,
+    Provenance,
+    StatementKind,
+    Usage,
+    check_period,
+    check_unit,
+)
+from schemas.json_schema import fact_sheet_json_schema
+
+__all__ = [
+    "FACT_TYPES",
+    "SCHEMA_VERSION",
+    "ArticleMeta",
+    "Comparator",
+    "Evidence",
+    "FactSheet",
+    "InfrastructureProject",
+    "Metric",
+    "MetricKind",
+    "MetricStatus",
+    "PolicyStatement",
+    "ProjectKind",
+    "ProjectStatus",
+    "Provenance",
+    "StatementKind",
+    "Usage",
+    "check_period",
+    "check_unit",
+    "fact_sheet_json_schema",
+]
