@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, date, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -24,27 +24,27 @@ SYMBOL_UNITS = frozenset({"%", "pp", "TEU", "km", "km/h", "m", "m2", "km2", "kg"
 NOUN_UNIT_RE = re.compile(r"^[a-z][a-z0-9 \-]*[a-z0-9]$")
 
 
-class MetricKind(str, Enum):
+class MetricKind(StrEnum):
     amount = "amount"
     count = "count"
     growth = "growth"
     share = "share"
 
 
-class Comparator(str, Enum):
+class Comparator(StrEnum):
     eq = "eq"
     approx = "approx"
     gt = "gt"
     lt = "lt"
 
 
-class MetricStatus(str, Enum):
+class MetricStatus(StrEnum):
     actual = "actual"
     target = "target"
     forecast = "forecast"
 
 
-class ProjectKind(str, Enum):
+class ProjectKind(StrEnum):
     rail_freight_service = "rail_freight_service"
     railway = "railway"
     high_speed_railway = "high_speed_railway"
@@ -62,7 +62,7 @@ class ProjectKind(str, Enum):
     other = "other"
 
 
-class ProjectStatus(str, Enum):
+class ProjectStatus(StrEnum):
     proposed = "proposed"
     planned = "planned"
     under_construction = "under_construction"
@@ -70,7 +70,7 @@ class ProjectStatus(str, Enum):
     unknown = "unknown"
 
 
-class StatementKind(str, Enum):
+class StatementKind(StrEnum):
     plan = "plan"
     target = "target"
     proposal = "proposal"

@@ -28,5 +28,5 @@ class Backend(abc.ABC):
         """Everything besides the article that shapes this backend's result."""
         return {"backend": self.name, "schema_version": SCHEMA_VERSION}
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 (optional hook, empty by default)
         """Release connections and other resources; called once at the end of a run."""
