@@ -1,0 +1,152 @@
+"""Metrics: each reportable quantity in a sentence, with kind, status, period and place."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from extract.backends.rules.lexicon import lexicon
+from extract.backends.rules.numbers import Quantity, find_quantities
+from extract.backends.rules.periods import TimeMention, period_for, time_mentions
+from extract.backends.rules.places import Place, find_places
+from extract.backends.rules.text import Span
+from schemas import Evidence, Metric
+
+_CLAUSE_START = re.compile(r"[,;:，；]\s*|\b(?:and|while|of which|which|that)\s+", re.I)
+_MEASURE = re.compile(
+    r"\b(?:volume|value|trade|exports?|imports?|investment|output|number|amount|gdp|revenue|income|throughput|sales|"
+    r"turnover|scale|total|utilization|capacity|traffic|frequency|foreign trade)\b",
+    re.I,
+)
+_AFTER_PHRASE = re.compile(r"^\s*(in|of)\s+(?:the\s+)?([^,;.]{3,80}?)\s*(?=,|;|\.|$|\bover\b|\bcompared\b|\bcomes\b|\bcame\b|\bfrom\b)", re.I)
+_LEAD = re.compile(
+    r"^(?:(?:in|during|by|since|as of|at the end of)\s+[^,]{0,30},\s*|(?:last|this|the previous)\s+year,?\s*|"
+    r"(?:official\s+)?data\s+show(?:s|ed)?\s+that\s*|according\s+to\s+[^,]{0,40},\s*|it\s+is\s+reported\s+that\s*|"
+    r"however,?\s*|meanwhile,?\s*|in addition,?\s*|at the same time,?\s*|among them,?\s*)+",
+    re.I,
+)
+_TRAIL = re.compile(
+    r"(?:\s+(?:has|have|had|was|were|is|are|will|would|be|been|only|also|still|further|steadily|nearly|about|around|over|"
+    r"more\s+than|less\s+than|exceeded|exceeds|exceed|exceeding|reached|reach|reaching|hit|totaled|totalled|stood\s+at|"
+    r"amounted\s+to|rose|grew|grow|increased|decreased|fell|dropped|declined|up|down|by|to|of|at|an?|the|"
+    r"increase|growth|decline|achieved|year-on-year|year\s+on\s+year|with|driving|opened|shipped|there))+\s*$",
+    re.I,
+)
+
+
+def _subject(text: str, sentence: Span, q: Quantity, previous: tuple[Quantity, Metric] | None) -> str:
+    if q.group == "count" and q.noun_phrase:
+        return " ".join(q.noun_phrase.replace("“", "").replace("”", "").replace('"', "").split())
+    after = text[q.end : sentence.end]
+    follow = _AFTER_PHRASE.match(after)
+    if follow and q.group in ("percent", "points"):
+        noun = " ".join(follow.group(2).split())
+        return f"share of {noun}" if follow.group(1).lower() == "of" else noun
+    head = text[sentence.start : q.start]
+    if previous is not None and q.group == "percent":
+        between = text[previous[0].end : q.start]
+        if len(between) < 60 and not _MEASURE.search(between):
+            return f"change in {previous[1].subject}"
+    measured = list(_MEASURE.finditer(head))
+    if measured:
+        cuts = [c for c in _CLAUSE_START.finditer(head, 0, measured[-1].start())]
+        clause = head[cuts[-1].end() :] if cuts else head
+    else:
+        cuts = list(_CLAUSE_START.finditer(head))
+        clause = head[cuts[-1].end() :] if cuts else head
+    clause = _LEAD.sub("", clause.strip())
+    clause = _TRAIL.sub("", " " + clause).strip(" ,;:")
+    words = clause.replace("“", "").replace("”", "").replace('"', "").split()
+    if len(words) < 2 and previous is not None:
+        return f"change in {previous[1].subject}" if q.group == "percent" else previous[1].subject
+    if not words:
+        return "figure reported"
+    return " ".join(words[:16])
+
+
+def _kind(q: Quantity, before: str) -> tuple[str, int]:
+    """Metric kind and sign (+1 or -1) from the unit and the words before the number."""
+    lex = lexicon()
+    if q.group == "points":
+        kind = "growth"
+    elif q.group == "percent":
+        window = before[-60:]
+        if lex.regex("share_cues").search(window) and not lex.regex("growth_cues").search(window[-25:]):
+            kind = "share"
+        elif lex.regex("growth_cues").search(window) or lex.regex("decline_cues").search(window):
+            kind = "growth"
+        else:
+            kind = "share"
+    elif q.group in ("money", "volume"):
+        kind = "amount"
+    else:
+        kind = "count"
+    sign = 1
+    if kind == "growth" and lex.regex("decline_cues").search(before[-40:]):
+        sign = -1
+    return kind, sign
+
+
+def _status(sentence_before: str, mention: TimeMention | None, published: date | None) -> str:
+    lex = lexicon()
+    if lex.regex("forecast_cues").search(sentence_before):
+        return "forecast"
+    if mention is not None and mention.future:
+        return "target"
+    # A figure for a year already over is a result, whatever tense a translation gives it.
+    if mention is not None and mention.period and published and int(mention.period[-7:][:4]) < published.year:
+        return "actual"
+    if lex.regex("target_cues").search(sentence_before):
+        return "target"
+    return "actual"
+
+
+def _location(q: Quantity, places: list[Place], context: list[Place], fallback: str | None) -> str | None:
+    inside = [p for p in places if q.noun_start <= p.start < q.end and p.domestic]
+    if inside:
+        return inside[0].name
+    before = [p for p in places if p.end <= q.start and p.domestic]
+    if before:
+        return before[-1].name
+    if context:
+        return context[-1].name
+    after = [p for p in places if p.start >= q.end and p.domestic]
+    if after:
+        return after[0].name
+    return fallback
+
+
+def sentence_metrics(
+    text: str,
+    sentence: Span,
+    published: date | None,
+    context_places: list[Place],
+    context_time: TimeMention | None,
+    fallback_place: str | None,
+) -> list[Metric]:
+    """The metrics stated in one sentence; evidence is the sentence itself."""
+    quantities = find_quantities(text, sentence.start, sentence.end)
+    if not quantities:
+        return []
+    mentions = time_mentions(text, sentence.start, sentence.end, published)
+    places = find_places(text, sentence.start, sentence.end)
+    evidence = [Evidence(quote=sentence.text, start=sentence.start, end=sentence.end)]
+    out: list[Metric] = []
+    for q in quantities:
+        before = text[sentence.start : q.start]
+        kind, sign = _kind(q, before)
+        mention = period_for(q.start, mentions) or context_time
+        status = _status(before, mention, published)
+        previous = (quantities[len(out) - 1], out[-1]) if out else None
+        out.append(Metric(
+            subject=_subject(text, sentence, q, previous),
+            value=sign * q.value,
+            unit=q.unit,
+            kind=kind,
+            comparator=q.comparator,
+            status=status,
+            period=mention.period if mention else None,
+            location=_location(q, places, context_places, fallback_place),
+            evidence=evidence,
+        ))
+    return out

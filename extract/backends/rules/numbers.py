@@ -1,0 +1,205 @@
+"""Quantities in English news text: number, scale, unit, comparator and sign.
+
+"34.3 billion yuan" -> 3.43e10 CNY; "more than 2,600" -> 2600, gt; "US$20 billion" ->
+2e10 USD; "7.2% year-on-year" -> 7.2 %; "over 1,000 trips" -> 1000 trains, gt.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from extract.backends.rules.lexicon import lexicon
+
+_CURRENCY_PREFIX = r"(?P<cur>US\$|U\.S\.\s?\$|HK\$|RMB\s?|\$|€|£|¥)?"
+_NUMBER = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+_QUANTITY = re.compile(
+    rf"{_CURRENCY_PREFIX}{_NUMBER}"
+    r"(?P<scale>\s*(?:hundred\s+million|ten\s+thousand|trillion|billion|million|thousand|bn|mn)\b)?"
+    r"(?P<pct>\s*(?:%|％|percent\b|per\s+cent\b|percentage\s+points?\b|pp\b))?"
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-\.]*[A-Za-z]|[A-Za-z]|\$|\(|\)|[\"“”‘’]")
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+_DATE_BEFORE = re.compile(rf"(?:{_MONTHS})\.?\s*$")
+_DATE_AFTER = re.compile(rf"^\s*(?:{_MONTHS})\b")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    start: int  # offsets into the text searched
+    end: int  # end of the number, scale and unit word(s)
+    value: float
+    unit: str
+    group: str  # money, volume, count, percent, points
+    comparator: str
+    noun_phrase: str  # the words from the number to the unit noun, for subjects
+    noun_start: int  # where the counted noun phrase begins (after the number)
+
+
+def _comparator_before(text: str, start: int) -> str:
+    window = text[max(0, start - 40) : start].rstrip().lower()
+    lex = lexicon()
+    best = ("eq", -1)
+    for comp, phrases in lex.data["comparators"].items():
+        for phrase in phrases:
+            if window.endswith(phrase) and (len(window) == len(phrase) or not window[-len(phrase) - 1].isalnum()):
+                if len(phrase) > best[1]:
+                    best = (comp, len(phrase))
+    return best[0]
+
+
+def _comparator_after(text: str, end: int) -> str | None:
+    window = text[end : end + 15].lower()
+    for comp, phrases in lexicon().data["comparator_suffixes"].items():
+        for phrase in phrases:
+            if window.lstrip().startswith(phrase + " ") or window.strip() == phrase:
+                return comp
+    return None
+
+
+def _is_excluded(text: str, m: re.Match[str]) -> bool:
+    start, end = m.start("num"), m.end("num")
+    before = text[max(0, start - 1) : start]
+    after = text[end : end + 3]
+    raw = m.group("num")
+    # Glued to letters or hyphens: part of a name or code ("COVID-19", "5G", "G20").
+    if before and (before.isalpha() or before in "-_/:") and not m.group("cur"):
+        return True
+    if after[:1].isalpha() and not m.group("scale") and not m.group("pct") and after[:2].lower() not in ("bn", "mn"):
+        return True
+    if after[:1] in "-:/" and after[1:2].isdigit():  # dates, times, ranges of years
+        return True
+    tail = text[end : end + 20].lower().lstrip()
+    for word in lexicon().data["not_metric_after"]:
+        if tail.startswith(word) and (len(tail) == len(word) or not tail[len(word)].isalpha() or word.startswith("-")):
+            return True
+    if _DATE_BEFORE.search(text[max(0, start - 12) : start]) or _DATE_AFTER.match(text[end : end + 12]):
+        return True
+    # A bare four-digit number from 1900 to 2100 is a year.
+    if re.fullmatch(r"(19|20)\d\d|2100", raw) and not (m.group("scale") or m.group("pct") or m.group("cur")):
+        return True
+    return False
+
+
+def _unit_after(text: str, pos: int, limit: int) -> tuple[str, str, int, int] | None:
+    """The unit word(s) after a number: (unit, group, noun_start, end) or None."""
+    lex = lexicon()
+    units = lex.unit_map
+    stops = set(lex.words("stop_words_between"))
+    segment = text[pos:limit]
+    # Stop at clause punctuation; quotes and parentheses may wrap a brand name.
+    cut = re.search(r"[,;:.!?，；。]|\s-\s|—", segment)
+    if cut:
+        segment = segment[: cut.start()]
+    tokens = [(t.group(0), pos + t.start(), pos + t.end()) for t in _WORD.finditer(segment)]
+    words = [(w, s, e) for w, s, e in tokens if w not in "()\"“”‘’"]
+    noun_start = words[0][1] if words else pos
+    for i in range(min(len(words), 7)):
+        word, s, e = words[i]
+        low = word.lower()
+        if low in stops and i > 0:
+            # "countries and regions": a second plural joined by "and" belongs to the unit.
+            break
+        for span in (3, 2, 1):
+            if i + span > len(words):
+                continue
+            phrase = " ".join(w.lower().replace(".", "") for w, _, _ in words[i : i + span])
+            if phrase in units:
+                unit, group = units[phrase]
+                end = words[i + span - 1][2]
+                nxt = i + span
+                # "25 key overseas Chinese hometowns": the head noun is the last noun.
+                if nxt < len(words) and group == "count":
+                    follower = words[nxt][0].lower()
+                    if follower in units and units[follower][1] == "count":
+                        unit, end, nxt = units[follower][0], words[nxt][2], nxt + 1
+                    elif _plural_noun(words[nxt][0]) and follower not in stops and follower not in lex.words("counted_adjectives"):
+                        unit, end, nxt = follower, words[nxt][2], nxt + 1
+                return _joined_unit(text, unit, group, noun_start, end, words, nxt)
+        if low in stops:
+            break
+        if _plural_noun(word) and low not in lex.words("counted_adjectives"):
+            return _joined_unit(text, low, "count", noun_start, e, words, i + 1)
+    return None
+
+
+def _plural_noun(word: str) -> bool:
+    low = word.lower()
+    return low.isalpha() and len(low) > 3 and word[0].islower() and low.endswith("s") and not low.endswith(("ss", "us", "is"))
+
+
+def _joined_unit(text: str, unit: str, group: str, noun_start: int, end: int, words: list, nxt: int):
+    if group == "count" and nxt + 1 < len(words) and words[nxt][0].lower() == "and":
+        second = words[nxt + 1][0].lower()
+        if second.endswith("s") and second.isalpha() and second != unit:
+            return (f"{unit} and {second}", group, noun_start, words[nxt + 1][2])
+    return (unit, group, noun_start, end)
+
+
+def _prefixed_money(m: re.Match[str]) -> str | None:
+    cur = (m.group("cur") or "").replace(" ", "").upper()
+    if not cur:
+        return None
+    return {"US$": "USD", "U.S.$": "USD", "$": "USD", "HK$": "HKD", "RMB": "CNY", "€": "EUR", "£": "GBP", "¥": "CNY"}.get(cur)
+
+
+def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Quantity]:
+    """Every reportable quantity in text[start:end], with offsets into `text`."""
+    end = len(text) if end is None else end
+    lex = lexicon()
+    scales = lex.data["scales"]
+    out: list[Quantity] = []
+    for m in _QUANTITY.finditer(text, start, end):
+        if _is_excluded(text, m):
+            continue
+        number = Decimal(m.group("num").replace(",", ""))
+        if m.group("scale"):
+            number *= Decimal(str(scales[" ".join(m.group("scale").lower().split())]))
+        value = float(number)
+        q_end = m.end()
+        pct = (m.group("pct") or "").strip().lower()
+        money = _prefixed_money(m)
+        noun_start = q_end
+        if pct:
+            unit, group = ("pp", "points") if pct.startswith("percentage") or pct == "pp" else ("%", "percent")
+        elif money:
+            unit, group = money, "money"
+        else:
+            found = _unit_after(text, q_end, min(end, q_end + 80))
+            if found is None:
+                continue
+            unit, group, noun_start, q_end = found
+        comparator = _comparator_after(text, q_end) or _comparator_before(text, m.start())
+        out.append(Quantity(
+            start=m.start(), end=q_end, value=value, unit=unit, group=group, comparator=comparator,
+            noun_phrase=text[noun_start:q_end] if group == "count" else "", noun_start=noun_start,
+        ))
+    out.extend(_spelled_counts(text, start, end, {(q.start, q.end) for q in out}))
+    return sorted(out, key=lambda q: q.start)
+
+
+def _spelled_counts(text: str, start: int, end: int, taken: set[tuple[int, int]]) -> list[Quantity]:
+    """'seven landmark projects': spelled numbers count things only when a counted noun follows."""
+    lex = lexicon()
+    numbers = lex.data["spelled_numbers"]
+    pattern = re.compile(r"(?<![\w\"“'‘-])(" + "|".join(sorted(numbers, key=len, reverse=True)) + r")\s+(?=[a-z])", re.IGNORECASE)
+    out = []
+    for m in pattern.finditer(text, start, end):
+        # In quotes or joined by "and" to another number: a slogan ("two countries and two parks").
+        window = text[m.end() : m.end() + 40].lower()
+        if re.match(r"[a-z\- ]+\s+and\s+(?:" + "|".join(numbers) + r")\b", window):
+            continue
+        if re.search(r"(?:and|,)\s*$", text[max(0, m.start() - 6) : m.start()].lower()):
+            continue
+        found = _unit_after(text, m.end(), min(end, m.end() + 40))
+        if found is None:
+            continue
+        unit, group, noun_start, q_end = found
+        if group != "count" or unit not in {u for u, g in lex.unit_map.values() if g == "count"}:
+            continue
+        out.append(Quantity(
+            start=m.start(), end=q_end, value=float(numbers[m.group(1).lower()]), unit=unit, group=group,
+            comparator=_comparator_before(text, m.start()), noun_phrase=text[noun_start:q_end], noun_start=noun_start,
+        ))
+    return out

@@ -1,0 +1,219 @@
+"""Infrastructure projects: a project noun ("port", "railway", "industrial park", "train")
+with the proper-name modifiers before it, or a quoted brand name that holds one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from extract.backends.rules.lexicon import _phrase_regex, lexicon
+from extract.backends.rules.places import find_places
+from extract.backends.rules.text import Span
+from extract.canonical import Canonicaliser, name_key
+from schemas import Evidence, InfrastructureProject
+
+_TOKEN = re.compile(r"\([^()]{1,30}\)|[\w’'][\w’'\.&-]*|[“”\"]|\S")
+_CONNECTORS = {"of", "de", "the"}
+_QUOTED = re.compile(r"[“\"]([A-Z][^“”\"]{2,60})[”\"]")
+
+
+@dataclass
+class Candidate:
+    name: str
+    kind: str
+    start: int
+    end: int
+    sentence: Span
+    evidence: list[Span] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def _heads() -> tuple[re.Pattern[str], dict[str, str]]:
+    kinds: dict[str, str] = {}
+    for kind, words in lexicon().data["project_heads"].items():
+        for word in words:
+            kinds.setdefault(word.lower(), kind)
+    return _phrase_regex(set(kinds)), kinds
+
+
+def _kind_of(phrase: str) -> str | None:
+    pattern, kinds = _heads()
+    found = None
+    for m in pattern.finditer(phrase):
+        found = kinds.get(" ".join(m.group(0).lower().split()))
+    return found
+
+
+def _is_capitalised(token: str) -> bool:
+    return token[:1].isupper() or (token.startswith("(") and token[1:2].isupper())
+
+
+def _modifiers(text: str, sentence: Span, head_start: int) -> int | None:
+    """Start of the proper-name modifiers before a head noun, or None if there are none."""
+    tokens = [(m.group(0), sentence.start + m.start()) for m in _TOKEN.finditer(text[sentence.start : head_start])]
+    start = None
+    i = len(tokens) - 1
+    while i >= 0:
+        tok, pos = tokens[i]
+        if _is_capitalised(tok):
+            start = pos
+        elif tok.lower() in _CONNECTORS and start is not None and i > 0 and _is_capitalised(tokens[i - 1][0]):
+            pass
+        elif tok in "”\"" and start is None:
+            # A quoted brand right before the head: take the quote whole.
+            j = i - 1
+            while j >= 0 and tokens[j][0] not in "“\"":
+                j -= 1
+            if j < 0 or j == i - 1 or not _is_capitalised(tokens[j + 1][0]):
+                break
+            start, i = tokens[j][1], j
+        else:
+            break
+        i -= 1
+    # A capitalised first word of the sentence is a name only if it is not a common word.
+    if start is not None and tokens and start == tokens[0][1]:
+        if tokens[0][0].lower() in lexicon().words("sentence_initial_non_names"):
+            rest = [t for t in tokens[1:] if t[1] < head_start]
+            start = rest[0][1] if rest and _is_capitalised(rest[0][0]) else None
+    return start
+
+
+def _clean_name(raw: str, kind: str) -> str:
+    name = " ".join(raw.replace("“", "").replace("”", "").replace('"', "").split())
+    name = re.sub(r"^(?:the|a|an)\s+", "", name, flags=re.I)
+    if kind == "rail_freight_service":
+        name = re.sub(r"\btrains\b", "train", name, flags=re.I)
+    words = name.split()
+    # Title-case a lowercase head after a proper name: "Dalian port" -> "Dalian Port".
+    return " ".join(w.capitalize() if w.isalpha() and w.islower() and w not in _CONNECTORS else w for w in words)
+
+
+def _is_initiative(name: str, canonical: Canonicaliser) -> bool:
+    if canonical.initiatives.find(name):
+        return True
+    stem = re.sub(r"\s+(?:freight\s+)?trains?$|\s+railway$|\s+express$", "", name, flags=re.I)
+    return bool(canonical.initiatives.find(stem)) and stem.lower() != name.lower() and not re.search(r"\(", name)
+
+
+def _is_operator(name: str) -> bool:
+    """'Belarus Railway', 'Russian Railway Logistics': a national operator, not a project."""
+    places = find_places(name)
+    if places and places[0].start == 0 and places[0].end == len(name) and places[0].table == "partners":
+        return True  # a known organisation, such as a national railway company
+    operator_heads = lexicon().words("operator_heads")
+    rest = name
+    if len(places) == 1 and places[0].start == 0:
+        rest = name[places[0].end :].strip()
+    elif name.split()[0].endswith(("ian", "ese", "an")) and name.split()[0][:1].isupper():
+        rest = " ".join(name.split()[1:])
+    return rest.lower() in operator_heads
+
+
+def candidates(text: str, sentence: Span) -> list[Candidate]:
+    pattern, kinds = _heads()
+    canonical = Canonicaliser.default()
+    out: list[Candidate] = []
+    for quoted in _QUOTED.finditer(text, sentence.start, sentence.end):
+        inner = quoted.group(1)
+        kind = _kind_of(inner)
+        if kind and not canonical.initiatives.find(inner) and sum(w[:1].isupper() for w in inner.split()) >= 2:
+            out.append(Candidate(_clean_name(inner, kind), kind, quoted.start(), quoted.end(), sentence))
+    for m in pattern.finditer(text, sentence.start, sentence.end):
+        after = text[m.end() : m.end() + 30]
+        nxt = re.match(r"\s+([A-Z][a-z]+)", after)
+        if nxt and nxt.group(1) not in ("In", "On", "At", "And"):
+            continue  # the head is itself a modifier: "Industrial Park Alliance", "Port Group"
+        org = re.match(r"\s*([A-Za-z]+)", after)
+        if org and org.group(1).lower() in lexicon().words("organisation_nouns"):
+            continue
+        start = _modifiers(text, sentence, m.start())
+        head_capital = m.group(0)[:1].isupper()
+        if start is None:
+            continue
+        raw = text[start : m.end()]
+        if not head_capital and not find_places(raw) and not re.search(r"[“\"(]", raw):
+            continue  # "international trains": a common noun phrase with no proper name
+        kind = kinds[" ".join(m.group(0).lower().split())]
+        name = _clean_name(raw, kind)
+        if len(name) < 5 or _is_initiative(name, canonical) or _is_operator(name):
+            continue
+        if any(c.start <= start < c.end or start <= c.start < m.end() for c in out):
+            continue
+        out.append(Candidate(name, kind, start, m.end(), sentence))
+    return out
+
+
+def _status(sentence_text: str) -> str:
+    cues = lexicon().data["project_status_cues"]
+    for status in ("proposed", "under_construction", "operational", "planned"):
+        if _phrase_regex(cues[status]).search(sentence_text):
+            return status
+    return "unknown"
+
+
+def _timeline(sentence_text: str) -> str | None:
+    for pattern in lexicon().data["timeline_patterns"]:
+        m = re.search(pattern, sentence_text)
+        if m:
+            return m.group(0)
+    return None
+
+
+def _initiatives(sentence_text: str, canonical: Canonicaliser) -> list[str]:
+    found = []
+    for m in _initiative_regex().finditer(sentence_text):
+        name = canonical.initiatives.find(m.group(0))
+        if name and name not in found:
+            found.append(name)
+    return found
+
+
+@lru_cache(maxsize=1)
+def _initiative_regex() -> re.Pattern[str]:
+    import json
+
+    from extract.canonical import read_data
+
+    data = json.loads(read_data("aliases/initiatives.json"))
+    words = {a for canonical, aliases in data["names"].items() for a in [canonical, *aliases] if len(a) > 3}
+    return _phrase_regex(words)
+
+
+def initiatives_in(text: str) -> list[str]:
+    return _initiatives(text, Canonicaliser.default())
+
+
+def extract_projects(text: str, sentences: list[Span], fallback_place: str | None) -> list[InfrastructureProject]:
+    canonical = Canonicaliser.default()
+    merged: dict[str, tuple[Candidate, list[Span]]] = {}
+    order: list[str] = []
+    for sentence in sentences:
+        for cand in candidates(text, sentence):
+            key = name_key(cand.name)
+            if key in merged:
+                spans = merged[key][1]
+                if sentence not in spans and len(spans) < 3:
+                    spans.append(sentence)
+            else:
+                merged[key] = (cand, [sentence])
+                order.append(key)
+    projects = []
+    for key in order:
+        cand, spans = merged[key]
+        first = spans[0].text
+        places = [p.name for p in find_places(cand.name)]
+        if not places:
+            sentence_places = [p for p in find_places(text, cand.sentence.start, cand.sentence.end) if p.domestic]
+            places = [sentence_places[0].name] if sentence_places else ([fallback_place] if fallback_place else [])
+        projects.append(InfrastructureProject(
+            name=cand.name,
+            kind=cand.kind,
+            status=_status(first),
+            locations=list(dict.fromkeys(places)),
+            partners=[],
+            initiatives=_initiatives(" ".join(s.text for s in spans), canonical),
+            timeline=_timeline(first),
+            evidence=[Evidence(quote=s.text, start=s.start, end=s.end) for s in spans],
+        ))
+    return projects

@@ -1,0 +1,233 @@
+"""Policy statements: an actor (person, body, government or group) with a reporting or
+intent verb, the position that follows it, and one statement per distinct item of a
+government's list of plans."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from extract.backends.rules.lexicon import _phrase_regex, lexicon
+from extract.backends.rules.places import find_places
+from extract.backends.rules.projects import initiatives_in
+from extract.backends.rules.text import Span
+from schemas import Evidence, PolicyStatement
+
+_NAME = r"[A-Z][a-z]+(?:[- ][A-Z][a-z]+){1,2}"
+_NAME2 = r"[A-Z][a-z]+[- ][A-Z][a-z]+"
+_VENUE_REPORT = re.compile(r"\b(?:government\s+)?work\s+(?:report|plan)\b", re.I)
+_VENUE_AT = re.compile(
+    r"\b(?:at|during|in)\s+(?:the\s+)?((?:[\w'’-]+\s+){0,8}?(?:Congress|Conference|Session|Forum|Summit|meeting|news conference|press conference|two sessions))\b"
+)
+
+
+@dataclass
+class Actor:
+    name: str
+    role: str | None
+    kind: str  # person, body, place, group
+    jurisdiction: str | None
+
+
+@lru_cache(maxsize=1)
+def _verb_regex() -> tuple[re.Pattern[str], dict[str, str]]:
+    classes: dict[str, str] = {}
+    for kind, verbs in lexicon().data["statement_verbs"].items():
+        for verb in verbs:
+            classes.setdefault(verb.lower(), kind)
+    return _phrase_regex(set(classes)), classes
+
+
+def _words(key: str) -> list[str]:
+    return lexicon().words(key)
+
+
+def _jurisdiction(*texts: str | None) -> str | None:
+    for text in texts:
+        if text:
+            domestic = [p for p in find_places(text) if p.domestic]
+            if domestic:
+                return domestic[0].name
+            if any(marker in text.lower() for marker in _words("national_markers")):
+                return "China"
+    return None
+
+
+def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | None) -> Actor | None:
+    """The actor named by the words before a verb."""
+    subject = subject.strip().strip(",")
+    subject = re.sub(r"^(?:[\"“”]\s*)", "", subject)
+    parts = [p.strip() for p in re.split(r",\s*", subject) if p.strip()]
+    if not parts:
+        return None
+    low = subject.lower()
+    pronoun = lexicon().data["pronouns"].get(parts[-1].lower()) if len(parts[-1].split()) == 1 else None
+    if pronoun:
+        if pronoun == "person" and last and last.kind == "person":
+            return last
+        return paragraph_actor or last
+    role_nouns = _words("role_nouns")
+    # "Wang Yongli, the mayor of Quanzhou City, Fujian" / "Chen Shanming, representative of ..."
+    for i, part in enumerate(parts):
+        if re.fullmatch(_NAME, part) and not find_places(part) and not _is_org(part):
+            role = ", ".join(parts[i + 1 :]) or None
+            if role and not any(r in role.lower() for r in role_nouns):
+                role = None
+            return Actor(part, _clean_role(role), "person", _jurisdiction(role, subject))
+        # "the Governor of Fujian Province Wang Ning"
+        m = re.fullmatch(rf"(?:the\s+)?(.+?)\s+({_NAME2})", part)
+        if m and any(r in m.group(1).lower() for r in role_nouns) and not find_places(m.group(2)):
+            return Actor(m.group(2), _clean_role(m.group(1)), "person", _jurisdiction(m.group(1)))
+    last_part = parts[-1]
+    org = _org_phrase(last_part)
+    if org:
+        org = re.sub(r"^(?:the|The)\s+", "", org)
+        return Actor(org, None, "body", _jurisdiction(org))
+    bare = re.sub(r"^(?:the\s+)", "", last_part, flags=re.I)
+    places = find_places(bare)
+    if places and places[0].start == 0 and places[0].end >= len(bare.rstrip()) - 1 and places[0].domestic:
+        return Actor(places[0].name, None, "place", places[0].name)
+    for group in sorted(_words("group_actors"), key=len, reverse=True):
+        if low.endswith(group) or bare.lower() == group:
+            return Actor(group[0].upper() + group[1:], None, "group", None)
+    return None
+
+
+def _clean_role(role: str | None) -> str | None:
+    if not role:
+        return None
+    role = re.sub(r"^(?:the|a|an)\s+", "", role.strip(), flags=re.I)
+    return role or None
+
+
+def _is_org(text: str) -> bool:
+    return any(re.search(rf"\b{re.escape(h)}(?:\W|$)", text) for h in _words("org_heads"))
+
+
+def _org_phrase(text: str) -> str | None:
+    heads = "|".join(re.escape(h) for h in sorted(_words("org_heads"), key=len, reverse=True))
+    m = re.search(rf"((?:[A-Z][\w'’.-]*\s+(?:of\s+|and\s+|for\s+)?)*(?:{heads})(?:\s+of\s+(?:[A-Z][\w'’-]*\s*)+)?)\s*$", text.strip())
+    if m and len(m.group(1).split()) >= 2:
+        return m.group(1).strip()
+    return None
+
+
+def _kind(verb_class: str, actor: Actor, complement: str) -> str:
+    future = _phrase_regex(_words("future_cues")).search(complement[:200]) is not None
+    role = (actor.role or "").lower()
+    government = actor.kind in ("place", "body") or any(r in role for r in _words("government_roles"))
+    if verb_class == "proposal":
+        return "plan" if government and not any(r in role for r in ("representative", "deputy", "delegate", "member of the")) else "proposal"
+    if verb_class == "directive":
+        return "directive" if actor.kind == "person" else "plan"
+    if verb_class == "assessment":
+        return "plan" if future and government else "assessment"
+    return "plan"
+
+
+def _split_items(text: str, span: Span) -> list[Span]:
+    """A list of actions ('support X, implement Y; strengthen Z') cut into one span each."""
+    verbs = "|".join(re.escape(v) for v in _words("imperative_verbs"))
+    cut = re.compile(rf"(?:;\s*|,\s*(?:and\s+)?|\band\s+)(?=(?:{verbs})\b)", re.I)
+    out: list[Span] = []
+    start = span.start
+    for m in cut.finditer(text, span.start, span.end):
+        if m.start() - start > 15:
+            out.append(_trimmed(text, start, m.start()))
+            start = m.end()
+    out.append(_trimmed(text, start, span.end))
+    return [s for s in out if len(s.text) > 10]
+
+
+def _trimmed(text: str, a: int, b: int) -> Span:
+    chunk = text[a:b]
+    lead = len(chunk) - len(chunk.lstrip())
+    body = chunk.strip().rstrip(".,;")
+    return Span(a + lead, a + lead + len(body), body)
+
+
+def _summary(actor: Actor, verb: str, complement: str) -> str:
+    body = re.sub(r"^that\s+", "", complement.strip(" ,:\"“”"), flags=re.I)
+    if body[:1].isupper() and body.split(" ", 1)[0].lower() in _words("imperative_verbs"):
+        body = body[:1].lower() + body[1:]
+    body = body.replace("“", "").replace("”", "").replace('"', "")
+    words = body.split()
+    text = " ".join(words[:40]).rstrip(",;:.")
+    verb = verb.lower()
+    return f"{actor.name} {verb} {text}." if text else f"{actor.name} {verb}."
+
+
+def _venue(sentence: str) -> str | None:
+    if _VENUE_REPORT.search(sentence):
+        return "government work report"
+    m = _VENUE_AT.search(sentence)
+    return " ".join(m.group(1).split()) if m else None
+
+
+def _imperative_start(sentence: str) -> bool:
+    first = re.match(r"[A-Za-z]+", sentence)
+    return bool(first and first.group(0).lower() in _words("imperative_verbs"))
+
+
+def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span]) -> list[PolicyStatement]:
+    verb_re, classes = _verb_regex()
+    out: list[PolicyStatement] = []
+    last: Actor | None = None
+    known: dict[str, Actor] = {}
+    for para in paragraphs:
+        para_actor: Actor | None = None
+        for sentence in (s for s in sentences if para.start <= s.start < para.end):
+            found = None
+            for m in verb_re.finditer(text, sentence.start, sentence.end):
+                actor = _parse_subject(text[sentence.start : m.start()], last, para_actor)
+                if actor:
+                    found = (actor, m)
+                    break
+            if found is None:
+                if para_actor and para_actor.kind == "place" and _imperative_start(sentence.text):
+                    out.extend(_plan_items(text, para_actor, "will", sentence, Span(sentence.start, sentence.end, sentence.text)))
+                continue
+            actor, m = found
+            if actor.kind == "person":
+                # A person named again without a role keeps the role given earlier.
+                earlier = known.get(actor.name)
+                if earlier and not actor.role:
+                    actor = earlier
+                known.setdefault(actor.name, actor)
+            last = actor
+            para_actor = actor
+            verb = " ".join(m.group(0).split())
+            verb_class = classes[verb.lower()]
+            complement = text[m.end() : sentence.end]
+            kind = _kind(verb_class, actor, complement)
+            if kind == "plan" and actor.kind == "place":
+                out.extend(_plan_items(text, actor, verb, sentence, Span(m.end(), sentence.end, complement)))
+                continue
+            out.append(_statement(actor, kind, verb, complement, sentence, sentence.text))
+    return out
+
+
+def _statement(actor: Actor, kind: str, verb: str, complement: str, evidence: Span, sentence_text: str) -> PolicyStatement:
+    return PolicyStatement(
+        actor=actor.name,
+        actor_role=actor.role,
+        jurisdiction=actor.jurisdiction or _jurisdiction(sentence_text),
+        kind=kind,
+        summary=_summary(actor, verb, complement),
+        initiatives=initiatives_in(evidence.text),
+        venue=_venue(sentence_text),
+        evidence=[Evidence(quote=evidence.text, start=evidence.start, end=evidence.end)],
+    )
+
+
+def _plan_items(text: str, actor: Actor, verb: str, sentence: Span, complement: Span) -> list[PolicyStatement]:
+    items = _split_items(text, complement)
+    verb = "plans to" if len(items) > 1 or _imperative_start(complement.text.strip()) else verb
+    out = []
+    for i, item in enumerate(items):
+        # The first item's evidence starts at the sentence, so that it names the actor.
+        evidence = _trimmed(text, sentence.start, item.end) if i == 0 else item
+        kind = "target" if re.search(r"\d+(?:\.\d+)?\s*(?:%|percent|billion|million)", item.text) else "plan"
+        out.append(_statement(actor, kind, verb, item.text, evidence, sentence.text))
+    return out

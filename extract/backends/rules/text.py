@@ -1,0 +1,91 @@
+"""Paragraphs, sentences and clauses with their offsets in the original text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A sentence ends at . ! ? (or a CJK full stop) followed by space and a capital, a quote or
+# a digit; not after a known abbreviation, an initial, or inside a decimal number.
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "st", "no", "co", "ltd", "inc", "corp", "jan", "feb", "mar", "apr",
+    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "e.g", "i.e", "vs", "etc", "gov",
+}
+_END = re.compile(r"[.!?。！？]+[\"'”’)]*(?=\s+|$)")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str
+
+
+def paragraphs(text: str) -> list[Span]:
+    """Non-blank lines: translated news often marks paragraphs with a single line break."""
+    spans = []
+    for match in re.finditer(r"[^\n]+", text):
+        raw = match.group(0)
+        lead = len(raw) - len(raw.lstrip())
+        body = raw.strip()
+        if body:
+            start = match.start() + lead
+            spans.append(Span(start, start + len(body), body))
+    return spans
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    word = re.search(r"([A-Za-z.]+)$", text[:dot])
+    if not word:
+        return False
+    token = word.group(1).lower().rstrip(".")
+    return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
+
+
+def sentences(text: str) -> list[Span]:
+    """Sentences of the whole text; a paragraph break always ends a sentence."""
+    out: list[Span] = []
+    for para in paragraphs(text):
+        start = para.start
+        for match in _END.finditer(text, para.start, para.end):
+            end = match.end()
+            if text[match.start()] == "." and _is_abbreviation(text, match.start()):
+                continue
+            nxt = text[end:para.end].lstrip()
+            if nxt and not (nxt[0].isupper() or nxt[0].isdigit() or nxt[0] in "\"“‘'(" or not nxt[0].isascii()):
+                continue
+            _add(text, start, end, out)
+            start = end
+        _add(text, start, para.end, out)
+    return out
+
+
+def _add(text: str, start: int, end: int, out: list[Span]) -> None:
+    chunk = text[start:end]
+    lead = len(chunk) - len(chunk.lstrip())
+    body = chunk.strip()
+    if len(body) > 1:
+        s = start + lead
+        out.append(Span(s, s + len(body), body))
+
+
+def clauses(sentence: Span, separators: str = ";；") -> list[Span]:
+    """A sentence cut at semicolons (the usual list separator of translated reports)."""
+    out: list[Span] = []
+    start = sentence.start
+    offset = sentence.start
+    for i, ch in enumerate(sentence.text):
+        if ch in separators:
+            _add_rel(sentence, start - offset, i, out)
+            start = offset + i + 1
+    _add_rel(sentence, start - offset, len(sentence.text), out)
+    return out
+
+
+def _add_rel(sentence: Span, a: int, b: int, out: list[Span]) -> None:
+    chunk = sentence.text[a:b]
+    lead = len(chunk) - len(chunk.lstrip())
+    body = chunk.strip().rstrip(".,")
+    if len(body) > 1:
+        s = sentence.start + a + lead
+        out.append(Span(s, s + len(body), body))
