@@ -77,9 +77,7 @@ def _is_excluded(text: str, m: re.Match[str]) -> bool:
     if _DATE_BEFORE.search(text[max(0, start - 12) : start]) or _DATE_AFTER.match(text[end : end + 12]):
         return True
     # A bare four-digit number from 1900 to 2100 is a year.
-    if re.fullmatch(r"(19|20)\d\d|2100", raw) and not (m.group("scale") or m.group("pct") or m.group("cur")):
-        return True
-    return False
+    return bool(re.fullmatch(r"(19|20)\d\d|2100", raw) and not (m.group("scale") or m.group("pct") or m.group("cur")))
 
 
 def _unit_after(text: str, pos: int, limit: int) -> tuple[str, str, int, int] | None:
@@ -96,7 +94,7 @@ def _unit_after(text: str, pos: int, limit: int) -> tuple[str, str, int, int] | 
     words = [(w, s, e) for w, s, e in tokens if w not in "()\"“”‘’"]
     noun_start = words[0][1] if words else pos
     for i in range(min(len(words), 7)):
-        word, s, e = words[i]
+        word, _s, e = words[i]
         low = word.lower()
         if low in stops and i > 0:
             # "countries and regions": a second plural joined by "and" belongs to the unit.
