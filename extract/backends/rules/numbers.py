@@ -43,9 +43,9 @@ def _comparator_before(text: str, start: int) -> str:
     best = ("eq", -1)
     for comp, phrases in lex.data["comparators"].items():
         for phrase in phrases:
-            if window.endswith(phrase) and (len(window) == len(phrase) or not window[-len(phrase) - 1].isalnum()):
-                if len(phrase) > best[1]:
-                    best = (comp, len(phrase))
+            bounded = len(window) == len(phrase) or not window[-len(phrase) - 1].isalnum()
+            if window.endswith(phrase) and bounded and len(phrase) > best[1]:
+                best = (comp, len(phrase))
     return best[0]
 
 

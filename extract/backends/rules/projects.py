@@ -72,10 +72,10 @@ def _modifiers(text: str, sentence: Span, head_start: int) -> int | None:
             break
         i -= 1
     # A capitalised first word of the sentence is a name only if it is not a common word.
-    if start is not None and tokens and start == tokens[0][1]:
-        if tokens[0][0].lower() in lexicon().words("sentence_initial_non_names"):
-            rest = [t for t in tokens[1:] if t[1] < head_start]
-            start = rest[0][1] if rest and _is_capitalised(rest[0][0]) else None
+    first_word = start is not None and tokens and start == tokens[0][1]
+    if first_word and tokens[0][0].lower() in lexicon().words("sentence_initial_non_names"):
+        rest = [t for t in tokens[1:] if t[1] < head_start]
+        start = rest[0][1] if rest and _is_capitalised(rest[0][0]) else None
     return start
 
 
