@@ -1,0 +1,1 @@
+"""The eval suite: hand labels, the scorer and the `factsheet eval` command."""

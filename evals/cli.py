@@ -1,0 +1,80 @@
+"""`factsheet eval`: score a backend or a folder of predictions against the hand labels."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+from pathlib import Path
+
+from evals.baseline import BASELINE_PATH, write_baseline
+from evals.diff import render_diff
+from evals.gold import load_gold
+from evals.runner import cases, predictions_for
+from evals.scoring import score
+from evals.table import render_table
+from extract.backends import BACKENDS
+from extract.output import write_atomic, write_sheet
+
+log = logging.getLogger("factsheet")
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_GOLD = Path(__file__).resolve().parent / "gold"
+DEFAULT_ARTICLES = ROOT / "seeds"
+DEFAULT_OUT = Path("out") / "eval"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "eval",
+        help="score extraction against the hand labels",
+        description="Score a backend (run over the labelled articles) or a folder of predicted sheets "
+        "against the hand labels: prints per-type precision/recall/F1, field accuracy, grounding and "
+        "validity; writes a JSON report and a Markdown diff. See docs/eval.md.",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--backend", choices=sorted(BACKENDS), help="run this backend over the labelled articles")
+    source.add_argument("--pred", type=Path, metavar="DIR", help="score existing predictions DIR/<id>.json")
+    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD, metavar="DIR",
+                        help="hand labels (default: evals/gold)")
+    parser.add_argument("--articles", type=Path, default=DEFAULT_ARTICLES, metavar="DIR",
+                        help="article texts the labels are for (default: seeds)")
+    parser.add_argument("--json", type=Path, metavar="FILE",
+                        help="JSON report (default: out/eval/<backend or folder>/report.json)")
+    parser.add_argument("--diff", type=Path, metavar="FILE",
+                        help="Markdown diff (default: beside the JSON report, diff.md)")
+    parser.add_argument("--write-baseline", nargs="?", const=BASELINE_PATH, type=Path, metavar="FILE",
+                        help="also write the headline scores as the committed baseline (default: evals/baseline.json)")
+    parser.set_defaults(handler=main)
+
+
+def _label(args: argparse.Namespace) -> str:
+    return args.backend if args.backend else f"predictions in {args.pred}"
+
+
+def _slug(args: argparse.Namespace) -> str:
+    raw = args.backend or args.pred.resolve().name or "pred"
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", raw)
+
+
+def main(args: argparse.Namespace) -> int:
+    gold = load_gold(args.gold, args.articles)
+    predictions = predictions_for(gold, backend=args.backend, pred_dir=args.pred)
+    report = score(cases(gold, predictions), _label(args),
+                   meta={"gold": str(args.gold), "articles": str(args.articles),
+                         "backend": args.backend, "pred": str(args.pred) if args.pred else None})
+    json_path = args.json or DEFAULT_OUT / _slug(args) / "report.json"
+    diff_path = args.diff or json_path.with_name("diff.md")
+    write_atomic(json_path, report.to_json())
+    write_atomic(diff_path, render_diff(report))
+    if args.backend:
+        for p in predictions:
+            if p.sheet is not None:
+                write_sheet(json_path.parent / "predictions", p.sheet)
+    sys.stdout.write(render_table(report))
+    print(f"\nreport: {json_path}\ndiff:   {diff_path}")
+    if args.write_baseline:
+        write_baseline(report, args.write_baseline)
+        print(f"baseline: {args.write_baseline} (overall F1 {report.overall_f1:.4f})")
+    return 0 if report.validity.numerator == report.validity.denominator else 1
