@@ -49,6 +49,22 @@ def _is_capitalised(token: str) -> bool:
     return token[:1].isupper() or (token.startswith("(") and token[1:2].isupper())
 
 
+def _compound_word(token: str) -> bool:
+    low = token.lower()
+    stops = lexicon().words("stop_words_between") + lexicon().words("imperative_verbs")
+    return low.isalpha() and token.islower() and low not in stops and low not in ("a", "an", "the")
+
+
+def _capitalised_within(tokens: list[tuple[str, int]], i: int, reach: int) -> bool:
+    """A capitalised word within `reach` common nouns before token i."""
+    for j in range(i - 1, max(-1, i - 1 - reach), -1):
+        if _is_capitalised(tokens[j][0]):
+            return True
+        if not _compound_word(tokens[j][0]):
+            return False
+    return False
+
+
 def _modifiers(text: str, sentence: Span, head_start: int) -> int | None:
     """Start of the proper-name modifiers before a head noun, or None if there are none."""
     tokens = [(m.group(0), sentence.start + m.start()) for m in _TOKEN.finditer(text[sentence.start : head_start])]
@@ -60,6 +76,8 @@ def _modifiers(text: str, sentence: Span, head_start: int) -> int | None:
             start = pos
         elif tok.lower() in _CONNECTORS and start is not None and i > 0 and _is_capitalised(tokens[i - 1][0]):
             pass
+        elif start is None and _compound_word(tok) and _capitalised_within(tokens, i, 2):
+            pass  # "China-EU train assembly center": common nouns inside a named compound
         elif tok in "”\"" and start is None:
             # A quoted brand right before the head: take the quote whole.
             j = i - 1
