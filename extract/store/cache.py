@@ -1,0 +1,135 @@
+"""The LLM response cache (a table of the store) and the per-article token meter.
+
+The cache maps a hash of the whole request (URL, model, messages, tools or schema,
+mode, temperature: the request body as sent) to the response body. A repeated request
+is answered from the store and costs no tokens; the answer is the one the model gave
+the first time, so a re-run after a post-processing change, or an eval re-run, is free
+and reproducible.
+
+The meter (`Meter`) counts, for the article being extracted, what was sent to the API
+and what came from the cache. The pipeline starts one per article (`metering()`); the
+client's transport adds to the current one. Context variables carry both through
+asyncio tasks, so concurrent articles are counted apart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from extract.store.db import Store, TokenCount, now
+
+
+def request_key(request: Mapping[str, Any]) -> str:
+    """A stable hash of a request: key order and white space do not matter."""
+    blob = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def response_usage(response_json: str | bytes) -> tuple[int, int]:
+    """(prompt_tokens, completion_tokens) stated in an OpenAI-style response body, else zeros."""
+    try:
+        usage = json.loads(response_json).get("usage") or {}
+        return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+    except (ValueError, AttributeError, TypeError):
+        return 0, 0
+
+
+class ResponseCache:
+    """get(key) / put(key, response_json) over the store's `llm_cache` table."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    key = staticmethod(request_key)
+
+    def get(self, key: str) -> str | None:
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT response FROM llm_cache WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                return None
+            conn.execute("UPDATE llm_cache SET hits = hits + 1, last_hit_at = ? WHERE key = ?", (now(), key))
+            return str(row["response"])
+
+    def put(self, key: str, response_json: str | bytes, *, model: str | None = None) -> None:
+        """Store a response; committed at once, so a paid answer survives a crash right after."""
+        text = response_json.decode("utf-8") if isinstance(response_json, bytes) else response_json
+        prompt, completion = response_usage(text)
+        with self.store.transaction() as conn:
+            conn.execute(
+                """INSERT OR REPLACE INTO llm_cache (key, response, model, prompt_tokens, completion_tokens, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                (key, text, model, prompt, completion, now()),
+            )
+
+    def __len__(self) -> int:
+        return int(self.store.query("SELECT COUNT(*) FROM llm_cache")[0][0])
+
+
+@dataclass
+class Meter:
+    """Requests of one article: sent to the API (tokens paid) and answered from the cache."""
+
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_requests: int = 0
+    cached_prompt_tokens: int = 0
+    cached_completion_tokens: int = 0
+
+    def sent(self, prompt_tokens: int, completion_tokens: int) -> None:
+        self.requests += 1
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+
+    def cached(self, prompt_tokens: int, completion_tokens: int) -> None:
+        self.cached_requests += 1
+        self.cached_prompt_tokens += prompt_tokens
+        self.cached_completion_tokens += completion_tokens
+
+    @property
+    def seen(self) -> bool:
+        """Whether any request went through a metered client at all."""
+        return bool(self.requests or self.cached_requests)
+
+    def spent(self) -> TokenCount:
+        return TokenCount(self.requests, self.prompt_tokens, self.completion_tokens, self.cached_requests)
+
+
+_CACHE: ContextVar[ResponseCache | None] = ContextVar("factsheet_response_cache", default=None)
+_METER: ContextVar[Meter | None] = ContextVar("factsheet_meter", default=None)
+
+
+def active_cache() -> ResponseCache | None:
+    """The cache a client should use now, or None when caching is off."""
+    return _CACHE.get()
+
+
+def current_meter() -> Meter | None:
+    return _METER.get()
+
+
+@contextlib.contextmanager
+def using_cache(cache: ResponseCache | None) -> Iterator[ResponseCache | None]:
+    """Make `cache` the active one for code run inside (and tasks started inside)."""
+    token = _CACHE.set(cache)
+    try:
+        yield cache
+    finally:
+        _CACHE.reset(token)
+
+
+@contextlib.contextmanager
+def metering() -> Iterator[Meter]:
+    """A fresh meter for the requests made inside (one article)."""
+    meter = Meter()
+    token = _METER.set(meter)
+    try:
+        yield meter
+    finally:
+        _METER.reset(token)

@@ -1,0 +1,275 @@
+"""The run store: one SQLite file recording every article's state, sheet and cost.
+
+WAL journal (readers never block the writer), a busy timeout (a second process waits
+instead of failing), and one short transaction per finished article, so that a killed
+run loses at most the articles that were still in flight.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from extract.errors import StoreError
+from extract.store.migrations import migrate, schema_version
+from schemas import FactSheet
+
+STORE_NAME = "factsheet.sqlite"
+DEFAULT_BUSY_TIMEOUT = 30.0
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """A hash of everything besides the article that shapes a sheet, and what went into it."""
+
+    hash: str
+    parts: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TokenCount:
+    """Tokens actually sent to an API (`requests`) and answers served from the cache."""
+
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_requests: int = 0
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    id: str
+    source: str | None
+    sha256: str | None
+    content_hash: str | None
+    fingerprint: str | None
+    status: str
+    error: str | None
+    sheet: str | None
+    backend: str | None
+    model: str | None
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    attempts: int
+    first_seen: str
+    updated_at: str
+    extracted_at: str | None
+
+    def fact_sheet(self) -> FactSheet:
+        if self.sheet is None:
+            raise StoreError(f"article {self.id} has no stored fact sheet")
+        return FactSheet.model_validate_json(self.sheet)
+
+
+class Store:
+    """The run store. Open with `Store.open(path)`; use as a context manager to close it."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn = conn
+        # The pipeline and an LLM client's transport share the connection; SQLite calls are short.
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, create: bool = True) -> Store:
+        """Open (creating and migrating as needed) the store at `path`."""
+        if not create and not path.exists():
+            raise StoreError(f"no store at {path}: run `factsheet run` first, or give its path with --store")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"cannot put the store {path} in WAL mode (got {mode}); is it on a network file system?")
+            # FULL: a committed article survives power loss too, not only a killed process.
+            conn.execute("PRAGMA synchronous = FULL")
+            migrate(conn)
+        except sqlite3.DatabaseError as e:
+            with contextlib.suppress(Exception):
+                conn.close()
+            raise StoreError(
+                f"the store {path} cannot be used ({e}): if it is damaged, move it aside and run again "
+                "(everything will be extracted anew)"
+            ) from e
+        return cls(path, conn)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return schema_version(self._conn)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; BEGIN IMMEDIATE takes the write lock up front (no upgrade deadlock)."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as e:
+                raise StoreError(f"the store {self.path} is busy ({e}): another process holds it; try again") from e
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    # Articles -----------------------------------------------------------------
+
+    def get(self, article_id: str) -> ArticleRow | None:
+        rows = self.query("SELECT * FROM articles WHERE id = ?", (article_id,))
+        return ArticleRow(**dict(rows[0])) if rows else None
+
+    def articles(self, status: str | None = None) -> list[ArticleRow]:
+        if status is None:
+            rows = self.query("SELECT * FROM articles ORDER BY id")
+        else:
+            rows = self.query("SELECT * FROM articles WHERE status = ? ORDER BY id", (status,))
+        return [ArticleRow(**dict(r)) for r in rows]
+
+    def done_sheets(self) -> Iterator[tuple[str, str]]:
+        """(id, sheet JSON) of every done article, by id."""
+        for row in self.query("SELECT id, sheet FROM articles WHERE status = 'done' ORDER BY id"):
+            yield row["id"], row["sheet"]
+
+    def record_done(
+        self,
+        *,
+        run_id: int | None,
+        source: str | None,
+        sheet: FactSheet,
+        sheet_text: str,
+        content_hash: str,
+        fingerprint: str,
+        spent: TokenCount,
+    ) -> None:
+        """Record a finished article and what it cost, in one transaction."""
+        stamp = now()
+        usage = sheet.provenance.usage
+        with self.transaction() as conn:
+            conn.execute(
+                """INSERT INTO articles (id, source, sha256, content_hash, fingerprint, status, error, sheet, backend,
+                       model, requests, prompt_tokens, completion_tokens, attempts, first_seen, updated_at, extracted_at)
+                   VALUES (?, ?, ?, ?, ?, 'done', NULL, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+                   ON CONFLICT (id) DO UPDATE SET source = excluded.source, sha256 = excluded.sha256,
+                       content_hash = excluded.content_hash, fingerprint = excluded.fingerprint, status = 'done',
+                       error = NULL, sheet = excluded.sheet, backend = excluded.backend, model = excluded.model,
+                       requests = excluded.requests, prompt_tokens = excluded.prompt_tokens,
+                       completion_tokens = excluded.completion_tokens, attempts = articles.attempts + 1,
+                       updated_at = excluded.updated_at, extracted_at = excluded.extracted_at""",
+                (sheet.article.id, source, sheet.article.sha256, content_hash, fingerprint, sheet_text,
+                 sheet.provenance.backend, sheet.provenance.model, usage.requests, usage.prompt_tokens,
+                 usage.completion_tokens, stamp, stamp, stamp),
+            )
+            self._ledger(conn, run_id, sheet.article.id, sheet.provenance.model, spent, stamp)
+
+    def record_failure(
+        self,
+        *,
+        run_id: int | None,
+        article_id: str,
+        source: str | None,
+        error: str,
+        model: str | None = None,
+        spent: TokenCount | None = None,
+    ) -> None:
+        """Mark an article failed with its reason; a previous good sheet stays in the row."""
+        stamp = now()
+        with self.transaction() as conn:
+            conn.execute(
+                """INSERT INTO articles (id, source, status, error, attempts, first_seen, updated_at)
+                   VALUES (?, ?, 'failed', ?, 1, ?, ?)
+                   ON CONFLICT (id) DO UPDATE SET source = excluded.source, status = 'failed', error = excluded.error,
+                       attempts = articles.attempts + 1, updated_at = excluded.updated_at""",
+                (article_id, source, error, stamp, stamp),
+            )
+            if spent is not None:
+                self._ledger(conn, run_id, article_id, model, spent, stamp)
+
+    @staticmethod
+    def _ledger(conn: sqlite3.Connection, run_id: int | None, article_id: str, model: str | None,
+                spent: TokenCount, stamp: str) -> None:
+        if spent.requests or spent.cached_requests or spent.prompt_tokens or spent.completion_tokens:
+            conn.execute(
+                """INSERT INTO spend (run_id, article_id, model, requests, prompt_tokens, completion_tokens,
+                       cached_requests, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                (run_id, article_id, model, spent.requests, spent.prompt_tokens, spent.completion_tokens,
+                 spent.cached_requests, stamp),
+            )
+
+    def delete(self, article_id: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+
+    # Fingerprints and runs ----------------------------------------------------------
+
+    def remember_fingerprint(self, fingerprint: Fingerprint) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO fingerprints (hash, parts, first_seen) VALUES (?, ?, ?)",
+                (fingerprint.hash, json.dumps(fingerprint.parts, sort_keys=True), now()),
+            )
+
+    def fingerprint_parts(self, hash_: str) -> dict[str, str] | None:
+        rows = self.query("SELECT parts FROM fingerprints WHERE hash = ?", (hash_,))
+        return json.loads(rows[0]["parts"]) if rows else None
+
+    def start_run(self, *, backend: str, fingerprint: str, inputs: list[str]) -> int:
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO runs (started_at, backend, fingerprint, inputs) VALUES (?, ?, ?, ?)",
+                (now(), backend, fingerprint, json.dumps(inputs)),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run_id: int, counts: dict[str, int]) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                """UPDATE runs SET finished_at = ?, new = ?, changed = ?, unchanged = ?, failed = ?, removed = ?
+                   WHERE id = ?""",
+                (now(), counts.get("new", 0), counts.get("changed", 0), counts.get("unchanged", 0),
+                 counts.get("failed", 0), counts.get("removed", 0), run_id),
+            )
+
+    def last_run(self) -> sqlite3.Row | None:
+        rows = self.query("SELECT * FROM runs ORDER BY id DESC LIMIT 1")
+        return rows[0] if rows else None
+
+    def spend_by_model(self) -> list[tuple[str | None, TokenCount]]:
+        rows = self.query(
+            """SELECT model, SUM(requests) AS requests, SUM(prompt_tokens) AS prompt_tokens,
+                   SUM(completion_tokens) AS completion_tokens, SUM(cached_requests) AS cached_requests
+               FROM spend GROUP BY model ORDER BY model"""
+        )
+        return [(r["model"], TokenCount(r["requests"], r["prompt_tokens"], r["completion_tokens"], r["cached_requests"]))
+                for r in rows]
+
+    def integrity_check(self) -> str:
+        return str(self.query("PRAGMA integrity_check")[0][0])

@@ -1,0 +1,100 @@
+"""An httpx2 transport that answers repeated chat-completion requests from the store.
+
+Wrap the transport of the LLM client's `httpx2.AsyncClient`; every request the openai
+client sends (first tries, re-asks, its own retries) passes through here, so the key is
+the whole request as sent, whatever instructor put in it. Headers (and so API keys) are
+never part of the key and never stored. Only complete 200 answers are cached; streamed
+requests pass through untouched.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx2
+
+from extract.store.cache import ResponseCache, active_cache, current_meter, response_usage
+
+_CACHEABLE_PATHS = ("/chat/completions", "/completions", "/responses")
+_DROP_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
+
+
+class CachingTransport(httpx2.AsyncBaseTransport):
+    """Cache in front of `inner`; with `cache=None` it uses the cache active at request time."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport | None = None, cache: ResponseCache | None = None) -> None:
+        self.inner = inner or httpx2.AsyncHTTPTransport()
+        self.cache = cache
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        cache = self.cache or active_cache()
+        meter = current_meter()
+        body = self._json_body(request)
+        if body is None:
+            return await self.inner.handle_async_request(request)
+        key = None
+        if cache is not None:
+            url = request.url.copy_with(query=None)
+            key = cache.key({"url": str(url), "body": body})
+            hit = cache.get(key)
+            if hit is not None:
+                if meter is not None:
+                    meter.cached(*response_usage(hit))
+                return httpx2.Response(
+                    200,
+                    headers={"content-type": "application/json", "x-factsheet-cache": "hit"},
+                    content=hit.encode("utf-8"),
+                    request=request,
+                )
+        response = await self.inner.handle_async_request(request)
+        if response.status_code != 200:
+            return response
+        content = await response.aread()
+        await response.aclose()
+        if meter is not None:
+            meter.sent(*response_usage(content))
+        if cache is not None and key is not None and _complete(content):
+            cache.put(key, content, model=str(body.get("model")) if body.get("model") else None)
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DROP_HEADERS]
+        extensions = {k: v for k, v in response.extensions.items() if k in ("http_version", "reason_phrase")}
+        return httpx2.Response(200, headers=headers, content=content, request=request, extensions=extensions)
+
+    @staticmethod
+    def _json_body(request: httpx2.Request) -> dict | None:
+        if request.method != "POST" or not request.url.path.endswith(_CACHEABLE_PATHS):
+            return None
+        try:
+            body = json.loads(request.content)
+        except (ValueError, httpx2.RequestNotRead):
+            return None
+        if not isinstance(body, dict) or body.get("stream"):
+            return None
+        return body
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def _complete(content: bytes) -> bool:
+    """A whole answer worth replaying: parses, has choices, none cut off by the length limit."""
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return False
+    choices = data.get("choices") if isinstance(data, dict) else None
+    if not choices:
+        return False
+    return all(isinstance(c, dict) and c.get("finish_reason") != "length" for c in choices)
+
+
+def caching_http_client(inner: httpx2.AsyncBaseTransport | None = None) -> httpx2.AsyncClient:
+    """An http client for `openai.AsyncOpenAI(http_client=...)`: openai's defaults, with the cache in front.
+
+    The cache used is the one active when each request is made (extract.store.using_cache);
+    with none active, requests pass straight through.
+    """
+    import openai
+
+    transport = CachingTransport(inner or httpx2.AsyncHTTPTransport(limits=httpx2.Limits(max_connections=1000,
+                                                                                          max_keepalive_connections=100)))
+    return openai.DefaultAsyncHttpxClient(transport=transport)

@@ -1,0 +1,113 @@
+"""Add-only schema migrations of the run store.
+
+`MIGRATIONS[n - 1]` holds the statements that take a store from version n-1 to n; the
+version lives in SQLite's `PRAGMA user_version`. Never edit or reorder a migration that
+has shipped: append a new one (new tables, new columns with defaults, new indexes).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from extract.errors import StoreError
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: articles, the fingerprints they were made with, runs and the token ledger.
+    (
+        """CREATE TABLE articles (
+            id TEXT PRIMARY KEY,
+            source TEXT,
+            sha256 TEXT,
+            content_hash TEXT,
+            fingerprint TEXT,
+            status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+            error TEXT,
+            sheet TEXT,
+            backend TEXT,
+            model TEXT,
+            requests INTEGER NOT NULL DEFAULT 0,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            first_seen TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            extracted_at TEXT
+        )""",
+        "CREATE INDEX articles_status ON articles (status)",
+        """CREATE TABLE fingerprints (
+            hash TEXT PRIMARY KEY,
+            parts TEXT NOT NULL,
+            first_seen TEXT NOT NULL
+        )""",
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            backend TEXT,
+            fingerprint TEXT,
+            inputs TEXT,
+            new INTEGER,
+            changed INTEGER,
+            unchanged INTEGER,
+            failed INTEGER,
+            removed INTEGER
+        )""",
+        """CREATE TABLE spend (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER,
+            article_id TEXT,
+            model TEXT,
+            requests INTEGER NOT NULL DEFAULT 0,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            cached_requests INTEGER NOT NULL DEFAULT 0,
+            at TEXT NOT NULL
+        )""",
+    ),
+    # 2: the LLM response cache, keyed by a hash of the whole request.
+    (
+        """CREATE TABLE llm_cache (
+            key TEXT PRIMARY KEY,
+            response TEXT NOT NULL,
+            model TEXT,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            hits INTEGER NOT NULL DEFAULT 0,
+            last_hit_at TEXT
+        )""",
+    ),
+)
+
+LATEST = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, upto: int = LATEST) -> int:
+    """Apply the missing migrations, each in its own transaction; returns the new version.
+
+    `conn` must be in autocommit mode (isolation_level=None). BEGIN IMMEDIATE makes two
+    processes opening an old store at once apply each migration exactly once.
+    """
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = schema_version(conn)
+            if version > LATEST:
+                raise StoreError(
+                    f"the store has schema version {version} but this factsheet knows only up to {LATEST}: "
+                    "upgrade factsheet, or point --store at another file"
+                )
+            if version >= upto:
+                conn.execute("COMMIT")
+                return version
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
