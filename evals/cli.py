@@ -11,6 +11,7 @@ from pathlib import Path
 from evals.baseline import BASELINE_PATH, write_baseline
 from evals.diff import render_diff
 from evals.gold import load_gold
+from evals.html_report import render_eval_html
 from evals.runner import cases, predictions_for
 from evals.scoring import score
 from evals.table import render_table
@@ -44,6 +45,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="JSON report (default: out/eval/<backend or folder>/report.json)")
     parser.add_argument("--diff", type=Path, metavar="FILE",
                         help="Markdown diff (default: beside the JSON report, diff.md)")
+    parser.add_argument("--html", type=Path, metavar="FILE",
+                        help="also write the report as one HTML page: scores chart, facts marked on the texts")
     parser.add_argument("--write-baseline", nargs="?", const=BASELINE_PATH, type=Path, metavar="FILE",
                         help="also write the headline scores as the committed baseline (default: evals/baseline.json)")
     parser.set_defaults(handler=main)
@@ -73,7 +76,9 @@ def main(args: argparse.Namespace) -> int:
             if p.sheet is not None:
                 write_sheet(json_path.parent / "predictions", p.sheet)
     sys.stdout.write(render_table(report))
-    print(f"\nreport: {json_path}\ndiff:   {diff_path}")
+    if args.html:
+        write_atomic(args.html, render_eval_html(report, {g.id: g.article.text for g in gold}))
+    print(f"\nreport: {json_path}\ndiff:   {diff_path}" + (f"\nhtml:   {args.html}" if args.html else ""))
     if args.write_baseline:
         write_baseline(report, args.write_baseline)
         print(f"baseline: {args.write_baseline} (overall F1 {report.overall_f1:.4f})")

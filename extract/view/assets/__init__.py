@@ -1,0 +1,1 @@
+"""Styles and scripts of the viewer pages (data files, inlined at render time)."""
