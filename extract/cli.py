@@ -17,7 +17,7 @@ from types import ModuleType
 from extract import __version__
 from extract.errors import FactsheetError
 
-CORE_COMMANDS = ("extract.commands.run", "extract.commands.schema")
+CORE_COMMANDS = ("extract.commands.run", "extract.commands.schema", "extract.commands.view", "extract.commands.status")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -25,7 +25,11 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def _command_modules() -> list[ModuleType]:
     modules = [importlib.import_module(name) for name in CORE_COMMANDS]
     for entry in entry_points(group="factsheet.commands"):
-        modules.append(entry.load())
+        try:
+            modules.append(entry.load())
+        except Exception as e:  # a broken plug-in must not take the core commands down with it
+            print(f"factsheet: warning: command {entry.name!r} ({entry.value}) is unavailable: "
+                  f"{type(e).__name__}: {e}", file=sys.stderr)
     return modules
 
 

@@ -10,7 +10,13 @@ from typing import Any
 
 from extract.articles import DEFAULT_MAX_BYTES, discover
 from extract.backends import BACKENDS, choose_backend_name, make_backend
-from extract.pipeline import COMBINED_JSONL, ArticleResult, RunOptions, run
+from extract.backends.llm.settings import add_cli_arguments as add_llm_arguments
+from extract.backends.llm.settings import options_from_args as llm_options
+from extract.pipeline import COMBINED_JSONL, ArticleResult, RunOptions, RunPlan, backend_model, run
+from extract.store import TokenCount
+from schemas import Usage
+
+REASONS = ("new", "content", "fingerprint", "retry", "forced")
 
 log = logging.getLogger("factsheet")
 
@@ -29,12 +35,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
                         help=f"refuse articles larger than this (default: {DEFAULT_MAX_BYTES})")
     parser.add_argument("--encoding", help="decode articles with this encoding instead of UTF-8 (e.g. gbk)")
+    parser.add_argument("--store", type=Path, help="run store (default: OUT_DIR/factsheet.sqlite); see docs/store.md")
+    parser.add_argument("--force", action="store_true", help="extract every article again, even unchanged ones")
+    parser.add_argument("--prune", action="store_true",
+                        help="remove the sheets (and store rows) of articles no longer among the inputs")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="send every LLM request to the model, even ones the store has answered before")
+    add_llm_arguments(parser)
     parser.set_defaults(handler=main)
 
 
 def backend_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Options for the backend factory; empty values are left to environment and config."""
-    return {}
+    """Options for the backend factory: flags over environment over config file (no API key in them)."""
+    return llm_options(args)
 
 
 class Progress:
@@ -65,6 +78,14 @@ class Progress:
             self.bar.close()
 
 
+def _cost_note(model: str | None, spent: TokenCount) -> str:
+    try:
+        from extract.backends.llm.cost import cost_note
+    except ImportError:
+        return ""
+    return cost_note(model, Usage(prompt_tokens=spent.prompt_tokens, completion_tokens=spent.completion_tokens))
+
+
 def main(args: argparse.Namespace) -> int:
     options = backend_options(args)
     name = choose_backend_name(args.backend, options)
@@ -75,14 +96,33 @@ def main(args: argparse.Namespace) -> int:
     if not sources:
         log.error("no articles found in %s", " ".join(args.paths))
         return 1
-    progress = Progress(len(sources))
+    progress: Progress | None = None
+
+    def on_plan(plan: RunPlan) -> None:
+        nonlocal progress
+        log.info("%d articles: %d to extract (%s), %d unchanged", len(sources), len(plan.todo),
+                 ", ".join(f"{plan.count(why)} {why}" for why in REASONS if plan.count(why)) or "none",
+                 len(plan.unchanged))
+        progress = Progress(len(plan.todo) + len(plan.failed))
+
+    def on_result(result: ArticleResult) -> None:
+        if progress is not None:
+            progress(result)
+
+    run_options = RunOptions(out_dir=args.output, max_bytes=args.max_bytes, encoding=args.encoding,
+                             store=args.store, force=args.force, prune=args.prune, cache=not args.no_cache,
+                             inputs=[p if p == "-" else str(Path(p).resolve()) for p in args.paths])
     try:
-        report = run(sources, backend, RunOptions(out_dir=args.output, max_bytes=args.max_bytes,
-                                                  encoding=args.encoding), on_result=progress)
+        report = run(sources, backend, run_options, on_result=on_result, on_plan=on_plan)
     finally:
-        progress.close()
-    usage = report.usage
-    log.info("%d of %d articles extracted with '%s' into %s (%d failed); tokens: %d prompt, %d completion",
-             len(report.sheets), len(report.results), name, args.output, len(report.failed),
-             usage.prompt_tokens, usage.completion_tokens)
+        if progress is not None:
+            progress.close()
+    spent = report.spent
+    log.info("done with '%s' into %s: %s", name, args.output, report.summary())
+    if spent.requests or spent.cached_requests:
+        log.info("tokens spent: %d prompt, %d completion in %d requests (%d answered from the cache)%s",
+                 spent.prompt_tokens, spent.completion_tokens, spent.requests, spent.cached_requests,
+                 _cost_note(backend_model(backend), spent))
+    if report.missing:
+        log.info("%d articles in the store are no longer among the inputs (remove them with --prune)", len(report.missing))
     return 1 if report.failed else 0

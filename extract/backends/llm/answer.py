@@ -1,0 +1,172 @@
+"""The answer the model fills: SPEC's fact fields, with evidence as quotes only.
+
+The fact models are derived from schemas/ (same names, types, defaults and descriptions),
+with `evidence` reduced to `[{"quote": ...}]`: offsets are computed here, by the aligner,
+never taken from the model. Validation is where the business rules meet the model:
+
+- every quote must stand in the text the model was given (extract.align.FoldedText,
+  passed through instructor's `context=`); unit, period and enum rules come from schemas/,
+  and every message says how to fix the answer, because instructor sends it back;
+- on the last attempt (`context["final"]`), a fact that still fails is dropped and its
+  reason recorded in `context["dropped"]`, so one bad fact cannot sink the others.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator, model_validator
+
+from extract.align import FoldedText
+from schemas import FACT_TYPES, Evidence, InfrastructureProject, Metric, PolicyStatement, check_period, check_unit
+
+MAX_QUOTE_CHARS = 1000
+
+
+def new_context(folded: FoldedText, offset: int = 0) -> dict[str, Any]:
+    """Validation context for one request: the text the model saw and where it starts in the article."""
+    return {"folded": folded, "offset": offset, "final": False, "dropped": []}
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _messages(error: ValidationError) -> str:
+    return "; ".join(item["msg"].removeprefix("Value error, ") for item in error.errors(include_url=False))
+
+
+class Quote(BaseModel):
+    """A verbatim span of the article."""
+
+    model_config = ConfigDict(extra="ignore")  # offsets a model adds are ignored, never trusted
+
+    quote: str = Field(description="The article's own words, copied character for character: at most about two "
+                                   "sentences, the ones that state the fact.")
+
+    @field_validator("quote")
+    @classmethod
+    def _found_in_text(cls, value: str, info: ValidationInfo) -> str:
+        if not value.strip():
+            raise ValueError("evidence quote is empty: copy, word for word, the sentence of the article that states this fact")
+        if len(value) > MAX_QUOTE_CHARS:
+            raise ValueError(f"quote is {len(value)} characters long: quote at most about two sentences, "
+                             "the ones that state the fact")
+        folded = (info.context or {}).get("folded")
+        if folded is not None and folded.find(value) is None:
+            raise ValueError(
+                f"quote not found in the article: {_short(value)!r}. Copy the words exactly as they stand in the "
+                "article text (same words, spelling and punctuation; do not translate, correct or join separate "
+                "passages inside a quote), or leave this fact out"
+            )
+        return value
+
+
+class FactAnswer(BaseModel):
+    """Shared rules of the three answer fact types; `fact_type` is the schemas model it becomes."""
+
+    model_config = ConfigDict(extra="ignore")
+    fact_type: ClassVar[type[BaseModel]]
+
+    @field_validator("evidence", check_fields=False)
+    @classmethod
+    def _evidence_given(cls, value: list[Quote]) -> list[Quote]:
+        if not value:
+            raise ValueError("evidence is empty: quote, word for word, the sentence of the article that states this fact")
+        return value
+
+    @field_validator("value", mode="before", check_fields=False)
+    @classmethod
+    def _plain_number(cls, value: Any) -> Any:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"value {value!r} is not a plain number: write the figure in base units as a JSON number, "
+                             "e.g. 100 billion yuan is 100000000000, 7.2% is 7.2, down 12% is -12") from None
+        if not math.isfinite(number):
+            raise ValueError("value is not a finite number: write the figure as a plain number in base units")
+        return value
+
+    @field_validator("unit", check_fields=False)
+    @classmethod
+    def _unit(cls, value: str) -> str:
+        return check_unit(value)
+
+    @field_validator("period", check_fields=False)
+    @classmethod
+    def _period(cls, value: str | None) -> str | None:
+        return check_period(value)
+
+    @model_validator(mode="after")
+    def _fits_schema(self) -> FactAnswer:
+        """Cross-field rules (a share needs '%', money is an amount...) exactly as schemas/ states them."""
+        placeholder = [{"quote": q.quote, "start": 0, "end": len(q.quote)} for q in self.evidence]  # type: ignore[attr-defined]
+        try:
+            self.fact_type.model_validate({**self.model_dump(exclude={"evidence"}), "evidence": placeholder})
+        except ValidationError as e:
+            raise ValueError(_messages(e)) from None
+        return self
+
+    def to_fact(self, folded: FoldedText, offset: int) -> Any:
+        """The schemas fact, evidence aligned to the text and shifted by `offset` into article coordinates."""
+        evidence = []
+        for item in self.evidence:  # type: ignore[attr-defined]
+            span = folded.find(item.quote)
+            if span is None:  # validated before; only reachable without a context
+                raise ValueError(f"quote not found: {_short(item.quote)!r}")
+            quote = folded.text[span.start : span.end]
+            evidence.append(Evidence(quote=quote, start=span.start + offset, end=span.end + offset))
+        return self.fact_type.model_validate({**self.model_dump(exclude={"evidence"}), "evidence": evidence})
+
+
+def _answer_model(fact_type: type[BaseModel]) -> type[FactAnswer]:
+    fields: dict[str, Any] = {"evidence": (list[Quote], Field(description="Where the fact stands in the article: one "
+                                                                          "or more verbatim quotes; quote first."))}
+    fields |= {name: (info.annotation, info) for name, info in fact_type.model_fields.items() if name != "evidence"}
+    model = create_model(f"{fact_type.__name__}Answer", __base__=FactAnswer, __doc__=fact_type.__doc__, **fields)
+    model.fact_type = fact_type
+    return model
+
+
+MetricAnswer = _answer_model(Metric)
+ProjectAnswer = _answer_model(InfrastructureProject)
+StatementAnswer = _answer_model(PolicyStatement)
+
+
+class ArticleFacts(BaseModel):
+    """Every fact the article text states: metrics, infrastructure projects and policy statements."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    metrics: list[MetricAnswer] = Field(default_factory=list,  # type: ignore[valid-type]
+                                        description="Quantitative facts; an empty list if there are none.")
+    infrastructure_projects: list[ProjectAnswer] = Field(default_factory=list,  # type: ignore[valid-type]
+                                                         description="Projects, routes, hubs and zones; may be empty.")
+    policy_statements: list[StatementAnswer] = Field(default_factory=list,  # type: ignore[valid-type]
+                                                     description="Plans, targets, proposals, directives and assessments "
+                                                                 "by a named actor; may be empty.")
+
+    @field_validator("metrics", "infrastructure_projects", "policy_statements", mode="wrap")
+    @classmethod
+    def _drop_failing_on_last_attempt(cls, value: Any, handler: Any, info: ValidationInfo) -> Any:
+        if value is None:  # some local models write null for an empty list
+            return []
+        context = info.context or {}
+        if not context.get("final") or not isinstance(value, list):
+            return handler(value)
+        kept = []
+        for item in value:
+            try:
+                kept.extend(handler([item]))
+            except ValidationError as e:
+                first = e.errors(include_url=False)[0]
+                where = ".".join(str(p) for p in first["loc"][1:])
+                context["dropped"].append(f"{info.field_name}: {where + ': ' if where else ''}"
+                                          f"{first['msg'].removeprefix('Value error, ')}")
+        return kept
+
+    def to_facts(self, folded: FoldedText, offset: int) -> dict[str, list[Any]]:
+        """schemas facts by list name, evidence in article coordinates."""
+        return {name: [fact.to_fact(folded, offset) for fact in getattr(self, name)] for name in FACT_TYPES}

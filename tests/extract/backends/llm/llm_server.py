@@ -1,0 +1,217 @@
+"""A scripted OpenAI-compatible chat-completions server on 127.0.0.1 for the LLM tests.
+
+Answers come from a responder (request -> answer payload dict) and are shaped for the
+mode the request implies (tools, response_format, or a fenced Markdown block). Faults
+are scripted per article id (read from the request's "Article id:" line) and consumed
+one per request, in order; '*' scripts apply to any article.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Payload = dict[str, Any]
+Responder = Callable[[dict[str, Any]], Payload]
+
+_ARTICLE_ID = re.compile(r"Article id: (\S+)")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One scripted misbehaviour: status, slow, drop, invalid_json, truncated, hallucinate, no_usage."""
+
+    kind: str
+    status: int = 500
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+OK = Fault("ok")
+
+
+def status(code: int, **headers: str) -> Fault:
+    return Fault("status", status=code, headers={k.replace("_", "-"): v for k, v in headers.items()})
+
+
+@dataclass
+class Record:
+    """One request as the server saw it, with what it answered."""
+
+    body: dict[str, Any]
+    article_id: str | None
+    fault: str
+    at: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return self.body.get("messages", [])
+
+    def text(self) -> str:
+        return "\n".join(str(m.get("content") or "") for m in self.messages)
+
+
+def article_id_of(body: dict[str, Any]) -> str | None:
+    for message in body.get("messages", []):
+        if message.get("role") == "user" and isinstance(message.get("content"), str):
+            match = _ARTICLE_ID.search(message["content"])
+            if match:
+                return match.group(1)
+    return None
+
+
+def chunk_text_of(body: dict[str, Any]) -> str:
+    """The article text of the request's first user message."""
+    for message in body.get("messages", []):
+        content = message.get("content")
+        if message.get("role") == "user" and isinstance(content, str) and "Article text:\n" in content:
+            return content.split("Article text:\n", 1)[1]
+    return ""
+
+
+def hallucinate(payload: Payload) -> Payload:
+    """The payload with its first quote altered so that it is no longer in the article."""
+    altered = json.loads(json.dumps(payload))
+    for name in ("metrics", "infrastructure_projects", "policy_statements"):
+        for fact in altered.get(name, []):
+            fact["evidence"][0]["quote"] = "According to sources, " + fact["evidence"][0]["quote"] + " (invented)"
+            return altered
+    return altered
+
+
+class FakeLLM:
+    """The server's state: responder, fault scripts and the record of requests."""
+
+    def __init__(self, responder: Responder) -> None:
+        self.responder = responder
+        self.scripts: dict[str, deque[Fault]] = defaultdict(deque)
+        self.always: dict[str, Fault] = {}
+        self.records: list[Record] = []
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.url = ""
+
+    def script(self, article_id: str, *faults: Fault) -> None:
+        """Faults for the next requests about `article_id` ('*' for any), one per request."""
+        self.scripts[article_id].extend(faults)
+
+    def fail_always(self, article_id: str, fault: Fault) -> None:
+        self.always[article_id] = fault
+
+    def next_fault(self, article_id: str | None) -> Fault:
+        with self.lock:
+            for key in (article_id or "", "*"):
+                if key in self.always:
+                    return self.always[key]
+                if self.scripts.get(key):
+                    return self.scripts[key].popleft()
+        return OK
+
+    def requests_for(self, article_id: str) -> list[Record]:
+        return [r for r in self.records if r.article_id == article_id]
+
+
+def _answer(body: dict[str, Any], payload_text: str, finish: str) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": None}
+    if body.get("tools"):
+        name = body["tools"][0]["function"]["name"]
+        message["tool_calls"] = [{"id": "call_1", "type": "function", "function": {"name": name, "arguments": payload_text}}]
+    elif body.get("response_format"):
+        message["content"] = payload_text
+    else:  # MD_JSON: a fenced block inside prose
+        message["content"] = f"Here are the facts.\n```json\n{payload_text}\n```"
+    return {"index": 0, "message": message, "finish_reason": finish}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else each request gains about 40 ms (STACK-NOTES)
+    fake: FakeLLM
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _send_json(self, code: int, data: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        raw = json.dumps(data).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def do_POST(self) -> None:
+        with self.fake.lock:
+            self.fake.in_flight += 1
+            self.fake.max_in_flight = max(self.fake.max_in_flight, self.fake.in_flight)
+        try:
+            self._answer()
+        finally:
+            with self.fake.lock:
+                self.fake.in_flight -= 1
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        body = json.loads(self.rfile.read(length) or b"{}")
+        if not self.path.endswith("/chat/completions"):
+            self._send_json(404, {"error": {"message": f"no route {self.path}"}})
+            return
+        fake = self.fake
+        article_id = article_id_of(body)
+        fault = fake.next_fault(article_id)
+        record = Record(body=body, article_id=article_id, fault=fault.kind, at=time.monotonic())
+        with fake.lock:
+            fake.records.append(record)
+        if fault.kind == "status":
+            self._send_json(fault.status, {"error": {"message": f"scripted {fault.status}", "type": "server_error"}},
+                            fault.headers)
+            return
+        if fault.kind == "drop":
+            self.close_connection = True
+            return
+        if fault.kind == "slow":
+            time.sleep(fault.delay)
+        payload = fake.responder(body)
+        if fault.kind == "hallucinate":
+            payload = hallucinate(payload)
+        text, finish = json.dumps(payload), "stop"
+        if fault.kind == "invalid_json":
+            text = text.replace('"', "'")[: max(10, len(text) // 2)] + " ... and so on"
+        elif fault.kind == "truncated":
+            text, finish = text[: len(text) // 2], "length"
+        record.prompt_tokens = len(json.dumps(body.get("messages", []))) // 4
+        record.completion_tokens = len(text) // 4 + 1
+        usage = {"prompt_tokens": record.prompt_tokens, "completion_tokens": record.completion_tokens,
+                 "total_tokens": record.prompt_tokens + record.completion_tokens}
+        response = {"id": f"chatcmpl-{len(fake.records)}", "object": "chat.completion", "created": int(time.time()),
+                    "model": body.get("model", "fake"), "choices": [_answer(body, text, finish)], "usage": usage}
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+            self._send_json(200, response)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # dropped clients are expected
+        pass
+
+
+def start(fake: FakeLLM) -> tuple[_Server, threading.Thread]:
+    handler = type("Handler", (_Handler,), {"fake": fake})
+    server = _Server(("127.0.0.1", 0), handler)
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    return server, thread

@@ -1,0 +1,90 @@
+"""The answer model: grounding and SPEC rules inside validation, messages that say how to fix."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from extract.align import FoldedText
+from extract.backends.llm.answer import ArticleFacts, MetricAnswer, new_context
+from schemas import InfrastructureProject, Metric, PolicyStatement
+
+TEXT = "Intro. In 2020, trade reached 100 billion yuan, up 7.2%. Governor Wang Ning said Fujian will build “Ningde Port”."
+
+
+def metric(**update: Any) -> dict[str, Any]:
+    return {"evidence": [{"quote": "In 2020, trade reached 100 billion yuan, up 7.2%."}], "subject": "trade",
+            "value": 1e11, "unit": "CNY", "kind": "amount", "period": "2020"} | update
+
+
+def validate(payload: dict[str, Any], final: bool = False, offset: int = 0) -> tuple[ArticleFacts, dict[str, Any]]:
+    context = new_context(FoldedText(TEXT), offset)
+    context["final"] = final
+    return ArticleFacts.model_validate_json(json.dumps(payload), context=context, strict=False), context
+
+
+def error_text(payload: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as info:
+        validate(payload)
+    return str(info.value)
+
+
+def test_answer_fields_are_spec_fields_with_quote_only_evidence() -> None:
+    for answer, fact in ((MetricAnswer, Metric), (ArticleFacts.model_fields["infrastructure_projects"].annotation.__args__[0],
+                                                   InfrastructureProject),
+                         (ArticleFacts.model_fields["policy_statements"].annotation.__args__[0], PolicyStatement)):
+        assert set(answer.model_fields) == set(fact.model_fields)
+    schema = json.dumps(ArticleFacts.model_json_schema())
+    assert '"start"' not in schema and '"end"' not in schema
+
+
+def test_offsets_come_from_the_aligner_in_article_coordinates() -> None:
+    quote = "Governor Wang Ning said Fujian will build \"Ningde Port\"."  # straight quotes: typography only
+    payload = {"infrastructure_projects": [{"evidence": [{"quote": quote, "start": 999, "end": 0}], "name": "Ningde Port",
+                                            "kind": "port", "status": "planned"}]}
+    answer, context = validate(payload, offset=1000)
+    [project] = answer.to_facts(context["folded"], 1000)["infrastructure_projects"]
+    [ev] = project.evidence
+    assert TEXT[ev.start - 1000 : ev.end - 1000] == ev.quote and "“Ningde Port”" in ev.quote
+
+
+def test_a_quote_not_in_the_text_is_rejected_with_the_quote_named() -> None:
+    message = error_text({"metrics": [metric(evidence=[{"quote": "Trade reached 100 billion yuan"}])]})
+    assert "metrics.0.evidence.0.quote" in message
+    assert "quote not found in the article: 'Trade reached 100 billion yuan'" in message
+    assert "Copy the words exactly" in message
+
+
+@pytest.mark.parametrize(("update", "fix"), [
+    ({"unit": "yuan"}, "write 'CNY'"),
+    ({"period": "FY2020"}, "write a year '2020'"),
+    ({"kind": "money"}, "'amount', 'count', 'growth' or 'share'"),
+    ({"value": "100 billion"}, "100 billion yuan is 100000000000"),
+    ({"kind": "share", "unit": "CNY"}, "needs unit '%'"),
+    ({"evidence": []}, "evidence is empty"),
+])
+def test_rule_breaks_say_how_to_fix_them(update: dict[str, Any], fix: str) -> None:
+    assert fix in error_text({"metrics": [metric(**update)]})
+
+
+def test_every_failing_fact_is_reported_at_once() -> None:
+    message = error_text({"metrics": [metric(unit="yuan"), metric(), metric(period="last year")]})
+    assert "metrics.0.unit" in message and "metrics.2.period" in message and "metrics.1" not in message
+
+
+def test_on_the_last_attempt_failing_facts_are_dropped_and_counted() -> None:
+    answer, context = validate({"metrics": [metric(unit="yuan"), metric(), metric(evidence=[{"quote": "made up"}])]},
+                               final=True)
+    assert len(answer.metrics) == 1
+    assert len(context["dropped"]) == 2
+    assert context["dropped"][0].startswith("metrics: unit:") and "quote not found" in context["dropped"][1]
+
+
+def test_an_answer_that_is_not_json_fails_even_on_the_last_attempt() -> None:
+    context = new_context(FoldedText(TEXT))
+    context["final"] = True
+    with pytest.raises(ValidationError):
+        ArticleFacts.model_validate_json('{"metrics": [', context=context)
