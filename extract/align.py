@@ -29,6 +29,8 @@ class Span:
 @lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
     """The typography-free form of one character; white space is handled by the caller."""
+    if ch in _TYPOGRAPHY:  # before NFKD, which splits e.g. U+2033 into two primes and U+00B4 into space + accent
+        return _TYPOGRAPHY[ch]
     out = []
     for c in unicodedata.normalize("NFKD", ch):
         out.append(_TYPOGRAPHY.get(c, c))
@@ -71,17 +73,15 @@ class FoldedText:
 
     def _to_span(self, k: int, n: int) -> Span | None:
         """Map folded [k, k+n) to original offsets, if it starts and ends on whole characters."""
-        if not self._first[k]:
+        if not self._first[k] or unicodedata.combining(self.folded[k]):
             return None
         stop = k + n
-        if stop < len(self._first) and not self._first[stop]:
+        # Not inside one original character, nor before an accent the quote leaves out ("cafe" in "café").
+        if stop < len(self._first) and (not self._first[stop] or unicodedata.combining(self.folded[stop])):
             return None
-        start = self._origin[k]
-        end = self._origin[stop] if stop < len(self._origin) else len(self.text)
-        # Trailing white space collapsed into the match is not part of the quote.
-        while end > start and self.text[end - 1].isspace():
-            end -= 1
-        return Span(start, end)
+        # End just past the last matched character: the needle ends on a non-space character, and
+        # zero-width characters or white space after it are not part of the quote.
+        return Span(self._origin[k], self._origin[stop - 1] + 1)
 
     def find_all(self, quote: str) -> list[Span]:
         """Every place the quote stands in the text, in order."""

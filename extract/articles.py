@@ -1,7 +1,7 @@
 """Reading articles: decoding, size and content checks, metadata sidecars.
 
 An article is one text file; its id is the file name without extension. Metadata comes
-from a sidecar `<id>.meta.json` beside it (see seeds/README.md), else from the text.
+from a sidecar `<id>.meta.json` beside it (see docs/seeds.md), else from the text.
 """
 
 from __future__ import annotations
@@ -59,27 +59,35 @@ def sha256_text(text: str) -> str:
 
 
 def decode(data: bytes, encoding: str | None = None) -> str:
-    """Text of an article's bytes; refuses binary and undecodable input with the fix."""
+    """Text of an article's bytes; refuses binary and undecodable input with the fix.
+
+    UTF-8 (with or without BOM) is tried first; `encoding` is the fallback for files that
+    are not UTF-8, so one run can mix UTF-8 articles with, say, GBK ones.
+    """
     if not data.strip():
         raise ArticleError("empty: the file holds no text")
-    if b"\x00" in data[:65536]:
+    if encoding is None and b"\x00" in data[:65536]:
         raise ArticleError("binary: the file holds NUL bytes; give a plain text file")
-    if encoding:
-        try:
-            return data.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as e:
-            raise ArticleError(f"cannot decode as {encoding}: {e}") from e
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        hint = " (it looks like GBK/GB18030)" if _looks_gbk(data) else ""
-        raise ArticleError(
-            f"not UTF-8{hint}: invalid byte at offset {e.start}; convert it "
-            "(iconv -f GBK -t UTF-8) or pass --encoding with its encoding"
-        ) from e
-    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\t\n\r\f\v")
-    if controls > max(8, len(text[:65536]) // 100):
-        raise ArticleError("binary: the text is mostly control characters; give a plain text file")
+        if encoding:
+            try:
+                text = data.decode(encoding)
+            except (UnicodeDecodeError, LookupError) as e2:
+                raise ArticleError(f"cannot decode as {encoding} (nor as UTF-8): {e2}") from e2
+        else:
+            hint = " (it looks like GBK/GB18030)" if _looks_gbk(data) else ""
+            raise ArticleError(
+                f"not UTF-8{hint}: invalid byte at offset {e.start}; convert it "
+                "(iconv -f GBK -t UTF-8) or pass --encoding with its encoding"
+            ) from e
+    if not text.strip():  # e.g. a lone byte-order mark
+        raise ArticleError("empty: the file holds no text")
+    sample = text[:65536]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    if "\x00" in sample or controls > max(8, len(sample) // 100):
+        raise ArticleError("binary: the text holds NUL or many control characters; give a plain text file")
     return text
 
 
@@ -143,7 +151,10 @@ def load(source: ArticleSource, *, max_bytes: int = DEFAULT_MAX_BYTES, encoding:
             sha256=sha256_text(text),
         )
     except ValidationError as e:
-        raise ArticleError(f"bad metadata: {e.errors()[0]['msg']}") from e
+        err = e.errors()[0]
+        field = ".".join(str(x) for x in err["loc"]) or "metadata"
+        where = f"sidecar {source.path.stem}{SIDECAR_SUFFIX}" if side else "metadata"
+        raise ArticleError(f"bad {where}: {field}: {err['msg']}") from e
     return Article(meta=meta, text=text, path=source.path)
 
 

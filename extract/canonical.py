@@ -14,6 +14,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from pydantic import ValidationError
+
 from schemas import FactSheet, InfrastructureProject, Metric, PolicyStatement
 
 _TABLES = ("initiatives", "provinces", "cities", "partners")
@@ -66,7 +68,8 @@ class AliasTable:
         return name
 
 
-def _read(name: str) -> str:
+def read_data(name: str) -> str:
+    """A data file of extract/data as text."""
     return resources.files("extract.data").joinpath(name).read_text(encoding="utf-8")
 
 
@@ -85,8 +88,8 @@ class Canonicaliser:
     @classmethod
     @lru_cache(maxsize=1)
     def default(cls) -> Canonicaliser:
-        tables = {n: json.loads(_read(f"aliases/{n}.json")) for n in _TABLES}
-        return cls(tables, json.loads(_read("units.json")))
+        tables = {n: json.loads(read_data(f"aliases/{n}.json")) for n in _TABLES}
+        return cls(tables, json.loads(read_data("units.json")))
 
     def initiative(self, name: str) -> str:
         return self.initiatives.find(name) or " ".join(name.split())
@@ -141,12 +144,18 @@ class Canonicaliser:
 
     def sheet(self, sheet: FactSheet) -> FactSheet:
         """The sheet with every name and unit in canonical form, re-validated."""
-        data = sheet.model_copy(
-            update={
-                "metrics": [self.metric(m) for m in sheet.metrics],
-                "infrastructure_projects": [self.project(p) for p in sheet.infrastructure_projects],
-                "policy_statements": [self.statement(s) for s in sheet.policy_statements],
-            }
-        )
-        # model_copy skips validation; validate the result so no invalid unit slips out.
-        return FactSheet.model_validate(data.model_dump())
+        # model_copy skips validation, so each canonical fact is validated again: a fact that
+        # canonicalisation made invalid ("standard boxes" counted becomes TEU counted) is dropped
+        # and counted, rather than failing the whole article.
+        kept: dict[str, list[Any]] = {}
+        dropped = 0
+        for list_name, canonical in (("metrics", self.metric), ("infrastructure_projects", self.project),
+                                     ("policy_statements", self.statement)):
+            kept[list_name] = []
+            for fact in getattr(sheet, list_name):
+                try:
+                    kept[list_name].append(type(fact).model_validate(canonical(fact).model_dump()))
+                except ValidationError:
+                    dropped += 1
+        provenance = sheet.provenance.model_copy(update={"dropped_facts": sheet.provenance.dropped_facts + dropped})
+        return FactSheet.model_validate(sheet.model_copy(update={**kept, "provenance": provenance}).model_dump())

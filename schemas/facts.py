@@ -16,12 +16,26 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 SCHEMA_VERSION = "1.0"
 
-_PERIOD_POINT = r"\d{4}(?:-(?:0[1-9]|1[0-2]))?"
+# [0-9], not \d: \d also matches other scripts' digits, which are not ISO.
+_PERIOD_POINT = r"[0-9]{4}(?:-(?:0[1-9]|1[0-2]))?"
 PERIOD_RE = re.compile(rf"^(?P<a>{_PERIOD_POINT})(?:/(?P<b>{_PERIOD_POINT}))?$")
+# The same without named groups, for JSON Schema (ECMA-262 regex) readers.
+PERIOD_PATTERN = rf"^{_PERIOD_POINT}(?:/{_PERIOD_POINT})?$"
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 # Units that are neither money nor plural nouns but are the conventional symbol.
 SYMBOL_UNITS = frozenset({"%", "pp", "TEU", "km", "km/h", "m", "m2", "km2", "kg", "tonnes", "kWh", "MW", "GW"})
 NOUN_UNIT_RE = re.compile(r"^[a-z][a-z0-9 \-]*[a-z0-9]$")
+# Words that look like plural nouns but have a SPEC spelling; the message names it.
+NON_CANONICAL_UNITS = {
+    **dict.fromkeys(("yuan", "rmb", "renminbi", "cny", "billion yuan", "yuan rmb"), "CNY"),
+    **dict.fromkeys(("dollars", "dollar", "us dollars", "usd"), "USD"),
+    **dict.fromkeys(("euros", "euro", "eur"), "EUR"),
+    **dict.fromkeys(("percent", "per cent", "percentage", "pct"), "%"),
+    **dict.fromkeys(("percentage points", "percentage point"), "pp"),
+    **dict.fromkeys(("teu", "teus", "standard containers"), "TEU"),
+    **dict.fromkeys(("tons", "ton", "tonne", "metric tons"), "tonnes"),
+    **dict.fromkeys(("kilometers", "kilometres", "kilometer", "kilometre"), "km"),
+}
 
 
 class MetricKind(StrEnum):
@@ -129,6 +143,8 @@ def check_period(value: str | None) -> str | None:
 def check_unit(value: str) -> str:
     """Validate a SPEC unit: ISO 4217 code, %, pp, a conventional symbol, or a plural noun."""
     value = value.strip()
+    if value.casefold() in NON_CANONICAL_UNITS and value != NON_CANONICAL_UNITS[value.casefold()]:
+        raise ValueError(f"unit {value!r} is not canonical: write {NON_CANONICAL_UNITS[value.casefold()]!r}")
     if value in SYMBOL_UNITS or CURRENCY_RE.match(value) or NOUN_UNIT_RE.match(value):
         return value
     raise ValueError(
@@ -173,7 +189,9 @@ class Evidence(FactModel):
 
 
 class _Fact(FactModel):
-    evidence: list[Evidence] = Field(description="Where the fact stands in the article; at least one span.")
+    # minItems only in the JSON Schema: in Python the validator below gives the actionable message.
+    evidence: list[Evidence] = Field(description="Where the fact stands in the article; at least one span.",
+                                     json_schema_extra={"minItems": 1})
 
     @field_validator("evidence")
     @classmethod
@@ -192,7 +210,8 @@ class Metric(_Fact):
     kind: MetricKind
     comparator: Comparator = Comparator.eq
     status: MetricStatus = MetricStatus.actual
-    period: str | None = Field(default=None, description="YYYY, YYYY-MM, or START/END of those; null if unknown.")
+    period: str | None = Field(default=None, description="YYYY, YYYY-MM, or START/END of those; null if unknown.",
+                               json_schema_extra={"pattern": PERIOD_PATTERN})
     location: OptionalText = Field(default=None, description="Canonical place name the figure is about.")
 
 
@@ -215,15 +234,18 @@ class Metric(_Fact):
 
     @model_validator(mode="after")
     def _kind_fits_unit(self) -> Metric:
-        money = bool(CURRENCY_RE.match(self.unit))
+        money = bool(CURRENCY_RE.match(self.unit)) and self.unit not in SYMBOL_UNITS  # TEU is not money
         if self.unit == "pp" and self.kind is not MetricKind.growth:
             raise ValueError("unit 'pp' (percentage points) is a change: set kind to 'growth'")
         if self.kind is MetricKind.share and self.unit != "%":
             raise ValueError(f"kind 'share' is a part of a whole and needs unit '%', not {self.unit!r}")
         if money and self.kind not in (MetricKind.amount, MetricKind.growth):
             raise ValueError(f"unit {self.unit!r} is money: set kind to 'amount'")
-        if self.kind is MetricKind.count and self.unit in ("%", "pp"):
-            raise ValueError("a count is of things, not a percentage: use kind 'growth' or 'share' for '%'")
+        if self.kind in (MetricKind.count, MetricKind.amount) and self.unit in ("%", "pp"):
+            raise ValueError(f"kind {self.kind.value!r} is not a percentage: use kind 'growth' for a change rate "
+                             "or 'share' for a part of a whole with unit '%'")
+        if self.kind is MetricKind.count and (money or self.unit in SYMBOL_UNITS):
+            raise ValueError(f"unit {self.unit!r} measures an amount, not discrete things: set kind to 'amount'")
         return self
 
 

@@ -34,7 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--backend", choices=sorted(BACKENDS), help="extractor (default: llm if configured, else rules)")
     parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
                         help=f"refuse articles larger than this (default: {DEFAULT_MAX_BYTES})")
-    parser.add_argument("--encoding", help="decode articles with this encoding instead of UTF-8 (e.g. gbk)")
+    parser.add_argument("--encoding", help="encoding to try for articles that are not UTF-8 (e.g. gbk)")
     parser.add_argument("--store", type=Path, help="run store (default: OUT_DIR/factsheet.sqlite); see docs/store.md")
     parser.add_argument("--force", action="store_true", help="extract every article again, even unchanged ones")
     parser.add_argument("--prune", action="store_true",

@@ -1,0 +1,222 @@
+"""The `factsheet` command, in process and as the installed console script."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from extract import __version__, backends
+from extract.articles import Article, ArticleSource, load
+from extract.backends.base import Backend
+from extract.cli import build_parser, main
+from extract.pipeline import COMBINED_JSONL
+from schemas import Evidence, FactSheet, Metric, Provenance
+
+CONSOLE_SCRIPT = Path(sys.executable).parent / "factsheet"
+GBK_TEXT = "福建省与“一带一路”沿线国家贸易额增长7.2%。\n厦门港开通新航线。\n"
+SEED_IDS = {"000_46216e8fa835e61b", "001_c9623f5d1761bc86", "002_04d536c7ce22d398", "003_dc3fb16bdf9f3b1c",
+            "004_3c5a6f0b5c3235ac"}
+
+
+class QuotingBackend(Backend):
+    """Returns one metric quoting the article's first line, so tests do not rely on the rules' recall."""
+
+    name = "quoting"
+
+    async def extract(self, article: Article) -> FactSheet:
+        line = next(ln.strip() for ln in article.text.splitlines() if ln.strip())
+        return FactSheet(
+            article=article.meta,
+            metrics=[Metric(subject="x", value=1, unit="trains", kind="count",
+                            evidence=[Evidence(quote=line, start=0, end=len(line))])],
+            provenance=Provenance(backend=self.name),
+        )
+
+
+@pytest.fixture(autouse=True)
+def hermetic(monkeypatch, tmp_path):
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "FACTSHEET_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture()
+def quoting(monkeypatch):
+    monkeypatch.setitem(backends.BACKENDS, "quoting", lambda options: QuotingBackend())
+
+
+@pytest.fixture()
+def mixed_folder(tmp_path, seeds_dir) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for path in seeds_dir.iterdir():
+        shutil.copy(path, folder / path.name)
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.dat").write_bytes(bytes(range(256)) * 8)
+    (folder / "gbk.txt").write_bytes(GBK_TEXT.encode("gbk"))
+    return folder
+
+
+def check_sheets(out: Path, folder: Path, ids: set[str], encoding: str | None = None) -> list[FactSheet]:
+    """Every sheet validates and every quote is text[start:end]; the JSONL has one line per sheet."""
+    sheets = []
+    for article_id in sorted(ids):
+        sheet = FactSheet.model_validate_json((out / f"{article_id}.json").read_text(encoding="utf-8"))
+        path = next(p for p in folder.glob(f"{article_id}.*") if not p.name.endswith(".meta.json"))
+        text = load(ArticleSource(article_id, path), encoding=encoding).text
+        for _, fact in sheet.facts():
+            assert fact.evidence
+            for e in fact.evidence:
+                assert text[e.start : e.end] == e.quote
+        sheets.append(sheet)
+    lines = (out / COMBINED_JSONL).read_text(encoding="utf-8").splitlines()
+    assert sorted(json.loads(line)["article"]["id"] for line in lines) == sorted(ids)
+    return sheets
+
+
+def assert_bad_files_named(stderr: str, folder: Path) -> None:
+    for name, reason in [("empty.txt", "empty"), ("binary.dat", "binary"), ("gbk.txt", "not UTF-8 (it looks like GBK")]:
+        lines = [ln for ln in stderr.splitlines() if str(folder / name) in ln]
+        assert lines, f"{name} is not named on stderr:\n{stderr}"
+        assert any(reason in ln for ln in lines), lines
+
+
+def test_run_over_seeds_and_bad_files_with_the_rules_backend(mixed_folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(mixed_folder), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "offline 'rules' backend" in err  # the run says which backend it chose and why
+    assert_bad_files_named(err, mixed_folder)
+    sheets = check_sheets(out, mixed_folder, SEED_IDS)
+    assert all(s.provenance.backend == "rules" for s in sheets)
+    assert sorted(p.name for p in out.glob("*.json")) == sorted(f"{i}.json" for i in SEED_IDS)
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_run_with_facts_writes_grounded_sheets(mixed_folder, tmp_path, capsys, quoting):
+    out = tmp_path / "out"
+    assert main(["run", str(mixed_folder), "-o", str(out), "--backend", "quoting"]) == 1
+    assert_bad_files_named(capsys.readouterr().err, mixed_folder)
+    sheets = check_sheets(out, mixed_folder, SEED_IDS)
+    assert all(len(s.metrics) == 1 for s in sheets)
+    dates = {s.article.id: str(s.article.published) for s in sheets}
+    assert dates["002_04d536c7ce22d398"] == "2020-01-21" and dates["004_3c5a6f0b5c3235ac"] == "2019-02-18"
+
+
+def test_gbk_file_is_decoded_correctly_with_encoding(mixed_folder, tmp_path, capsys, quoting):
+    (mixed_folder / "empty.txt").unlink()
+    (mixed_folder / "binary.dat").unlink()
+    out = tmp_path / "out"
+    assert main(["run", str(mixed_folder), "-o", str(out), "--backend", "quoting", "--encoding", "gbk"]) == 0
+    (gbk,) = check_sheets(out, mixed_folder, SEED_IDS | {"gbk"}, encoding="gbk")[-1:]
+    assert gbk.metrics[0].evidence[0].quote == GBK_TEXT.splitlines()[0]  # not mangled
+    assert "FAILED" not in capsys.readouterr().err
+
+
+def test_stdin_input(tmp_path, monkeypatch, capsys, quoting):
+    data = "Published: 2020-01-21\nFujian’s trade grew by 7.2% last year.\n".encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    out = tmp_path / "out"
+    assert main(["run", "-", "-o", str(out), "--backend", "quoting"]) == 0
+    sheet = FactSheet.model_validate_json((out / "stdin.json").read_text(encoding="utf-8"))
+    assert str(sheet.article.published) == "2020-01-21"
+    assert sheet.metrics[0].evidence[0].quote == "Published: 2020-01-21"
+    assert len((out / COMBINED_JSONL).read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_missing_input_is_named_and_fails(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "out"), "--backend", "rules"]) == 1
+    assert "nope.txt" in capsys.readouterr().err
+
+
+def test_empty_folder_fails(tmp_path, capsys):
+    (tmp_path / "none").mkdir()
+    assert main(["run", str(tmp_path / "none"), "-o", str(tmp_path / "out"), "--backend", "rules"]) != 0
+    assert "no articles" in capsys.readouterr().err
+
+
+def _commands() -> list[str]:
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    return sorted(sub.choices)
+
+
+def test_help_on_every_command(capsys):
+    commands = _commands()
+    assert {"run", "schema"} <= set(commands)
+    for argv in [["--help"], *([c, "--help"] for c in commands)]:
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 0, argv
+        out = capsys.readouterr().out
+        assert out.startswith("usage: factsheet"), argv
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    assert "--encoding" in capsys.readouterr().out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"factsheet {__version__}" == f"factsheet {version('factsheet')}"
+
+
+def test_usage_errors_exit_2(capsys):
+    for argv in [[], ["run"], ["run", "x", "--backend", "nope"], ["no-such-command"]]:
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 2, argv
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_broken_plugin_command_does_not_break_the_cli(monkeypatch, capsys):
+    class Entry:
+        name, value = "broken", "nowhere.cli"
+
+        def load(self):
+            raise ModuleNotFoundError("No module named 'nowhere'")
+
+    import extract.cli as cli
+
+    monkeypatch.setattr(cli, "entry_points", lambda group: [Entry()])
+    assert main(["schema", "-o", "schema.json"]) == 0
+    assert "command 'broken' (nowhere.cli) is unavailable" in capsys.readouterr().err
+
+
+# --- the installed console script --------------------------------------------------------
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "FACTSHEET_"))}
+
+
+@pytest.mark.skipif(not CONSOLE_SCRIPT.exists(), reason="the console script is not installed in this environment")
+def test_console_script_end_to_end(mixed_folder, tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.run([str(CONSOLE_SCRIPT), "run", str(mixed_folder), "-o", str(out), "--backend", "rules"],
+                          capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert_bad_files_named(proc.stderr, mixed_folder)
+    assert "Traceback" not in proc.stderr
+    check_sheets(out, mixed_folder, SEED_IDS)
+
+    proc = subprocess.run([str(CONSOLE_SCRIPT), "--version"], capture_output=True, text=True, env=_env(), timeout=60)
+    assert proc.returncode == 0 and re.fullmatch(r"factsheet \d+\.\d+\.\d+\S*\n", proc.stdout)
+
+    proc = subprocess.run([str(CONSOLE_SCRIPT), "run", "-", "-o", str(tmp_path / "out2"), "--backend", "rules"],
+                          input="Fujian’s trade grew by 7.2% last year.".encode(), capture_output=True,
+                          env=_env(), cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    FactSheet.model_validate_json((tmp_path / "out2" / "stdin.json").read_text(encoding="utf-8"))
+
+
