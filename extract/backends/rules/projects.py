@@ -128,6 +128,34 @@ def _is_operator(name: str) -> bool:
     return rest.lower() in operator_heads
 
 
+@lru_cache(maxsize=1)
+def _stem_regex() -> re.Pattern[str]:
+    stems = "|".join(re.escape(s) for s in sorted(lexicon().words("project_name_stems"), key=len, reverse=True))
+    return re.compile(rf"(?:{stems})\s", re.I)
+
+
+def _name_stem_before(text: str, sentence: Span, head_start: int) -> int | None:
+    """'silk road shipping': a domain name stem makes a name even in lower case."""
+    before = text[max(sentence.start, head_start - 25) : head_start]
+    m = re.search(rf"(?<![\w-])((?:{'|'.join(re.escape(s) for s in lexicon().words('project_name_stems'))}))\s+$", before, re.I)
+    return head_start - len(before) + m.start(1) if m else None
+
+
+def _place_for_bare_name(text: str, sentence: Span, head_start: int) -> tuple[int | None, str]:
+    """'Shanghai ... the pilot Free Trade Zone': a capitalised head named after the place in the sentence."""
+    places = [p for p in find_places(text, sentence.start, head_start) if p.domestic]
+    if not places:
+        return None, ""
+    start = head_start
+    adjectives = lexicon().words("project_name_adjectives")
+    while True:
+        m = re.search(r"([a-z]+)\s+$", text[sentence.start : start])
+        if not m or m.group(1) not in adjectives:
+            break
+        start = sentence.start + m.start(1)
+    return start, places[-1].name + " "
+
+
 def candidates(text: str, sentence: Span) -> list[Candidate]:
     pattern, kinds = _heads()
     canonical = Canonicaliser.default()
@@ -147,10 +175,15 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
             continue
         start = _modifiers(text, sentence, m.start())
         head_capital = m.group(0)[:1].isupper()
+        prefix = ""
+        if start is None:
+            start = _name_stem_before(text, sentence, m.start())
+        if start is None and sum(w[:1].isupper() for w in m.group(0).split()) >= 2:
+            start, prefix = _place_for_bare_name(text, sentence, m.start())
         if start is None:
             continue
-        raw = text[start : m.end()]
-        if not head_capital and not find_places(raw) and not re.search(r"[“\"(]", raw):
+        raw = prefix + text[start : m.end()]
+        if not head_capital and not find_places(raw) and not re.search(r"[“\"(]", raw) and not _stem_regex().match(raw):
             continue  # "international trains": a common noun phrase with no proper name
         kind = kinds[" ".join(m.group(0).lower().split())]
         name = _clean_name(raw, kind)
@@ -162,12 +195,28 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
     return out
 
 
-def _status(sentence_text: str) -> str:
+def _status(text: str, cand: Candidate) -> str:
+    """Status from the words around the project's mention: its clause, not the whole sentence."""
     cues = lexicon().data["project_status_cues"]
+    window = _clause_around(text, cand)
     for status in ("proposed", "under_construction", "operational", "planned"):
-        if _phrase_regex(cues[status]).search(sentence_text):
+        if _phrase_regex(cues[status]).search(window):
+            return status
+    whole = cand.sentence.text
+    for status in ("proposed", "under_construction", "operational", "planned"):
+        if _phrase_regex(cues[status]).search(whole):
             return status
     return "unknown"
+
+
+def _clause_around(text: str, cand: Candidate) -> str:
+    sentence = cand.sentence
+    before = text[max(sentence.start, cand.start - 120) : cand.start]
+    cut = max(before.rfind(";"), before.rfind(","), before.rfind("，"))
+    start = cand.start - len(before) + cut + 1 if cut >= 0 else cand.start - len(before)
+    after = text[cand.end : min(sentence.end, cand.end + 60)]
+    stop = min([i for i in (after.find(";"), after.find(",")) if i >= 0], default=len(after))
+    return text[start : cand.end + stop]
 
 
 def _timeline(sentence_text: str) -> str | None:
@@ -227,7 +276,7 @@ def extract_projects(text: str, sentences: list[Span], fallback_place: str | Non
         projects.append(InfrastructureProject(
             name=cand.name,
             kind=cand.kind,
-            status=_status(first),
+            status=_status(text, cand),
             locations=list(dict.fromkeys(places)),
             partners=[],
             initiatives=_initiatives(" ".join(s.text for s in spans), canonical),
