@@ -125,9 +125,20 @@ class Canonicaliser:
             }
         )
 
+    def project_name(self, name: str) -> str:
+        """A service of an initiative branded with a place takes the initiative's canonical
+        name: "China-EU train (Xiamen)" -> "China-Europe Railway Express (Xiamen)"."""
+        m = re.fullmatch(r"(?P<a>.*?)\s*\((?P<place>[^()]+)\)\s*(?P<b>.*)", name)
+        if not m:
+            return name
+        base = " ".join(f"{m.group('a')} {m.group('b')}".split())
+        initiative = self.initiatives.find(base)
+        return f"{initiative} ({self.place(m.group('place'))})" if initiative else name
+
     def project(self, project: InfrastructureProject) -> InfrastructureProject:
         return project.model_copy(
             update={
+                "name": self.project_name(project.name),
                 "locations": self._places(project.locations),
                 "partners": self._places(project.partners),
                 "initiatives": self._initiatives(project.initiatives),

@@ -173,3 +173,12 @@ def test_a_fact_that_canonicalisation_makes_invalid_is_dropped_and_counted(canon
     out = canon.sheet(sheet)  # TEU counted is invalid: that fact goes, the article does not fail
     assert [m.unit for m in out.metrics] == ["trains"]
     assert out.provenance.dropped_facts == 2
+
+
+def test_place_branded_service_takes_the_initiative_name() -> None:
+    canonical = Canonicaliser.default()
+    assert canonical.project_name("China-EU train (Chengdu)") == "China-Europe Railway Express (Chengdu)"
+    assert canonical.project_name("China-Europe (Xiamen) Train") == "China-Europe Railway Express (Xiamen)"
+    # A name with a place in brackets that is no initiative's service stays as it is.
+    assert canonical.project_name("Qinzhou Port (Guangxi)") == "Qinzhou Port (Guangxi)"
+    assert canonical.project_name("Wuyishan Land Port") == "Wuyishan Land Port"

@@ -61,7 +61,10 @@ def _subject(text: str, sentence: Span, q: Quantity, previous: tuple[Quantity, M
         return f"change in {previous[1].subject}" if q.group == "percent" else previous[1].subject
     if not words:
         return "figure reported"
-    return " ".join(words[:16])
+    words = words[:20]
+    while len(words) > 1 and words[-1].lower() in ("and", "the", "of", "a", "an", "to", "with", "in"):
+        words.pop()
+    return " ".join(words)
 
 
 def _kind(q: Quantity, before: str) -> tuple[str, int]:
