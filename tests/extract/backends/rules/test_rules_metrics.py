@@ -1,0 +1,194 @@
+"""Metrics: kind, sign, status, comparator, period, location and evidence."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from rules_helpers import PUBLISHED, assert_grounded, sheet
+
+from extract.backends.rules.metrics import sentence_metrics
+from extract.backends.rules.periods import time_mentions
+from extract.backends.rules.text import sentences
+
+
+def _metrics(text: str, published: date | None = PUBLISHED):
+    result = sheet(text, published)
+    assert_grounded(text, result.metrics)
+    return result.metrics
+
+
+def _one(text: str, published: date | None = PUBLISHED):
+    found = _metrics(text, published)
+    assert len(found) == 1, [m.model_dump(exclude={"evidence"}) for m in found]
+    return found[0]
+
+
+def test_money_is_an_amount_with_period_and_place() -> None:
+    text = "According to Nanchang Customs, the foreign trade of Jiangxi reached 34.3 billion yuan last year."
+    m = _one(text)
+    assert (m.value, m.unit, m.kind, m.comparator, m.status) == (3.43e10, "CNY", "amount", "eq", "actual")
+    assert m.period == "2020"
+    assert m.location == "Jiangxi"
+    assert "foreign trade" in m.subject
+
+
+def test_count_of_trains_with_comparator() -> None:
+    m = _one("So far this year, Xi'an has sent more than 2,600 trains to Central Asia and Europe.")
+    assert (m.value, m.unit, m.kind, m.comparator, m.status) == (2600, "trains", "count", "gt", "actual")
+    assert m.location == "Xi'an"
+
+
+def test_translation_noise_banks_counts_trains() -> None:
+    m = _one("This year, Chengdu has operated 4,600 banks of China-Europe trains.")
+    assert (m.value, m.unit, m.kind) == (4600, "trains", "count")
+    assert m.period == "2021"
+
+
+def test_growth_year_on_year() -> None:
+    m = _one("In the first quarter, Fuzhou's exports to Belt and Road countries grew 7.2% year-on-year.")
+    assert (m.value, m.unit, m.kind, m.status) == (7.2, "%", "growth", "actual")
+    assert m.period == "2021-01/2021-03"
+    assert m.location == "Fuzhou"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Last year, the trade of Hefei with Japan was down 12% as demand weakened.", -12),
+        ("In 2020, imports of crude oil through Qingdao fell 4.1 percent.", -4.1),
+        ("Exports of textiles from Shaoxing declined by 3.4 percent in 2019.", -3.4),
+        ("Affected by the epidemic, the number of flights at the airport in Xiamen dropped 20.5% last year.", -20.5),
+    ],
+)
+def test_falls_are_negative_growth(text: str, value: float) -> None:
+    m = _one(text)
+    assert m.kind == "growth"
+    assert m.value == pytest.approx(value)
+    assert m.unit == "%"
+
+
+def test_rise_is_positive_growth() -> None:
+    m = _one("Last year, the freight volume of the Kunming hub rose 15.8 percent.")
+    assert (m.value, m.kind) == (15.8, "growth")
+
+
+def test_share_of_total() -> None:
+    m = _one("In 2020, the trains of Zhengzhou accounted for 15% of the national total.")
+    assert (m.value, m.unit, m.kind) == (15, "%", "share")
+
+
+def test_amount_then_share_in_one_sentence() -> None:
+    text = "Last year, trade between Guangxi and ASEAN reached 100 billion yuan, accounting for 25% of the total."
+    money, share = _metrics(text)
+    assert (money.value, money.unit, money.kind) == (1e11, "CNY", "amount")
+    assert (share.value, share.unit, share.kind) == (25, "%", "share")
+    assert money.location == share.location == "Guangxi"
+    assert money.period == share.period == "2020"
+
+
+def test_percentage_points() -> None:
+    m = _one("Last year, the share of private firms in Ningbo's exports rose by 3.5 percentage points.")
+    assert (m.value, m.unit, m.kind) == (3.5, "pp", "growth")
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("This year, Anhui will open more than 500 China-Europe freight trains.", "target"),
+        ("Next year, Hefei will strive to open 30 new international routes.", "target"),
+        ("By 2025, Chongqing aims to handle 1 million TEUs at its inland ports.", "target"),
+        ("Trade between Yunnan and Laos is expected to exceed 50 billion yuan next year.", "forecast"),
+        ("Analysts predicted that the throughput of the port in Xiamen will top 12 million TEUs.", "forecast"),
+        ("Last year, Hunan opened 20 new air cargo routes to Southeast Asia.", "actual"),
+        ("In 2019, exports of the Urumqi hub reached 8.6 billion yuan.", "actual"),
+    ],
+)
+def test_status(text: str, status: str) -> None:
+    assert _one(text).status == status
+
+
+def test_a_past_year_is_actual_whatever_the_tense() -> None:
+    # Translated reports often keep a plan's tense for results of a year already over.
+    m = _one("In 2020, Shaanxi will have opened 3,720 trains, the government said.")
+    assert m.status == "actual"
+    assert m.period == "2020"
+
+
+@pytest.mark.parametrize(
+    ("text", "comparator"),
+    [
+        ("Last year, the Suzhou hub sent over 1,000 trips to Poland.", "gt"),
+        ("The forum in Nanning drew about 300 guests from ASEAN countries.", "approx"),
+        ("Last year, the average delay at the port of Tianjin was less than 5%.", "lt"),
+        ("In 2020, the terminal in Lianyungang handled nearly 300,000 tonnes of grain.", "approx"),
+        ("Last year, Jiangsu exported exactly 20 billion yuan of machinery to Belt and Road countries.", "eq"),
+    ],
+)
+def test_comparator(text: str, comparator: str) -> None:
+    assert _one(text).comparator == comparator
+
+
+def test_location_is_the_place_in_the_sentence() -> None:
+    text = "Last year, Xiamen sent 1,200 trains to Europe.\nIn 2020, the trade of Quanzhou with ASEAN reached 60 billion yuan."
+    first, second = _metrics(text)
+    assert first.location == "Xiamen"
+    assert second.location == "Quanzhou"
+
+
+def test_location_carries_over_within_a_paragraph() -> None:
+    text = "Officials in Lanzhou briefed reporters on Monday. Last year the city's land port handled 800,000 tonnes of goods."
+    m = _one(text)
+    assert m.location == "Lanzhou"
+
+
+def test_period_carries_over_within_a_paragraph() -> None:
+    text = "Last year was a record for Urumqi. Its exports to Kazakhstan grew 9.5 percent."
+    m = _one(text)
+    assert m.period == "2020"
+
+
+def test_evidence_is_the_sentence() -> None:
+    text = "A new chapter for the corridor.\nIn 2020, exports of Chongqing to Vietnam rose 18 percent. Imports also grew."
+    m = _one(text)
+    (ev,) = m.evidence
+    assert ev.quote == "In 2020, exports of Chongqing to Vietnam rose 18 percent."
+    assert text[ev.start : ev.end] == ev.quote
+
+
+def test_sentence_metrics_on_one_sentence() -> None:
+    text = "Customs said. Last year, Guangxi's exports to Vietnam reached US$20 billion, up 12% year on year."
+    sentence = sentences(text)[1]
+    found = sentence_metrics(text, sentence, PUBLISHED, [], None, None)
+    assert [(m.value, m.unit, m.kind) for m in found] == [(2e10, "USD", "amount"), (12, "%", "growth")]
+    for m in found:
+        assert m.period == "2020"
+        assert m.location == "Guangxi"
+        assert m.evidence[0].quote == sentence.text
+        assert text[m.evidence[0].start : m.evidence[0].end] == sentence.text
+
+
+def test_sentence_metrics_uses_context_time_and_fallback_place() -> None:
+    text = "Preface. The route carried 50,000 tonnes of goods."
+    sentence = sentences(text)[1]
+    (context,) = time_mentions("in 2019", 0, 7, PUBLISHED)
+    (m,) = sentence_metrics(text, sentence, PUBLISHED, [], context, "Lanzhou")
+    assert m.period == "2019"
+    assert m.location == "Lanzhou"
+
+
+def test_sentence_without_numbers_has_no_metrics() -> None:
+    text = "Intro. The two sides agreed to deepen cooperation on logistics."
+    assert sentence_metrics(text, sentences(text)[1], PUBLISHED, [], None, None) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Leaders of Fujian met at the 26th summit in Xiamen in 2019.",
+        "The Sixth Session of the 13th Fujian Provincial People's Congress opened on January 28.",
+        "Affected by COVID-19, the Fuzhou port expanded its 5G services on the 27th.",
+    ],
+)
+def test_no_metrics_from_dates_ordinals_and_codes(text: str) -> None:
+    assert _metrics(text) == []

@@ -1,0 +1,117 @@
+"""find_quantities: number, scale, unit, comparator; and what is not a quantity."""
+
+from __future__ import annotations
+
+import pytest
+
+from extract.backends.rules.numbers import find_quantities
+
+
+def _one(sentence: str):
+    found = find_quantities(sentence)
+    assert len(found) == 1, [(sentence[q.start : q.end], q.value, q.unit) for q in found]
+    q = found[0]
+    return q.value, q.unit, q.group, q.comparator
+
+
+@pytest.mark.parametrize(
+    ("sentence", "value", "unit", "comparator"),
+    [
+        ("Last year the import and export volume of Jiangxi reached 34.3 billion yuan.", 3.43e10, "CNY", "eq"),
+        ("Since the route opened, more than 2,600 trains have left the Xi'an hub.", 2600, "trains", "gt"),
+        ("By the end of June, Chinese firms had invested US$20 billion in the park.", 2e10, "USD", "eq"),
+        ("Two-way investment with ASEAN reached 20 billion US dollars last year.", 2e10, "USD", "eq"),
+        ("The total export value of the zone was 3.2 billion yuan.", 3.2e9, "CNY", "eq"),
+        ("The bank signed loans worth RMB 5 billion with local enterprises.", 5e9, "CNY", "eq"),
+        ("The contract with the Hungarian partner is worth €80 million.", 8e7, "EUR", "eq"),
+        ("The fund raised HK$2 billion from investors in Hong Kong.", 2e9, "HKD", "eq"),
+        ("The city's GDP reached 5.6 trillion yuan in the period.", 5.6e12, "CNY", "eq"),
+        ("Investment in the project totalled 1.5 hundred million yuan.", 1.5e8, "CNY", "eq"),
+        ("So far the trains have made over 1,000 trips to Central Asia.", 1000, "trains", "gt"),
+        ("A total of about 300 guests from 20 ASEAN member and partner states attended.", 300, "guests", "approx"),
+        ("The logistics cost of the route was cut to less than 5%.", 5, "%", "lt"),
+        ("In 2020, Chengdu opened 4,600 banks of China-Europe trains.", 4600, "trains", "eq"),
+        ("The container throughput of the port hit 1.2 million TEUs last year.", 1.2e6, "TEU", "eq"),
+        ("The terminal handled 500,000 standard containers in the period.", 5e5, "TEU", "eq"),
+        ("Each train carries 8,000 tonnes of coal and fertilizer.", 8000, "tonnes", "eq"),
+        ("The port shipped nearly 300,000 tons of grain to Africa.", 3e5, "tonnes", "approx"),
+        ("The new rail line is 142 kilometers long.", 142, "km", "eq"),
+        ("The journey now takes 15 days instead of 40 by sea.", 15, "days", "eq"),
+        ("The city has signed 12 agreements with partner cities.", 12, "agreements", "eq"),
+        ("The throughput of the terminal exceeded 10,000 TEUs in the month.", 10000, "TEU", "gt"),
+        ("The share of private firms rose by 3.5 percentage points.", 3.5, "pp", "eq"),
+        ("The province signed seven landmark projects with Gulf investors.", 7, "projects", "eq"),
+    ],
+)
+def test_quantity_value_unit_and_comparator(sentence: str, value: float, unit: str, comparator: str) -> None:
+    got_value, got_unit, _group, got_comparator = _one(sentence)
+    assert got_value == pytest.approx(value)
+    assert got_unit == unit
+    assert got_comparator == comparator
+
+
+def test_percent_year_on_year() -> None:
+    value, unit, group, comparator = _one("Foreign trade of the city grew 7.2% year-on-year in the period.")
+    assert (value, unit, group, comparator) == (7.2, "%", "percent", "eq")
+
+
+def test_percent_spelled_out() -> None:
+    value, unit, _group, _comp = _one("The trade volume with Laos rose 12.5 percent over the period.")
+    assert (value, unit) == (12.5, "%")
+
+
+def test_money_and_percent_in_one_sentence() -> None:
+    sentence = "The city's trade with ASEAN reached 100 billion yuan, accounting for 25% of the total."
+    found = find_quantities(sentence)
+    assert [(q.value, q.unit) for q in found] == [(1e11, "CNY"), (25.0, "%")]
+    assert [sentence[q.start : q.start + 3] for q in found] == ["100", "25%"]
+
+
+def test_two_counts_in_one_sentence() -> None:
+    sentence = "The trains now reach 60 cities in 20 countries across Europe."
+    assert [(q.value, q.unit) for q in find_quantities(sentence)] == [(60, "cities"), (20, "countries")]
+
+
+def test_countries_and_regions_is_one_unit() -> None:
+    value, unit, _group, _comp = _one("The fair drew exhibitors from 40 countries and regions this autumn.")
+    assert (value, unit) == (40, "countries and regions")
+
+
+def test_offsets_point_into_the_text() -> None:
+    text = "Officials said that, since its launch, the line has carried 1.2 million TEUs of goods."
+    q = find_quantities(text)[0]
+    assert text[q.start : q.end] == "1.2 million TEUs"
+
+
+def test_offsets_respect_the_search_window() -> None:
+    text = "Exports rose 9 percent. Imports reached 4 billion yuan."
+    start = text.index("Imports")
+    found = find_quantities(text, start, len(text))
+    assert [(q.value, q.unit) for q in found] == [(4e9, "CNY")]
+    assert found[0].start > start
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The first freight train to Vientiane left the station in 2019 amid cheers.",
+        "The train departed on January 28 with auto parts and electronics.",
+        "The ship docked at the terminal on the 27th, officials said.",
+        "Leaders met at the 26th summit of the regional organization.",
+        "The 18 th batch of goods was cleared by customs on Friday.",
+        "Affected by COVID-19, the flow of passengers slowed sharply.",
+        "The port has built 5G base stations along the wharf.",
+        "The proposal was made at the Sixth Session of the 13th Provincial People's Congress.",
+        "The county is promoting the model of two countries and two parks with Malaysia.",
+        "The 2021-2025 action plan for the corridor was released on Tuesday.",
+        "The ceremony began at 9:30 am on Tuesday at the port.",
+        "The plan was adopted at the 3rd plenary session of the committee.",
+        "The city marked the 10th anniversary of the railway with a ceremony.",
+    ],
+)
+def test_not_a_quantity(sentence: str) -> None:
+    assert find_quantities(sentence) == [], [sentence[q.start : q.end] for q in find_quantities(sentence)]
+
+
+def test_spelled_slogan_in_quotes_is_not_counted() -> None:
+    assert find_quantities('The city promotes the "two countries, two parks" cooperation model.') == []

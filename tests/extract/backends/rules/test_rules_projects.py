@@ -1,0 +1,135 @@
+"""Projects: a project noun with its proper-name modifiers, or a quoted brand; kind and status."""
+
+from __future__ import annotations
+
+import pytest
+from rules_helpers import assert_grounded, sheet
+
+
+def _projects(text: str):
+    result = sheet(text)
+    assert_grounded(text, result.infrastructure_projects)
+    return result.infrastructure_projects
+
+
+def _one(text: str):
+    found = _projects(text)
+    assert len(found) == 1, [p.model_dump(exclude={"evidence"}) for p in found]
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "kind", "status"),
+    [
+        ("Goods from Chongqing were shipped through Qinzhou Port to Singapore.", "Qinzhou Port", "port", "operational"),
+        (
+            "The Jakarta-Bandung High-Speed Railway is under construction, the company said.",
+            "Jakarta-Bandung High-Speed Railway",
+            "high_speed_railway",
+            "under_construction",
+        ),
+        ("The China-Laos Railway was put into operation in December.", "China-Laos Railway", "railway", "operational"),
+        ("The Horgos land port handled more cargo than ever in the period.", "Horgos Land Port", "land_port", "operational"),
+        (
+            "Next year the city plans to build the Luohe Dry Port for rail and road freight.",
+            "Luohe Dry Port",
+            "land_port",
+            "planned",
+        ),
+        (
+            "Since its launch, the Shanghai Pilot Free Trade Zone has been in normal operation.",
+            "Shanghai Pilot Free Trade Zone",
+            "trade_zone",
+            "operational",
+        ),
+        (
+            "The China-Pakistan Economic Corridor is under construction in phases.",
+            "China-Pakistan Economic Corridor",
+            "economic_corridor",
+            "under_construction",
+        ),
+        ("The Gwadar Port is operating at full capacity.", "Gwadar Port", "port", "operational"),
+        (
+            "The Chongqing-Xinjiang-Europe train departed from the Tuanjiecun station.",
+            "Chongqing-Xinjiang-Europe Train",
+            "rail_freight_service",
+            "operational",
+        ),
+        (
+            "The deputies suggested building the Xiamen-Manila air route next year.",
+            "Xiamen-Manila Air Route",
+            "air_route",
+            "proposed",
+        ),
+    ],
+)
+def test_named_project(text: str, name: str, kind: str, status: str) -> None:
+    found = {p.name: p for p in _projects(text)}
+    assert name in found, list(found)
+    assert found[name].kind == kind
+    assert found[name].status == status
+
+
+def test_industrial_park() -> None:
+    found = {p.name: p for p in _projects("The China-Belarus Industrial Park has attracted companies from 15 countries.")}
+    assert found["China-Belarus Industrial Park"].kind == "industrial_park"
+
+
+def test_quoted_brand_is_a_shipping_route() -> None:
+    p = _one('The "Silk Road Shipping" brand has opened 80 routes to ports around the world.')
+    assert (p.name, p.kind, p.status) == ("Silk Road Shipping", "shipping_route", "operational")
+
+
+def test_curly_quoted_brand() -> None:
+    p = _one("The \u201cSilk Road Shipping\u201d service has launched 12 new lines this year.")
+    assert p.name == "Silk Road Shipping"
+    assert p.kind == "shipping_route"
+
+
+def test_lowercase_head_is_title_cased_and_located() -> None:
+    p = _one("Last year, Dalian port handled 3 million containers.")
+    assert p.name == "Dalian Port"
+    assert "Dalian" in p.locations
+
+
+def test_project_timeline_from_its_sentence() -> None:
+    p = _one("The Mombasa-Nairobi Standard Gauge Railway opened in 2017.")
+    assert p.kind == "railway"
+    assert p.timeline == "in 2017"
+
+
+def test_mentions_of_one_project_merge_with_evidence_each() -> None:
+    text = (
+        "Qinzhou Port is a key node of the new corridor.\n"
+        "Last year, Qinzhou Port handled 5 million TEUs.\n"
+        "Officials said Qinzhou Port will add two berths."
+    )
+    (p,) = [p for p in _projects(text) if p.name == "Qinzhou Port"]
+    assert len(p.evidence) == 3
+    assert [e.quote.split(".")[0][:20] for e in p.evidence] == [line[:20] for line in text.split("\n")]
+
+
+def test_project_initiatives_are_canonical() -> None:
+    text = "Qinzhou Port is an important node of the 21st Century Maritime Silk Road."
+    (p,) = _projects(text)
+    assert p.initiatives == ["21st Century Maritime Silk Road"]
+
+
+def test_translation_noise_names_the_initiative() -> None:
+    (p,) = _projects("Qinzhou Port has become a bridgehead of the one belt and one way.")
+    assert p.initiatives == ["Belt and Road Initiative"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Belt and Road Initiative has brought tangible benefits to the region.",
+        "China-Europe freight trains have run smoothly during the epidemic.",
+        "The China-Europe Railway Express has become a golden channel.",
+        "The goods were handed over to Belarus Railway at the border.",
+        "The Industrial Park Alliance held its annual meeting on Friday.",
+        "International trains have kept supply chains stable.",
+    ],
+)
+def test_not_a_project(text: str) -> None:
+    assert _projects(text) == []

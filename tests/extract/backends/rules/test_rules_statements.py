@@ -1,0 +1,155 @@
+"""Statements: actors with roles, reporting verbs, kinds, venues, lists and pronouns."""
+
+from __future__ import annotations
+
+from rules_helpers import assert_grounded, sheet
+
+
+def _statements(text: str):
+    result = sheet(text)
+    assert_grounded(text, result.policy_statements)
+    return result.policy_statements
+
+
+def _one(text: str):
+    found = _statements(text)
+    assert len(found) == 1, [s.model_dump(exclude={"evidence"}) for s in found]
+    return found[0]
+
+
+def test_deputy_suggestion_is_a_proposal_with_role() -> None:
+    text = (
+        "Liu Jianhua, deputy to the Hunan Provincial People's Congress, suggested that Changsha "
+        "should open more air cargo routes to Southeast Asia."
+    )
+    s = _one(text)
+    assert s.kind == "proposal"
+    assert s.actor == "Liu Jianhua"
+    assert s.actor_role == "deputy to the Hunan Provincial People's Congress"
+    assert s.jurisdiction == "Hunan"
+    assert "air cargo routes" in s.summary
+    assert s.evidence[0].quote == text
+
+
+def test_cppcc_member_calls_for_is_a_proposal() -> None:
+    s = _one(
+        "Ma Xiaoyun, a member of the CPPCC Gansu Provincial Committee, called for a bonded "
+        "logistics center in Lanzhou to serve trains to Central Asia."
+    )
+    assert (s.actor, s.kind) == ("Ma Xiaoyun", "proposal")
+    assert s.actor_role and "member" in s.actor_role
+
+
+def test_governor_in_work_report_is_a_plan() -> None:
+    s = _one(
+        "Zhou Mingde, governor of Hunan Province, said in the government work report that "
+        "the province will expand trade with ASEAN."
+    )
+    assert s.actor == "Zhou Mingde"
+    assert s.actor_role == "governor of Hunan Province"
+    assert s.kind == "plan"
+    assert s.venue == "government work report"
+    assert s.jurisdiction == "Hunan"
+
+
+def test_work_report_named_at_the_start_of_the_sentence() -> None:
+    s = _one(
+        "In the government work report, Zhou Mingde, governor of Hunan Province, said Hunan "
+        "will build an international logistics hub for the Belt and Road."
+    )
+    assert (s.actor, s.kind, s.venue) == ("Zhou Mingde", "plan", "government work report")
+    assert s.initiatives == ["Belt and Road Initiative"]
+
+
+def test_venue_of_a_session() -> None:
+    s = _one(
+        "Speaking at the provincial two sessions, Zhou Mingde, governor of Hunan, said Hunan will deepen cooperation with ASEAN."
+    )
+    assert s.venue == "provincial two sessions"
+    assert s.kind == "plan"
+
+
+def test_leader_emphasized_is_a_directive() -> None:
+    s = _one(
+        "Gao Lixin, Party secretary of Hunan, emphasized that all departments must ensure the "
+        "safe and stable operation of the freight trains."
+    )
+    assert (s.actor, s.actor_role, s.kind) == ("Gao Lixin", "Party secretary of Hunan", "directive")
+
+
+def test_believes_that_is_an_assessment() -> None:
+    s = _one(
+        "Tan Wenjie, a researcher at the Hunan Academy of Social Sciences, believes that the "
+        "new corridor is of great significance to inland provinces."
+    )
+    assert (s.actor, s.kind) == ("Tan Wenjie", "assessment")
+    assert s.actor_role == "researcher at the Hunan Academy of Social Sciences"
+    assert "great significance" in s.summary
+
+
+def test_province_with_a_list_of_actions_gives_one_statement_each() -> None:
+    text = (
+        "Hubei will support enterprises in going global, strengthen the construction of overseas "
+        "warehouses and expand the China-Europe Railway Express."
+    )
+    found = _statements(text)
+    assert [s.actor for s in found] == ["Hubei"] * 3
+    assert all(s.kind == "plan" and s.jurisdiction == "Hubei" for s in found)
+    summaries = [s.summary for s in found]
+    assert "going global" in summaries[0]
+    assert "overseas warehouses" in summaries[1]
+    assert "China-Europe Railway Express" in summaries[2]
+    assert found[2].initiatives == ["China-Europe Railway Express"]
+    # The first item's evidence names the actor; the others quote their own item.
+    assert found[0].evidence[0].quote.startswith("Hubei will support")
+    assert found[1].evidence[0].quote == "strengthen the construction of overseas warehouses"
+
+
+def test_province_list_separated_by_semicolons() -> None:
+    text = (
+        "This year, Sichuan will deepen cooperation with ASEAN; build a logistics hub in "
+        "Chengdu; and encourage firms to invest in overseas parks."
+    )
+    found = _statements(text)
+    assert len(found) == 3
+    assert {s.actor for s in found} == {"Sichuan"}
+
+
+def test_quantified_item_of_a_plan_is_a_target() -> None:
+    found = _statements("Shaanxi will open 4,000 freight trains this year and strive to raise exports by 10 percent.")
+    assert found
+    assert found[0].actor == "Shaanxi"
+    assert any(s.kind == "target" for s in found)
+
+
+def test_pronoun_continues_the_previous_speaker() -> None:
+    text = (
+        "Lin Haoran, mayor of Wuhan, said the city handled more freight last year. "
+        "He added that Wuhan will open a new route to Duisburg."
+    )
+    first, second = _statements(text)
+    assert second.actor == "Lin Haoran"
+    assert second.actor_role == "mayor of Wuhan"
+    assert second.kind == "plan"
+    assert second.evidence[0].quote == "He added that Wuhan will open a new route to Duisburg."
+    assert first.kind == "assessment"
+
+
+def test_pronoun_continues_across_a_paragraph_break() -> None:
+    text = (
+        "Lin Haoran, mayor of Wuhan, said the city handled more freight last year.\n"
+        "He noted that the China-Europe Railway Express has become a golden channel."
+    )
+    _, second = _statements(text)
+    assert (second.actor, second.kind) == ("Lin Haoran", "assessment")
+    assert second.initiatives == ["China-Europe Railway Express"]
+
+
+def test_person_named_again_keeps_the_role() -> None:
+    text = "Lin Haoran, mayor of Wuhan, said the port is busy.\nLin Haoran said the city will add flights to Tashkent."
+    found = _statements(text)
+    assert [s.actor_role for s in found] == ["mayor of Wuhan", "mayor of Wuhan"]
+
+
+def test_text_without_reporting_verbs_has_no_statements() -> None:
+    assert _statements("The container ships sailed from the harbour at dawn, loaded with fruit.") == []
