@@ -19,6 +19,13 @@ _MEASURE = re.compile(
     re.I,
 )
 _AFTER_PHRASE = re.compile(r"^\s*(in|of)\s+(?:the\s+)?([^,;.]{3,80}?)\s*(?=,|;|\.|$|\bover\b|\bcompared\b|\bcomes\b|\bcame\b|\bfrom\b)", re.I)
+_TIME_WORDS = re.compile(
+    r"(?:the\s+)?(?:first|second|third|fourth|past|last|same|previous|next|whole|full|\d{4}|january|february|march|april|"
+    r"may|june|july|august|september|october|november|december|year|month|quarter|half|period)\b",
+    re.I,
+)
+# A news dateline: "Xinhua, Hefei, March 5 --", "China News Service, Fuzhou, January 28 (Reporter X)".
+_DATELINE = re.compile(r"^[A-Z][\w .'-]{1,40},\s*[A-Z][\w .'-]{1,30},\s*[A-Z][a-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?\s*(?:\([^)]*\))?\s*(?:--|—|-|:)?\s*")
 _LEAD = re.compile(
     r"^(?:(?:in|during|by|since|as of|at the end of)\s+[^,]{0,30},\s*|(?:last|this|the previous)\s+year,?\s*|"
     r"(?:official\s+)?data\s+show(?:s|ed)?\s+that\s*|according\s+to\s+[^,]{0,40},\s*|it\s+is\s+reported\s+that\s*|"
@@ -39,10 +46,12 @@ def _subject(text: str, sentence: Span, q: Quantity, previous: tuple[Quantity, M
         return " ".join(q.noun_phrase.replace("“", "").replace("”", "").replace('"', "").split())
     after = text[q.end : sentence.end]
     follow = _AFTER_PHRASE.match(after)
+    if follow and _TIME_WORDS.match(follow.group(2)):
+        follow = None  # "fell 3.2% in the first quarter": a period, not what is measured
     if follow and q.group in ("percent", "points"):
         noun = " ".join(follow.group(2).split())
         return f"share of {noun}" if follow.group(1).lower() == "of" else noun
-    head = text[sentence.start : q.start]
+    head = _DATELINE.sub("", text[sentence.start : q.start])
     if previous is not None and q.group == "percent":
         between = text[previous[0].end : q.start]
         if len(between) < 60 and not _MEASURE.search(between):

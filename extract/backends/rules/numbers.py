@@ -21,6 +21,7 @@ _QUANTITY = re.compile(
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-\.]*[A-Za-z]|[A-Za-z]|\$|\(|\)|[\"“”‘’]")
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+_SYMBOL_AFTER = re.compile(r"\s*(km/h|kph)\b", re.I)
 _DATE_BEFORE = re.compile(rf"(?:{_MONTHS})\.?\s*$")
 _DATE_AFTER = re.compile(rf"^\s*(?:{_MONTHS})\b")
 
@@ -43,8 +44,10 @@ def _comparator_before(text: str, start: int) -> str:
     best = ("eq", -1)
     for comp, phrases in lex.data["comparators"].items():
         for phrase in phrases:
+            if not window.endswith(phrase):
+                continue
             bounded = len(window) == len(phrase) or not window[-len(phrase) - 1].isalnum()
-            if window.endswith(phrase) and bounded and len(phrase) > best[1]:
+            if bounded and len(phrase) > best[1]:
                 best = (comp, len(phrase))
     return best[0]
 
@@ -53,7 +56,7 @@ def _comparator_after(text: str, end: int) -> str | None:
     window = text[end : end + 15].lower()
     for comp, phrases in lexicon().data["comparator_suffixes"].items():
         for phrase in phrases:
-            if window.lstrip().startswith(phrase + " ") or window.strip() == phrase:
+            if re.match(rf"\s*{re.escape(phrase)}(?!\w)", window):
                 return comp
     return None
 
@@ -76,6 +79,11 @@ def _is_excluded(text: str, m: re.Match[str]) -> bool:
             return True
     if _DATE_BEFORE.search(text[max(0, start - 12) : start]) or _DATE_AFTER.match(text[end : end + 12]):
         return True
+    # Rankings ("Fortune Global 500") and spans of time ("the first 11 months", "8 years ago").
+    before_words = text[max(0, start - 20) : start].lower().rstrip()
+    bare = not (m.group("pct") or m.group("cur") or m.group("scale"))
+    if bare and any(re.search(rf"(?<![\w]){re.escape(w)}$", before_words) for w in lexicon().data["not_metric_before"]):
+        return True
     # A bare four-digit number from 1900 to 2100 is a year.
     return bool(re.fullmatch(r"(19|20)\d\d|2100", raw) and not (m.group("scale") or m.group("pct") or m.group("cur")))
 
@@ -87,7 +95,7 @@ def _unit_after(text: str, pos: int, limit: int) -> tuple[str, str, int, int] | 
     stops = set(lex.words("stop_words_between"))
     segment = text[pos:limit]
     # Stop at clause punctuation; quotes and parentheses may wrap a brand name.
-    cut = re.search(r"[,;:.!?，；。]|\s-\s|—", segment)
+    cut = re.search(r"[,;:!?，；。]|(?<!\b[A-Z])\.(?!\w)|\s-\s|—", segment)
     if cut:
         segment = segment[: cut.start()]
     tokens = [(t.group(0), pos + t.start(), pos + t.end()) for t in _WORD.finditer(segment)]
@@ -163,6 +171,8 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
             unit, group = ("pp", "points") if pct.startswith("percentage") or pct == "pp" else ("%", "percent")
         elif money:
             unit, group = money, "money"
+        elif symbol := _SYMBOL_AFTER.match(text, q_end, min(end, q_end + 12)):
+            unit, group, q_end = symbol.group(1).lower().replace("kph", "km/h"), "volume", symbol.end()
         else:
             found = _unit_after(text, q_end, min(end, q_end + 80))
             if found is None:
@@ -188,7 +198,7 @@ def _spelled_counts(text: str, start: int, end: int, taken: set[tuple[int, int]]
         window = text[m.end() : m.end() + 40].lower()
         if re.match(r"[a-z\- ]+\s+and\s+(?:" + "|".join(numbers) + r")\b", window):
             continue
-        if re.search(r"(?:and|,)\s*$", text[max(0, m.start() - 6) : m.start()].lower()):
+        if re.search(r"(?:and|,|\bthe|\bthese|\bthose|\bboth|\bfirst|\bpast|\blast|\bnext)\s*$", text[max(0, m.start() - 8) : m.start()].lower()):
             continue
         found = _unit_after(text, m.end(), min(end, m.end() + 40))
         if found is None:

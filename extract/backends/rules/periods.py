@@ -12,6 +12,8 @@ _MONTHS = {
 }
 _MONTH = "|".join(_MONTHS)
 _YEAR = r"(?:19|20)\d\d"
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11}
+_COUNT = "|".join(_COUNTS)
 _QUARTERS = {"first": (1, 3), "second": (4, 6), "third": (7, 9), "fourth": (10, 12), "1st": (1, 3), "q1": (1, 3)}
 
 # Each pattern yields a resolver from (match, published) to a period or None.
@@ -19,7 +21,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"\b(?:from|between)\s+({_YEAR})\s+(?:to|and|through)\s+({_YEAR})\b", re.I), "range"),
     (re.compile(rf"\b({_YEAR})\s*[-–—/]\s*({_YEAR})\b", re.I), "range"),
     (re.compile(rf"\bsince\s+({_YEAR})\b", re.I), "since"),
-    (re.compile(rf"\b(?:from\s+)?({_MONTH})\s+to\s+({_MONTH})(?:\s+(?:of\s+)?({_YEAR}))?\b", re.I), "months"),
+    (re.compile(rf"\b(?:from\s+)?({_MONTH})\s+to\s+({_MONTH})(?:\s+(?:of\s+)?({_YEAR}|last year|this year))?\b", re.I), "months"),
+    (re.compile(rf"\b(?:the\s+)?first\s+(\d{{1,2}}|{_COUNT})\s+(months|quarters)(?:\s+of\s+({_YEAR}|last year|this year|the year))?", re.I), "first_n"),
+    (re.compile(rf"\b(?:the\s+)?(?:past|last|previous)\s+(\d{{1,2}}|{_COUNT})\s+years\b", re.I), "past_years"),
     (re.compile(rf"\b(?:the\s+)?(first|second|third|fourth)\s+quarter(?:\s+of\s+({_YEAR}|this year|last year))?", re.I), "quarter"),
     (re.compile(rf"\b(?:the\s+)?(first|second)\s+half\s+of\s+(?:the\s+year|({_YEAR})|this year|last year)", re.I), "half"),
     (re.compile(rf"\b(?:in|by|of|during|for)\s+({_MONTH})(?:\s+({_YEAR}))?\b", re.I), "month"),
@@ -44,6 +48,21 @@ def _month(name: str) -> int:
     return _MONTHS[name.lower()]
 
 
+def _year_of(ref: str | None, published: date | None, last_month: int) -> int | None:
+    """The year a month phrase refers to: stated, "last year"/"this year", else the latest
+    year in which that month is not after the published date."""
+    ref = (ref or "").lower()
+    if ref.isdigit():
+        return int(ref)
+    if published is None:
+        return None
+    if ref == "last year":
+        return published.year - 1
+    if ref in ("this year", "the year"):
+        return published.year
+    return published.year if last_month <= published.month else published.year - 1
+
+
 def _resolve(kind: str, m: re.Match[str], published: date | None) -> str | None:
     year = published.year if published else None
     if kind == "range":
@@ -59,18 +78,25 @@ def _resolve(kind: str, m: re.Match[str], published: date | None) -> str | None:
     if kind == "next_year":
         return str(year + 1) if year else None
     if kind == "months":
-        y = m.group(3) or (str(year) if year else None)
         a, b = _month(m.group(1)), _month(m.group(2))
+        y = _year_of(m.group(3), published, last_month=b)
         return f"{y}-{a:02d}/{y}-{b:02d}" if y and a <= b else None
-    if kind in ("quarter", "half"):
-        ref = (m.group(2) or "").lower()
-        y = int(ref) if ref.isdigit() else (year - 1 if ref == "last year" and year else year)
-        if y is None:
+    if kind == "first_n":
+        n = int(m.group(1)) if m.group(1).isdigit() else _COUNTS[m.group(1).lower()]
+        last = n * 3 if m.group(2).lower() == "quarters" else n
+        if not 1 <= last <= 12:
             return None
+        y = _year_of(m.group(3), published, last_month=last)
+        return f"{y}-01/{y}-{last:02d}" if y else None
+    if kind == "past_years":
+        n = int(m.group(1)) if m.group(1).isdigit() else _COUNTS[m.group(1).lower()]
+        return f"{year - n}/{year - 1}" if year and n > 0 else None
+    if kind in ("quarter", "half"):
         a, b = _QUARTERS[m.group(1).lower()] if kind == "quarter" else ((1, 6) if m.group(1).lower() == "first" else (7, 12))
-        return f"{y}-{a:02d}/{y}-{b:02d}"
+        y = _year_of(m.group(2), published, last_month=b)
+        return f"{y}-{a:02d}/{y}-{b:02d}" if y else None
     if kind == "month":
-        y = m.group(2) or (str(year) if year else None)
+        y = _year_of(m.group(2), published, last_month=_month(m.group(1)))
         return f"{y}-{_month(m.group(1)):02d}" if y else None
     return None
 

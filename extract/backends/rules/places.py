@@ -38,7 +38,8 @@ def _index() -> tuple[re.Pattern[str], dict[str, tuple[str, str]]]:
                     names.setdefault(alias, (canonical, table))
     body = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     suffix = "|".join(re.escape(s) for s in sorted(suffixes, key=len, reverse=True))
-    pattern = re.compile(rf"(?<![\w-])(?P<name>{body})(?:\s+(?:{suffix}))?(?![\w])")
+    # A hyphen may join names ("China-Laos Railway"), so it does not block a match.
+    pattern = re.compile(rf"(?<![\w])(?P<name>{body})(?:\s+(?:{suffix}))?(?![\w])")
     return pattern, names
 
 

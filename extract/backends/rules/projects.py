@@ -215,7 +215,7 @@ def _clause_around(text: str, cand: Candidate) -> str:
     cut = max(before.rfind(";"), before.rfind(","), before.rfind("，"))
     start = cand.start - len(before) + cut + 1 if cut >= 0 else cand.start - len(before)
     after = text[cand.end : min(sentence.end, cand.end + 60)]
-    stop = min([i for i in (after.find(";"), after.find(",")) if i >= 0], default=len(after))
+    stop = min([i for i in (after.find(";"), after.find(","), after.find(" and ")) if i >= 0], default=len(after))
     return text[start : cand.end + stop]
 
 

@@ -16,6 +16,8 @@ from schemas import Evidence, PolicyStatement
 
 _NAME = r"[A-Z][a-z]+(?:[- ][A-Z][a-z]+){1,2}"
 _NAME2 = r"[A-Z][a-z]+[- ][A-Z][a-z]+"
+_QUANTIFIED_GOAL = re.compile(r"\d+(?:\.\d+)?\s*(?:%|percent|per cent|billion|million|trillion)", re.I)
+_PASSIVE = re.compile(r"\s+be\s+\w+(?:ed|en|t|wn)\b", re.I)
 _VENUE_REPORT = re.compile(r"\b(?:government\s+)?work\s+(?:report|plan)\b", re.I)
 _VENUE_AT = re.compile(
     r"\b(?:at|during|in)\s+(?:the\s+)?((?:[\w'’-]+\s+){0,8}?(?:Congress|Conference|Session|Forum|Summit|meeting|news conference|press conference|two sessions))\b"
@@ -70,6 +72,10 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
     role_nouns = _words("role_nouns")
     # "Wang Yongli, the mayor of Quanzhou City, Fujian" / "Chen Shanming, representative of ..."
     for i, part in enumerate(parts):
+        titled = re.fullmatch(rf"(?:the\s+)?((?:[A-Z][a-z]+\s+)*?[A-Z][a-z]+)\s+({_NAME2})", part)
+        if titled and titled.group(1).split()[-1].lower() in role_nouns and not find_places(titled.group(2)):
+            # "Governor Zhou Mingde", "Vice Mayor Li Ming": the title is the role.
+            return Actor(titled.group(2), titled.group(1), "person", _jurisdiction(", ".join(parts[i + 1 :]), subject))
         if re.fullmatch(_NAME, part) and not find_places(part) and not _is_org(part):
             role = ", ".join(parts[i + 1 :]) or None
             if role and not any(r in role.lower() for r in role_nouns):
@@ -92,6 +98,17 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
         if low.endswith(group) or bare.lower() == group:
             return Actor(group[0].upper() + group[1:], None, "group", None)
     return None
+
+
+def _appositive_person(sentence: str) -> Actor | None:
+    """'Lin Hao, mayor of Wuhan, ...' at the start of a sentence: the person and the role."""
+    m = re.match(rf"({_NAME}),\s+([^,]{{3,120}}),", sentence)
+    if not m or find_places(m.group(1)) or _is_org(m.group(1)):
+        return None
+    role = m.group(2)
+    if not any(r in role.lower() for r in _words("role_nouns")):
+        return None
+    return Actor(m.group(1), _clean_role(role), "person", _jurisdiction(role))
 
 
 def _clean_role(role: str | None) -> str | None:
@@ -180,11 +197,17 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span])
         for sentence in (s for s in sentences if para.start <= s.start < para.end):
             found = None
             for m in verb_re.finditer(text, sentence.start, sentence.end):
+                if _PASSIVE.match(text, m.end()):
+                    continue  # "X will be built": X is what is acted on, not who speaks
                 actor = _parse_subject(text[sentence.start : m.start()], last, para_actor)
                 if actor:
                     found = (actor, m)
                     break
             if found is None:
+                person = _appositive_person(sentence.text)
+                if person is not None:
+                    # "Lin Hao, mayor of Wuhan, attended ...": a later "He said" is his.
+                    last = known.setdefault(person.name, person)
                 if para_actor and para_actor.kind == "place" and _imperative_start(sentence.text):
                     out.extend(_plan_items(text, para_actor, "will", sentence, Span(sentence.start, sentence.end, sentence.text)))
                 continue
@@ -200,6 +223,11 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span])
             verb = " ".join(m.group(0).split())
             verb_class = classes[verb.lower()]
             complement = text[m.end() : sentence.end]
+            if len(complement.strip(" .,;\"”")) < 3:
+                # "The port handled ..., officials said.": the position stands before the actor.
+                before = text[sentence.start : m.start()]
+                cut = before.rfind(",")
+                complement = "that " + before[:cut] if cut > 0 else complement
             kind = _kind(verb_class, actor, complement)
             if kind == "plan" and actor.kind == "place":
                 out.extend(_plan_items(text, actor, verb, sentence, Span(m.end(), sentence.end, complement)))
@@ -209,6 +237,8 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span])
 
 
 def _statement(actor: Actor, kind: str, verb: str, complement: str, evidence: Span, sentence_text: str) -> PolicyStatement:
+    if kind == "plan" and _QUANTIFIED_GOAL.search(complement):
+        kind = "target"  # a plan with a figure to reach is a quantified goal
     return PolicyStatement(
         actor=actor.name,
         actor_role=actor.role,
@@ -228,6 +258,5 @@ def _plan_items(text: str, actor: Actor, verb: str, sentence: Span, complement: 
     for i, item in enumerate(items):
         # The first item's evidence starts at the sentence, so that it names the actor.
         evidence = _trimmed(text, sentence.start, item.end) if i == 0 else item
-        kind = "target" if re.search(r"\d+(?:\.\d+)?\s*(?:%|percent|billion|million)", item.text) else "plan"
-        out.append(_statement(actor, kind, verb, item.text, evidence, sentence.text))
+        out.append(_statement(actor, "plan", verb, item.text, evidence, sentence.text))
     return out

@@ -1,0 +1,119 @@
+"""Cases a careful analyst gets right that the first rules got wrong (each was a bug)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from rules_helpers import sheet
+
+from extract.backends.rules.numbers import find_quantities
+from extract.backends.rules.periods import time_mentions
+
+
+def quantities(text: str) -> list[tuple[float, str, str]]:
+    return [(q.value, q.unit, q.comparator) for q in find_quantities(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("About 300 guests attended the forum in Nanning.", [(300.0, "guests", "approx")]),
+        ("2,600 trains left the hub last year.", [(2600.0, "trains", "eq")]),
+        ("99%", [(99.0, "%", "eq")]),
+        ("Last year, two-way investment reached 20 billion U.S. dollars.", [(2e10, "USD", "eq")]),
+        ("In 2020, the Ningbo port handled 30 million TEUs or more.", [(3e7, "TEU", "gt")]),
+        ("Trains on the new line run at a speed of 350 km/h.", [(350.0, "km/h", "eq")]),
+        ("The Belt and Road Initiative, proposed 8 years ago, has borne fruit in Fujian.", []),
+        ("Customs data showed that in the first 11 months, Xi'an sent 3,000 trains.", [(3000.0, "trains", "eq")]),
+        ("The Kunming-Bangkok Expressway connects the two countries.", []),
+        ("Fortune Global 500 companies have invested in the zone.", []),
+    ],
+)
+def test_quantities(text: str, expected: list[tuple[float, str, str]]) -> None:
+    assert quantities(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "expected"),
+    [
+        ("From January to November last year, the trade of Fujian rose.", "2021-12-20", "2020-01/2020-11"),
+        ("In the first 11 months of 2020, exports rose.", "2021-12-20", "2020-01/2020-11"),
+        ("In the first two months, Xi'an sent trains.", "2021-12-20", "2021-01/2021-02"),
+        ("In the first three quarters, trade rose.", "2021-12-20", "2021-01/2021-09"),
+        # A month after the published month, with no year, is last year's.
+        ("In November, exports of Anhui reached a record.", "2021-03-05", "2020-11"),
+        ("In the past five years, Fujian has opened new routes.", "2021-01-20", "2016/2020"),
+    ],
+)
+def test_periods(text: str, published: str, expected: str) -> None:
+    mentions = time_mentions(text, 0, len(text), date.fromisoformat(published))
+    assert [m.period for m in mentions] == [expected]
+
+
+def test_a_goal_with_a_rate_is_a_growth_target() -> None:
+    result = sheet("The province strives to raise foreign trade by more than 10 percent.")
+    (metric,) = result.metrics
+    assert (metric.kind.value, metric.status.value, metric.comparator.value) == ("growth", "target", "gt")
+    (statement,) = result.policy_statements
+    assert statement.kind.value == "target"
+
+
+def test_dateline_is_not_part_of_the_subject() -> None:
+    (metric,) = sheet("Xinhua, Hefei, March 5 -- Anhui's exports rose 8.1 percent last year.").metrics
+    assert metric.subject == "Anhui's exports"
+    assert metric.period == "2020"
+
+
+def test_a_period_after_the_rate_is_not_its_subject() -> None:
+    (metric,) = sheet("Container throughput fell 3.2% in the first quarter because of the epidemic.").metrics
+    assert metric.subject == "Container throughput"
+    assert metric.value == -3.2
+
+
+def test_title_before_a_name_is_the_role() -> None:
+    text = "Governor Zhou Mingde said in the government work report that Hunan will build a logistics hub."
+    (statement,) = sheet(text).policy_statements
+    assert (statement.actor, statement.actor_role, statement.kind.value) == ("Zhou Mingde", "Governor", "plan")
+    assert statement.venue == "government work report"
+
+
+def test_he_refers_to_a_person_introduced_without_a_reporting_verb() -> None:
+    text = "Lin Haoran, mayor of Wuhan, attended the ceremony. He said that Wuhan will open a new route to Duisburg."
+    (statement,) = sheet(text).policy_statements
+    assert (statement.actor, statement.actor_role, statement.kind.value) == ("Lin Haoran", "mayor of Wuhan", "plan")
+
+
+def test_plural_reporting_verbs() -> None:
+    (statement,) = sheet("Experts believe that the corridor is a key link of the Maritime Silk Road.").policy_statements
+    assert (statement.actor, statement.kind.value) == ("Experts", "assessment")
+
+
+def test_a_project_in_the_passive_is_no_actor() -> None:
+    assert sheet("The Hainan Free Trade Port will be built step by step.").policy_statements == []
+
+
+def test_reporting_verb_at_the_end_keeps_the_position() -> None:
+    (statement,) = sheet("The port handled 3 million TEUs last year, officials said.").policy_statements
+    assert statement.actor == "Officials"
+    assert "3 million TEUs" in statement.summary
+
+
+def test_an_initiative_is_not_a_project() -> None:
+    text = "Experts say the new western land-sea corridor brings opportunities to inland areas."
+    assert sheet(text).infrastructure_projects == []
+
+
+def test_project_status_comes_from_its_own_clause() -> None:
+    text = "This year, Yunnan will build the Mohan logistics hub and expand the China-Laos Railway's freight services."
+    projects = sheet(text).infrastructure_projects
+    by_name = {p.name: p for p in projects}
+    assert by_name["Mohan Logistics Hub"].status.value == "planned"
+    assert by_name["China-Laos Railway"].status.value == "operational"
+    assert by_name["China-Laos Railway"].locations == ["China", "Laos"]
+
+
+def test_reported_results_mean_operational() -> None:
+    (project,) = sheet("The China-Belarus Industrial Park has attracted companies from 15 countries.").infrastructure_projects
+    assert project.status.value == "operational"
+    assert project.locations == ["China", "Belarus"]
