@@ -10,7 +10,7 @@ import math
 import re
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -188,17 +188,26 @@ class Evidence(FactModel):
         return self
 
 
-class _Fact(FactModel):
-    # minItems only in the JSON Schema: in Python the validator below gives the actionable message.
-    evidence: list[Evidence] = Field(description="Where the fact stands in the article; at least one span.",
-                                     json_schema_extra={"minItems": 1})
+def _evidence_not_empty(value: list[Evidence]) -> list[Evidence]:
+    if not value:
+        raise ValueError("evidence is empty: quote, word for word, the sentence of the article that states this fact")
+    return value
 
-    @field_validator("evidence")
-    @classmethod
-    def _evidence_not_empty(cls, value: list[Evidence]) -> list[Evidence]:
-        if not value:
-            raise ValueError("evidence is empty: quote, word for word, the sentence of the article that states this fact")
-        return value
+
+# minItems only in the JSON Schema: in Python the validator gives the actionable message.
+EvidenceList = Annotated[
+    list[Evidence],
+    AfterValidator(_evidence_not_empty),
+    Field(description="Where the fact stands in the article; at least one span.", json_schema_extra={"minItems": 1}),
+]
+
+
+class _Fact(FactModel):
+    """A fact. Each kind declares `evidence: EvidenceList` as its last field (not here, so
+    that the evidence reads last in the JSON)."""
+
+    if TYPE_CHECKING:
+        evidence: list[Evidence]
 
 
 class Metric(_Fact):
@@ -213,6 +222,7 @@ class Metric(_Fact):
     period: str | None = Field(default=None, description="YYYY, YYYY-MM, or START/END of those; null if unknown.",
                                json_schema_extra={"pattern": PERIOD_PATTERN})
     location: OptionalText = Field(default=None, description="Canonical place name the figure is about.")
+    evidence: EvidenceList
 
 
     @field_validator("value")
@@ -259,6 +269,7 @@ class InfrastructureProject(_Fact):
     partners: TextList = Field(default_factory=list, description="Organisations or countries taking part.")
     initiatives: TextList = Field(default_factory=list, description="Canonical initiative names it belongs to.")
     timeline: OptionalText = Field(default=None, description="Dates or milestones stated, else null.")
+    evidence: EvidenceList
 
 
 
@@ -272,6 +283,7 @@ class PolicyStatement(_Fact):
     summary: Text = Field(description="One plain English sentence, translation noise removed.")
     initiatives: TextList = Field(default_factory=list, description="Canonical initiative names it refers to.")
     venue: OptionalText = Field(default=None, description="Where it was said, e.g. 'government work report'.")
+    evidence: EvidenceList
 
 
 

@@ -169,8 +169,10 @@ def _summary(actor: Actor, verb: str, complement: str) -> str:
     if body[:1].isupper() and body.split(" ", 1)[0].lower() in _words("imperative_verbs"):
         body = body[:1].lower() + body[1:]
     body = body.replace("“", "").replace("”", "").replace('"', "")
-    words = body.split()
-    text = " ".join(words[:40]).rstrip(",;:.")
+    words = body.split()[:40]
+    while len(words) > 1 and words[-1].lower().strip(",;:") in ("and", "or", "the", "of", "a", "an", "to", "with", "in", "for"):
+        words.pop()
+    text = " ".join(words).rstrip(",;:.")
     verb = verb.lower()
     return f"{actor.name} {verb} {text}." if text else f"{actor.name} {verb}."
 
