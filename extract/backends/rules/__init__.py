@@ -34,15 +34,20 @@ def extract_sheet(article: Article) -> FactSheet:
     fallback = dominant_place(text)
     metrics: list[Metric] = []
     all_sentences = sentences(text)
+    carried: tuple[list[Place], TimeMention | None] = ([], None)
     for para in paragraphs(text):
         context_places: list[Place] = []
         context_time: TimeMention | None = None
+        if lexicon().regex("continuing_connectives").match(para.text):
+            # "However, ..." goes on with the paragraph before: its place and period still hold.
+            context_places, context_time = carried
         for sentence in (s for s in all_sentences if para.start <= s.start < para.end):
             metrics.extend(sentence_metrics(text, sentence, published, context_places, context_time, fallback))
             context_places = context_places + [p for p in find_places(text, sentence.start, sentence.end) if p.domestic]
             timed = [t for t in time_mentions(text, sentence.start, sentence.end, published) if t.period]
             if timed:
                 context_time = timed[-1]
+        carried = (context_places, context_time)
     projects = extract_projects(text, all_sentences, fallback)
     statements = extract_statements(text, paragraphs(text), all_sentences)
     return FactSheet(

@@ -117,3 +117,15 @@ def test_reported_results_mean_operational() -> None:
     (project,) = sheet("The China-Belarus Industrial Park has attracted companies from 15 countries.").infrastructure_projects
     assert project.status.value == "operational"
     assert project.locations == ["China", "Belarus"]
+
+
+def test_a_paragraph_opening_with_however_keeps_the_period_before() -> None:
+    text = "In 2020, exports of Hunan grew by 5%.\nHowever, cross-border e-commerce exports reached 12 billion yuan."
+    amounts = [m for m in sheet(text).metrics if m.unit == "CNY"]
+    assert [(m.value, m.period, m.location) for m in amounts] == [(1.2e10, "2020", "Hunan")]
+
+
+def test_a_new_paragraph_does_not_inherit_the_period() -> None:
+    text = "In 2020, exports of Hunan grew by 5%.\nCross-border e-commerce exports reached 12 billion yuan."
+    amounts = [m for m in sheet(text).metrics if m.unit == "CNY"]
+    assert [m.period for m in amounts] == [None]
