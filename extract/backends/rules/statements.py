@@ -70,7 +70,7 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
             return last
         return paragraph_actor or last
     role_nouns = _words("role_nouns")
-    # "Wang Yongli, the mayor of Quanzhou City, Fujian" / "Chen Shanming, representative of ..."
+    # "Li Hua, the mayor of Wuhan City, Hubei" / "Zhang San, representative of ..."
     for i, part in enumerate(parts):
         titled = re.fullmatch(rf"(?:the\s+)?((?:[A-Z][a-z]+\s+)*?[A-Z][a-z]+)\s+({_NAME2})", part)
         if titled and titled.group(1).split()[-1].lower() in role_nouns and not find_places(titled.group(2)):
@@ -81,7 +81,7 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
             if role and not any(r in role.lower() for r in role_nouns):
                 role = None
             return Actor(part, _clean_role(role), "person", _jurisdiction(role, subject))
-        # "the Governor of Fujian Province Wang Ning"
+        # "the Governor of Hubei Province Li Hua"
         m = re.fullmatch(rf"(?:the\s+)?(.+?)\s+({_NAME2})", part)
         if m and any(r in m.group(1).lower() for r in role_nouns) and not find_places(m.group(2)):
             return Actor(m.group(2), _clean_role(m.group(1)), "person", _jurisdiction(m.group(1)))
