@@ -106,7 +106,7 @@ def _status(sentence_before: str, mention: TimeMention | None, published: date |
     if mention is not None and mention.future:
         return "target"
     # A figure for a year already over is a result, whatever tense a translation gives it.
-    if mention is not None and mention.period and published and int(mention.period[-7:][:4]) < published.year:
+    if mention is not None and mention.period and published and int(mention.period.split("/")[-1][:4]) < published.year:
         return "actual"
     if lex.regex("target_cues").search(sentence_before):
         return "target"

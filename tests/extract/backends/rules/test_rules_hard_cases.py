@@ -129,3 +129,15 @@ def test_a_new_paragraph_does_not_inherit_the_period() -> None:
     text = "In 2020, exports of Hunan grew by 5%.\nCross-border e-commerce exports reached 12 billion yuan."
     amounts = [m for m in sheet(text).metrics if m.unit == "CNY"]
     assert [m.period for m in amounts] == [None]
+
+
+@pytest.mark.parametrize(
+    ("text", "period"),
+    [
+        ("Since 2013, Chinese companies have invested more than $6.5 billion in Serbia.", "2013/2023"),
+        ("From 2013 to 2022, trade between the two countries reached 120 billion yuan.", "2013/2022"),
+    ],
+)
+def test_cumulative_periods_end_in_an_interval(text: str, period: str) -> None:
+    (metric,) = sheet(text, published=date(2023, 8, 14)).metrics
+    assert (metric.period, metric.status.value) == (period, "actual")
