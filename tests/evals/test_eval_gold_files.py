@@ -14,15 +14,19 @@ from extract.articles import ArticleSource, load
 from schemas import FactSheet
 
 GOLD_FILES = sorted(GOLD_DIR.glob("*.json"))
+HELDOUT_DIR = GOLD_DIR.parent / "heldout"
+# (gold file, folder of its article): the seeds' labels and the held-out set's.
+HELDOUT_FILES = sorted((HELDOUT_DIR / "gold").glob("*.json"))
+LABELLED = [(p, SEEDS_DIR) for p in GOLD_FILES] + [(p, HELDOUT_DIR / "articles") for p in HELDOUT_FILES]
 
 
 def test_there_are_gold_files():
     assert GOLD_FILES, f"no hand labels in {GOLD_DIR}"
 
 
-@pytest.mark.parametrize("path", GOLD_FILES, ids=lambda p: p.stem)
-def test_gold_file_loads_validates_and_every_quote_is_found(path: Path):
-    article = load(ArticleSource(path.stem, find_article(SEEDS_DIR, path.stem)))
+@pytest.mark.parametrize(("path", "articles"), LABELLED, ids=lambda p: p.stem if isinstance(p, Path) and p.suffix else "")
+def test_gold_file_loads_validates_and_every_quote_is_found(path: Path, articles: Path):
+    article = load(ArticleSource(path.stem, find_article(articles, path.stem)))
     sheet = load_gold_file(path, article)
     assert isinstance(sheet, FactSheet) and sheet.article.id == path.stem
     assert sheet.provenance.backend == "hand-label"
