@@ -44,7 +44,7 @@ def extract_sheet(article: Article) -> FactSheet:
         for sentence in (s for s in all_sentences if para.start <= s.start < para.end):
             metrics.extend(sentence_metrics(text, sentence, published, context_places, context_time, fallback))
             context_places = context_places + [p for p in find_places(text, sentence.start, sentence.end) if p.domestic]
-            timed = [t for t in time_mentions(text, sentence.start, sentence.end, published) if t.period]
+            timed = [t for t in time_mentions(text, sentence.start, sentence.end, published) if t.period and not t.milestone]
             if timed:
                 context_time = timed[-1]
         carried = (context_places, context_time)

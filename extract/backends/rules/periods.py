@@ -20,7 +20,8 @@ _QUARTERS = {"first": (1, 3), "second": (4, 6), "third": (7, 9), "fourth": (10, 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"\b(?:from|between)\s+({_YEAR})\s+(?:to|and|through)\s+({_YEAR})\b", re.I), "range"),
     (re.compile(rf"\b({_YEAR})\s*[-–—/]\s*({_YEAR})\b", re.I), "range"),
-    (re.compile(rf"\bsince\s+({_YEAR})\b", re.I), "since"),
+    (re.compile(rf"\bsince\s+(?:(?:the\s+)?(?:opening|launch|start)\s+in\s+)?(?:({_MONTH})\s+)?({_YEAR})\b", re.I), "since"),
+    (re.compile(r"\b(?:at present|currently|so far|as of now|up to now|to date)\b", re.I), "present"),
     (re.compile(rf"\b(?:from\s+)?({_MONTH})\s+to\s+({_MONTH})(?:\s+(?:of\s+)?({_YEAR}|last year|this year))?\b", re.I), "months"),
     (re.compile(rf"\b(?:the\s+)?first\s+(\d{{1,2}}|{_COUNT})\s+(months|quarters)(?:\s+of\s+({_YEAR}|last year|this year|the year))?", re.I), "first_n"),
     (re.compile(rf"\b(?:the\s+)?(?:past|last|previous)\s+(\d{{1,2}}|{_COUNT})\s+years\b", re.I), "past_years"),
@@ -36,12 +37,24 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 _BASE = re.compile(r"same\s+period\s+(?:of\s+)?last\s+year|compared\s+with\s+(?:last\s+year|\d{4})|than\s+(?:last\s+year|\d{4})", re.I)
 
 
+# A date that says when something opened, started or will be finished is a milestone of a
+# project, not the period of the figures around it.
+_MILESTONE = re.compile(
+    r"\b(?:opened|launched|started|began|begun|founded|established|inaugurated|put into (?:operation|use|service)|"
+    r"completed|finished|scheduled to (?:open|be completed|start)|expected to (?:open|be completed|start)|"
+    r"due to (?:open|be completed)|to be completed|will be completed|will open|went into operation|came into force|"
+    r"signed|began operation|started operation)\b[^,;.]{0,25}$",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class TimeMention:
     start: int
     end: int
     period: str | None
     future: bool  # the period lies after the published date
+    milestone: bool = False  # a date of an event ("opened in 2013"), not a figure's period
 
 
 def _month(name: str) -> int:
@@ -68,7 +81,11 @@ def _resolve(kind: str, m: re.Match[str], published: date | None) -> str | None:
     if kind == "range":
         return f"{m.group(1)}/{m.group(2)}" if m.group(1) <= m.group(2) else None
     if kind == "since":
-        return f"{m.group(1)}/{year}" if year and int(m.group(1)) < year else m.group(1)
+        start = f"{m.group(2)}-{_month(m.group(1)):02d}" if m.group(1) else m.group(2)
+        end = (f"{published.year}-{published.month:02d}" if m.group(1) else str(year)) if published else None
+        return f"{start}/{end}" if end and end > start else start
+    if kind == "present":
+        return f"{published.year}-{published.month:02d}" if published else None
     if kind == "year":
         return m.group(1)
     if kind == "last_year":
@@ -113,14 +130,15 @@ def time_mentions(text: str, start: int, end: int, published: date | None) -> li
                 continue
             period = _resolve(kind, m, published)
             future = bool(published and period and int(period[:4]) > published.year)
-            found.append(TimeMention(m.start(), m.end(), period, future))
+            milestone = kind in ("year", "month") and bool(_MILESTONE.search(text[max(start, m.start() - 60) : m.start()]))
+            found.append(TimeMention(m.start(), m.end(), period, future, milestone))
     return sorted(found, key=lambda t: t.start)
 
 
 def period_for(position: int, mentions: list[TimeMention]) -> TimeMention | None:
     """The mention that governs a figure: the nearest before it, else the nearest after it."""
-    before = [t for t in mentions if t.end <= position and t.period]
+    before = [t for t in mentions if t.end <= position and t.period and not t.milestone]
     if before:
         return before[-1]
-    after = [t for t in mentions if t.start >= position and t.period]
+    after = [t for t in mentions if t.start >= position and t.period and not t.milestone]
     return after[0] if after else None

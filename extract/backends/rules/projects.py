@@ -15,6 +15,10 @@ from schemas import Evidence, InfrastructureProject
 
 _TOKEN = re.compile(r"\([^()]{1,30}\)|[\w’'][\w’'\.&-]*|[“”\"]|\S")
 _CONNECTORS = {"of", "de", "the"}
+_IN_A_TITLE = re.compile(
+    r"\b(?i:committee|commission|bureau|office|department|administration|authority|board|group|company|corporation)"
+    r"\s+of\s+(?:the\s+)?(?:[A-Z][\w'’()-]*\s+){0,6}$"
+)
 _QUOTED = re.compile(r"[“\"]([A-Z][^“”\"]{2,60})[”\"]")
 
 
@@ -173,6 +177,8 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
         org = re.match(r"\s*([A-Za-z]+)", after)
         if org and org.group(1).lower() in lexicon().words("organisation_nouns"):
             continue
+        if _IN_A_TITLE.search(text[max(sentence.start, m.start() - 120) : m.start()]):
+            continue  # "director of the Management Committee of X Port": a person's office, not a project
         start = _modifiers(text, sentence, m.start())
         head_capital = m.group(0)[:1].isupper()
         prefix = ""

@@ -229,7 +229,9 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span])
                 # "The port handled ..., officials said.": the position stands before the actor.
                 before = text[sentence.start : m.start()]
                 cut = before.rfind(",")
-                complement = "that " + before[:cut] if cut > 0 else complement
+                if cut <= 0:
+                    continue  # a bare speech tag ('" she said.'): no position of its own
+                complement = "that " + before[:cut]
             kind = _kind(verb_class, actor, complement)
             if kind == "plan" and actor.kind == "place":
                 out.extend(_plan_items(text, actor, verb, sentence, Span(m.end(), sentence.end, complement)))

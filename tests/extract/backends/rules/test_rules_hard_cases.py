@@ -141,3 +141,29 @@ def test_a_new_paragraph_does_not_inherit_the_period() -> None:
 def test_cumulative_periods_end_in_an_interval(text: str, period: str) -> None:
     (metric,) = sheet(text, published=date(2023, 8, 14)).metrics
     assert (metric.period, metric.status.value) == (period, "actual")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The date something opened is a milestone, not the period of figures near it.
+        ("The park, which began operation in 2020, is home to 14 companies.", None),
+        ("Since November 2017, the trains have carried more than 5,600 trains of goods.", "2017-11/2023-12"),
+        ("At present, the trains reach 72 cities.", "2023-12"),
+    ],
+)
+def test_milestones_and_present_time(text: str, expected: str | None) -> None:
+    (metric,) = sheet(text, published=date(2023, 12, 12)).metrics
+    assert metric.period == expected
+
+
+def test_the_office_in_a_title_is_not_a_project() -> None:
+    text = "Li Ming, director of the Management Committee of Nanning International Railway Port, said the port will add routes."
+    result = sheet(text)
+    assert result.infrastructure_projects == []
+    (statement,) = result.policy_statements
+    assert statement.actor == "Li Ming"
+
+
+def test_a_bare_speech_tag_is_no_statement() -> None:
+    assert sheet('"We will add three routes next year," she said.').policy_statements == []
