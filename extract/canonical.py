@@ -82,6 +82,7 @@ class Canonicaliser:
         self.units: dict[str, str] = {}
         for group in ("money", "volume", "count"):
             self.units.update({k.casefold(): v for k, v in units[group].items()})
+        self.tables = tables  # the raw alias tables, for modules that search text for names
         blob = json.dumps([tables, units], sort_keys=True).encode()
         self.version = hashlib.sha256(blob).hexdigest()[:12]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
 
-def _phrase_regex(phrases: list[str] | set[str]) -> re.Pattern[str]:
+def phrase_regex(phrases: list[str] | set[str]) -> re.Pattern[str]:
     """One regex matching any of the phrases on word boundaries, longest first."""
     ordered = sorted({p for p in phrases if p}, key=len, reverse=True)
     body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in ordered)
@@ -30,10 +30,11 @@ class Lexicon:
         return list(self.data[key])
 
     @lru_cache(maxsize=64)  # noqa: B019 (one Lexicon lives for the process)
-    def regex(self, key: str) -> re.Pattern[str]:
-        return _phrase_regex(self.data[key])
+    def regex(self, key: str, subkey: str | None = None) -> re.Pattern[str]:
+        """The word list `key` (or `key`.`subkey` for a table of lists) as one compiled regex."""
+        return phrase_regex(self.data[key] if subkey is None else self.data[key][subkey])
 
-    @property
+    @cached_property
     def unit_map(self) -> dict[str, tuple[str, str]]:
         """Unit word -> (SPEC unit, group) for money, volume and count words."""
         out: dict[str, tuple[str, str]] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from extract.backends.rules.lexicon import lexicon
 
@@ -187,11 +188,17 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
     return sorted(out, key=lambda q: q.start)
 
 
+@lru_cache(maxsize=1)
+def _spelled_regex() -> re.Pattern[str]:
+    numbers = lexicon().data["spelled_numbers"]
+    return re.compile(r"(?<![\w\"“'‘-])(" + "|".join(sorted(numbers, key=len, reverse=True)) + r")\s+(?=[a-z])", re.IGNORECASE)
+
+
 def _spelled_counts(text: str, start: int, end: int, taken: set[tuple[int, int]]) -> list[Quantity]:
     """'seven landmark projects': spelled numbers count things only when a counted noun follows."""
     lex = lexicon()
     numbers = lex.data["spelled_numbers"]
-    pattern = re.compile(r"(?<![\w\"“'‘-])(" + "|".join(sorted(numbers, key=len, reverse=True)) + r")\s+(?=[a-z])", re.IGNORECASE)
+    pattern = _spelled_regex()
     out = []
     for m in pattern.finditer(text, start, end):
         # In quotes or joined by "and" to another number: a slogan ("two countries and two parks").

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from extract.canonical import read_data
+from extract.canonical import Canonicaliser
 
 DOMESTIC_TABLES = ("provinces", "cities")
 
@@ -28,8 +27,9 @@ class Place:
 def _index() -> tuple[re.Pattern[str], dict[str, tuple[str, str]]]:
     names: dict[str, tuple[str, str]] = {}
     suffixes: set[str] = set()
+    tables = Canonicaliser.default().tables
     for table in ("provinces", "cities", "partners"):
-        data = json.loads(read_data(f"aliases/{table}.json"))
+        data = tables[table]
         suffixes.update(data.get("strip_suffixes", []))
         for canonical, aliases in data["names"].items():
             for alias in [canonical, *aliases]:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from extract.backends.rules.lexicon import _phrase_regex, lexicon
+from extract.backends.rules.lexicon import lexicon, phrase_regex
 from extract.backends.rules.places import find_places
 from extract.backends.rules.text import Span
 from extract.canonical import Canonicaliser, name_key
@@ -38,7 +38,7 @@ def _heads() -> tuple[re.Pattern[str], dict[str, str]]:
     for kind, words in lexicon().data["project_heads"].items():
         for word in words:
             kinds.setdefault(word.lower(), kind)
-    return _phrase_regex(set(kinds)), kinds
+    return phrase_regex(set(kinds)), kinds
 
 
 def _kind_of(phrase: str) -> str | None:
@@ -203,15 +203,11 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
 
 def _status(text: str, cand: Candidate) -> str:
     """Status from the words around the project's mention: its clause, not the whole sentence."""
-    cues = lexicon().data["project_status_cues"]
-    window = _clause_around(text, cand)
-    for status in ("proposed", "under_construction", "operational", "planned"):
-        if _phrase_regex(cues[status]).search(window):
-            return status
-    whole = cand.sentence.text
-    for status in ("proposed", "under_construction", "operational", "planned"):
-        if _phrase_regex(cues[status]).search(whole):
-            return status
+    lex = lexicon()
+    for scope in (_clause_around(text, cand), cand.sentence.text):
+        for status in ("proposed", "under_construction", "operational", "planned"):
+            if lex.regex("project_status_cues", status).search(scope):
+                return status
     return "unknown"
 
 
@@ -244,13 +240,8 @@ def _initiatives(sentence_text: str, canonical: Canonicaliser) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _initiative_regex() -> re.Pattern[str]:
-    import json
-
-    from extract.canonical import read_data
-
-    data = json.loads(read_data("aliases/initiatives.json"))
-    words = {a for canonical, aliases in data["names"].items() for a in [canonical, *aliases] if len(a) > 3}
-    return _phrase_regex(words)
+    names = Canonicaliser.default().tables["initiatives"]["names"]
+    return phrase_regex({a for canonical, aliases in names.items() for a in [canonical, *aliases] if len(a) > 3})
 
 
 def initiatives_in(text: str) -> list[str]:

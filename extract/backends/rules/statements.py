@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from extract.backends.rules.lexicon import _phrase_regex, lexicon
+from extract.backends.rules.lexicon import lexicon, phrase_regex
 from extract.backends.rules.places import find_places
 from extract.backends.rules.projects import initiatives_in
 from extract.backends.rules.text import Span
@@ -38,7 +38,7 @@ def _verb_regex() -> tuple[re.Pattern[str], dict[str, str]]:
     for kind, verbs in lexicon().data["statement_verbs"].items():
         for verb in verbs:
             classes.setdefault(verb.lower(), kind)
-    return _phrase_regex(set(classes)), classes
+    return phrase_regex(set(classes)), classes
 
 
 def _words(key: str) -> list[str]:
@@ -122,16 +122,21 @@ def _is_org(text: str) -> bool:
     return any(re.search(rf"\b{re.escape(h)}(?:\W|$)", text) for h in _words("org_heads"))
 
 
-def _org_phrase(text: str) -> str | None:
+@lru_cache(maxsize=1)
+def _org_regex() -> re.Pattern[str]:
     heads = "|".join(re.escape(h) for h in sorted(_words("org_heads"), key=len, reverse=True))
-    m = re.search(rf"((?:[A-Z][\w'’.-]*\s+(?:of\s+|and\s+|for\s+)?)*(?:{heads})(?:\s+of\s+(?:[A-Z][\w'’-]*\s*)+)?)\s*$", text.strip())
+    return re.compile(rf"((?:[A-Z][\w'’.-]*\s+(?:of\s+|and\s+|for\s+)?)*(?:{heads})(?:\s+of\s+(?:[A-Z][\w'’-]*\s*)+)?)\s*$")
+
+
+def _org_phrase(text: str) -> str | None:
+    m = _org_regex().search(text.strip())
     if m and len(m.group(1).split()) >= 2:
         return m.group(1).strip()
     return None
 
 
 def _kind(verb_class: str, actor: Actor, complement: str) -> str:
-    future = _phrase_regex(_words("future_cues")).search(complement[:200]) is not None
+    future = lexicon().regex("future_cues").search(complement[:200]) is not None
     role = (actor.role or "").lower()
     government = actor.kind in ("place", "body") or any(r in role for r in _words("government_roles"))
     if verb_class == "proposal":
