@@ -12,6 +12,7 @@ from extract.articles import DEFAULT_MAX_BYTES, check_article_id, discover, reso
 from extract.backends import BACKENDS, choose_backend_name, make_backend
 from extract.backends.llm.settings import add_cli_arguments as add_llm_arguments
 from extract.backends.llm.settings import options_from_args as llm_options
+from extract.grounding import AnswerLimits
 from extract.pipeline import COMBINED_JSONL, ArticleResult, RunOptions, RunPlan, backend_model, run
 from extract.store import TokenCount
 from schemas import Usage
@@ -89,6 +90,7 @@ def _cost_note(model: str | None, spent: TokenCount) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    AnswerLimits.from_env()  # a bad FACTSHEET_MAX_FACTS / _MAX_FIELD_CHARS stops the run here, exit 2
     options = backend_options(args)
     name = choose_backend_name(args.backend, options)
     if args.backend is None and name == "rules":

@@ -123,13 +123,13 @@ def test_gbk_file_is_decoded_correctly_with_encoding(mixed_folder, tmp_path, cap
 
 
 def test_stdin_input(tmp_path, monkeypatch, capsys, quoting):
-    data = "Published: 2020-01-21\nFujian’s trade grew by 7.2% last year.\n".encode()
+    data = "Published: 2020-01-21 by the trade office\nFujian’s trade grew by 7.2% last year.\n".encode()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     out = tmp_path / "out"
     assert main(["run", "-", "-o", str(out), "--backend", "quoting"]) == 0
     sheet = FactSheet.model_validate_json((out / f"{stdin_id(data)}.json").read_text(encoding="utf-8"))
     assert str(sheet.article.published) == "2020-01-21"
-    assert sheet.metrics[0].evidence[0].quote == "Published: 2020-01-21"
+    assert sheet.metrics[0].evidence[0].quote == "Published: 2020-01-21 by the trade office"  # a clause, not 2 words
     assert len((out / COMBINED_JSONL).read_text(encoding="utf-8").splitlines()) == 1
 
 
