@@ -77,6 +77,25 @@ def sentences(text: str) -> list[Span]:
     return out
 
 
+def sentences_by_paragraph(paras: list[Span], sents: list[Span]) -> list[list[Span]]:
+    """The sentences of each paragraph (those that start in it), in one pass over both lists.
+
+    The same as `[s for s in sents if p.start <= s.start < p.end]` for each paragraph `p`,
+    in linear rather than paragraphs-times-sentences time; both lists are in text order.
+    """
+    out: list[list[Span]] = []
+    i = 0
+    for para in paras:
+        while i < len(sents) and sents[i].start < para.start:
+            i += 1
+        mine: list[Span] = []
+        while i < len(sents) and sents[i].start < para.end:
+            mine.append(sents[i])
+            i += 1
+        out.append(mine)
+    return out
+
+
 def _add(text: str, start: int, end: int, out: list[Span]) -> None:
     chunk = text[start:end]
     lead = len(chunk) - len(chunk.lstrip())

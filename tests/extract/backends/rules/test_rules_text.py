@@ -34,3 +34,11 @@ def test_long_runs_of_letters_and_full_stops_split_as_before():
     text = "a" * 5000 + ". " + "B." * 3000 + " Next one."
     assert texts(text)[-1] == "Next one."
     assert _is_abbreviation("x " + "e.g", 5) and not _is_abbreviation("x egg", 5)
+
+
+def test_sentences_by_paragraph_is_the_same_as_filtering(seed_texts):
+    from extract.backends.rules.text import paragraphs, sentences_by_paragraph
+
+    for text in [*seed_texts.values(), "", "One.\n\nTwo. Three.\n  \nFour"]:
+        paras, sents = paragraphs(text), sentences(text)
+        assert sentences_by_paragraph(paras, sents) == [[s for s in sents if p.start <= s.start < p.end] for p in paras]
