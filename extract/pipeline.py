@@ -48,7 +48,7 @@ COMBINED_JSONL = FACTSHEETS_JSONL
 
 # Bump when grounding or canonicalisation code changes what a sheet holds: every article is
 # then re-extracted on the next run (for free where the LLM cache has the answers).
-POSTPROCESS_VERSION = "1"
+POSTPROCESS_VERSION = "2"  # 2: evidence must be a whole clause; caps on facts and field lengths
 
 OUTCOMES = ("new", "changed", "unchanged", "failed", "removed")
 _TEMP_FILE = re.compile(r"^\..+\.(json|jsonl|csv)\.[A-Za-z0-9_]+\.tmp$")
