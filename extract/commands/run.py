@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from extract.articles import DEFAULT_MAX_BYTES, discover
+from extract.articles import DEFAULT_MAX_BYTES, check_article_id, discover, resolved
 from extract.backends import BACKENDS, choose_backend_name, make_backend
 from extract.backends.llm.settings import add_cli_arguments as add_llm_arguments
 from extract.backends.llm.settings import options_from_args as llm_options
+from extract.grounding import AnswerLimits
 from extract.pipeline import COMBINED_JSONL, ArticleResult, RunOptions, RunPlan, backend_model, run
 from extract.store import TokenCount
 from schemas import Usage
@@ -35,6 +36,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
                         help=f"refuse articles larger than this (default: {DEFAULT_MAX_BYTES})")
     parser.add_argument("--encoding", help="encoding to try for articles that are not UTF-8 (e.g. gbk)")
+    parser.add_argument("--id", dest="stdin_id", metavar="NAME",
+                        help="id of the article read from standard input (default: stdin- and a hash of its bytes)")
     parser.add_argument("--store", type=Path, help="run store (default: OUT_DIR/factsheet.sqlite); see docs/store.md")
     parser.add_argument("--force", action="store_true", help="extract every article again, even unchanged ones")
     parser.add_argument("--prune", action="store_true",
@@ -87,12 +90,14 @@ def _cost_note(model: str | None, spent: TokenCount) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    AnswerLimits.from_env()  # a bad FACTSHEET_MAX_FACTS / _MAX_FIELD_CHARS stops the run here, exit 2
     options = backend_options(args)
     name = choose_backend_name(args.backend, options)
     if args.backend is None and name == "rules":
         log.info("no LLM configured (OPENAI_API_KEY / OPENAI_BASE_URL unset): using the offline 'rules' backend")
     backend = make_backend(name, options)
-    sources = list(discover(args.paths))
+    stdin_name = check_article_id(args.stdin_id) if args.stdin_id is not None else None
+    sources = list(discover(args.paths, stdin_name=stdin_name))
     if not sources:
         log.error("no articles found in %s", " ".join(args.paths))
         return 1
@@ -111,7 +116,7 @@ def main(args: argparse.Namespace) -> int:
 
     run_options = RunOptions(out_dir=args.output, max_bytes=args.max_bytes, encoding=args.encoding,
                              store=args.store, force=args.force, prune=args.prune, cache=not args.no_cache,
-                             inputs=[p if p == "-" else str(Path(p).resolve()) for p in args.paths])
+                             inputs=[p if p == "-" else resolved(p) for p in args.paths])
     try:
         report = run(sources, backend, run_options, on_result=on_result, on_plan=on_plan)
     finally:

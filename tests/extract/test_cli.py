@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from extract import __version__, backends
-from extract.articles import Article, ArticleSource, load
+from extract.articles import Article, ArticleSource, load, stdin_id
 from extract.backends.base import Backend
 from extract.cli import build_parser, main
 from extract.pipeline import COMBINED_JSONL
@@ -123,19 +123,20 @@ def test_gbk_file_is_decoded_correctly_with_encoding(mixed_folder, tmp_path, cap
 
 
 def test_stdin_input(tmp_path, monkeypatch, capsys, quoting):
-    data = "Published: 2020-01-21\nFujian’s trade grew by 7.2% last year.\n".encode()
+    data = "Published: 2020-01-21 by the trade office\nFujian’s trade grew by 7.2% last year.\n".encode()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     out = tmp_path / "out"
     assert main(["run", "-", "-o", str(out), "--backend", "quoting"]) == 0
-    sheet = FactSheet.model_validate_json((out / "stdin.json").read_text(encoding="utf-8"))
+    sheet = FactSheet.model_validate_json((out / f"{stdin_id(data)}.json").read_text(encoding="utf-8"))
     assert str(sheet.article.published) == "2020-01-21"
-    assert sheet.metrics[0].evidence[0].quote == "Published: 2020-01-21"
+    assert sheet.metrics[0].evidence[0].quote == "Published: 2020-01-21 by the trade office"  # a clause, not 2 words
     assert len((out / COMBINED_JSONL).read_text(encoding="utf-8").splitlines()) == 1
 
 
 def test_missing_input_is_named_and_fails(tmp_path, capsys):
-    assert main(["run", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "out"), "--backend", "rules"]) == 1
+    assert main(["run", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "out"), "--backend", "rules"]) == 2
     assert "nope.txt" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # a usage error creates nothing
 
 
 def test_empty_folder_fails(tmp_path, capsys):
@@ -213,10 +214,10 @@ def test_console_script_end_to_end(mixed_folder, tmp_path):
     proc = subprocess.run([str(CONSOLE_SCRIPT), "--version"], capture_output=True, text=True, env=_env(), timeout=60)
     assert proc.returncode == 0 and re.fullmatch(r"factsheet \d+\.\d+\.\d+\S*\n", proc.stdout)
 
+    piped = "Fujian’s trade grew by 7.2% last year.".encode()
     proc = subprocess.run([str(CONSOLE_SCRIPT), "run", "-", "-o", str(tmp_path / "out2"), "--backend", "rules"],
-                          input="Fujian’s trade grew by 7.2% last year.".encode(), capture_output=True,
-                          env=_env(), cwd=tmp_path, timeout=60)
+                          input=piped, capture_output=True, env=_env(), cwd=tmp_path, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    FactSheet.model_validate_json((tmp_path / "out2" / "stdin.json").read_text(encoding="utf-8"))
+    FactSheet.model_validate_json((tmp_path / "out2" / f"{stdin_id(piped)}.json").read_text(encoding="utf-8"))
 
 
