@@ -183,14 +183,50 @@ def test_broken_plugin_command_does_not_break_the_cli(monkeypatch, capsys):
     class Entry:
         name, value = "broken", "nowhere.cli"
 
-        def load(self):
-            raise ModuleNotFoundError("No module named 'nowhere'")
-
     import extract.cli as cli
 
     monkeypatch.setattr(cli, "entry_points", lambda group: [Entry()])
-    assert main(["schema", "-o", "schema.json"]) == 0
+    assert main(["schema", "-o", "schema.json"]) == 0  # not even imported: no warning
+    assert "broken" not in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["broken"])
+    assert exc.value.code == 2
     assert "command 'broken' (nowhere.cli) is unavailable" in capsys.readouterr().err
+
+
+def test_only_the_chosen_command_is_imported(monkeypatch):
+    """`--help` and the core commands never import the eval plug-in (it pulls in scipy)."""
+    code = ("import sys; from extract.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            "heavy = sorted(m for m in ('evals.cli', 'scipy', 'openai', 'instructor', 'rapidfuzz', 'tqdm')"
+            " if m in sys.modules)\nprint(','.join(heavy))")
+    for argv in (["--help"], ["schema", "--help"], ["run", "--help"]):
+        proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, env=_env(), timeout=60)
+        assert proc.stdout.splitlines()[-1] == "", (argv, proc.stdout)
+    proc = subprocess.run([sys.executable, "-c", code, "eval", "--help"], capture_output=True, text=True, env=_env(),
+                          timeout=60)
+    assert "evals.cli" in proc.stdout.splitlines()[-1]
+
+
+def test_help_lists_every_command_with_its_summary(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for name, words in [("run", "extract fact sheets"), ("logs", "LLM request"), ("eval", "score")]:
+        line = next(ln for ln in out.splitlines() if ln.strip().startswith(name + " "))
+        assert words in line, line
+
+
+def test_verbosity_flags_before_and_after_the_command(tmp_path, capsys, quoting, seeds_dir):
+    out = tmp_path / "out"
+    assert main(["run", str(seeds_dir), "-o", str(out), "--backend", "quoting", "-q"]) == 0
+    assert capsys.readouterr().err == ""  # -q after the command: only warnings and errors
+    assert main(["-q", "run", str(seeds_dir), "-o", str(out), "--backend", "quoting"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["-q", "run", str(seeds_dir), "-o", str(out), "--backend", "quoting", "-v"]) == 0
+    assert "INFO " in capsys.readouterr().err  # the later flag wins: -v prefixes the level
+    assert main(["run", str(seeds_dir), "-o", str(out), "--backend", "quoting"]) == 0
+    assert "5 unchanged" in capsys.readouterr().err
 
 
 # --- the installed console script --------------------------------------------------------
