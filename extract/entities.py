@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -84,6 +85,11 @@ def _project_brief(fact: MergedFact) -> dict[str, Any]:
             "conflicts": fact.conflicts}
 
 
+def _words(text: str) -> list[str]:
+    """The words of a name, without case, quotes or punctuation: "(Xi'an)" is xi, an."""
+    return re.findall(r"[^\W_]+", name_key(text))
+
+
 class _NameIndex:
     """Finds which names (of projects) a text contains, by looking up its word n-grams."""
 
@@ -92,14 +98,14 @@ class _NameIndex:
         self.longest = 0
 
     def add(self, name: str, owner: str) -> None:
-        key = " ".join(name_key(name).split())
+        key = " ".join(_words(name))
         if len(key) < 4:  # too short to name a project on its own
             return
         self.names.setdefault(key, set()).add(owner)
         self.longest = max(self.longest, len(key.split()))
 
     def find(self, text: str) -> set[str]:
-        words = name_key(text).split()
+        words = _words(text)
         found: set[str] = set()
         for i in range(len(words)):
             for n in range(1, min(self.longest, len(words) - i) + 1):
