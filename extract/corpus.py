@@ -357,13 +357,37 @@ def _flag_metric_conflicts(metrics: list[MergedFact], representative: dict[str, 
         los = [spans[g.id][0] for g in by_lo]
         for fact in group:
             lo, hi = spans[fact.id]
-            below = by_hi[: bisect.bisect_left(his, lo)]  # intervals ending before this one starts
-            above = by_lo[bisect.bisect_right(los, hi) :]  # intervals starting after this one ends
-            for other in (*below, *above):
-                if other is fact or math.isclose(representative[other.id].value, representative[fact.id].value,
-                                                 rel_tol=1e-9, abs_tol=1e-12):
-                    continue
-                _add_conflict(fact, other, listed)
+            below = bisect.bisect_left(his, lo)  # by_hi[:below] end before this interval starts
+            above = bisect.bisect_right(los, hi)  # by_lo[above:] start after it ends
+            candidates = [*range(below), *range(above, len(by_lo))] if below + len(by_lo) - above <= 2 * MAX_CONFLICTS \
+                else None
+            if candidates is None:  # a huge group: look at the first ones only, count the rest
+                _flag_some(fact, by_hi, by_lo, below, above, representative, listed)
+                continue
+            for n, index in enumerate(candidates):
+                other = by_hi[index] if n < below else by_lo[index]
+                _check_pair(fact, other, representative, listed)
+
+
+def _check_pair(fact: MergedFact, other: MergedFact, representative: dict[str, Metric],
+                listed: dict[str, set[str]]) -> None:
+    if other is fact or math.isclose(representative[other.id].value, representative[fact.id].value,
+                                     rel_tol=1e-9, abs_tol=1e-12):
+        return
+    _add_conflict(fact, other, listed)
+
+
+def _flag_some(fact: MergedFact, by_hi: list[MergedFact], by_lo: list[MergedFact], below: int, above: int,
+               representative: dict[str, Metric], listed: dict[str, set[str]]) -> None:
+    """Examine candidates until MAX_CONFLICTS are listed; the ones not examined go to conflicts_omitted."""
+    examined = 0
+    total = below + len(by_lo) - above
+    for other in (*by_hi[: min(below, 2 * MAX_CONFLICTS)], *by_lo[above : above + 2 * MAX_CONFLICTS]):
+        if len(fact.conflicts) >= MAX_CONFLICTS:
+            break
+        examined += 1
+        _check_pair(fact, other, representative, listed)
+    fact.conflicts_omitted += total - examined
 
 
 def _add_conflict(fact: MergedFact, other: MergedFact, listed: dict[str, set[str]]) -> None:

@@ -43,7 +43,7 @@ def _sources(corpus: Corpus, fact: MergedFact) -> list[dict[str, Any]]:
             "published": meta.published.isoformat() if meta and meta.published else None,
             "source": meta.source if meta else None,
             "url": meta.url if meta else None,
-            "quotes": [e["quote"] for e in fact.evidence if e["article"] == article],
+            "quotes": [quote for _, _, quote in fact.spans.get(article, ())],
         })
     return out
 

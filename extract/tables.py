@@ -62,7 +62,7 @@ def _joined(values: Iterable[Any]) -> str:
 
 def _source_cells(corpus: Corpus, fact: MergedFact, article: str) -> list[object]:
     meta = corpus.articles.get(article)
-    quotes = "\n".join(e["quote"] for e in fact.evidence if e["article"] == article)
+    quotes = "\n".join(quote for _, _, quote in fact.spans.get(article, ()))
     return [article, meta.title if meta else "", meta.published.isoformat() if meta and meta.published else "",
             meta.source if meta else "", meta.url if meta else "", quotes, len(fact.articles)]
 

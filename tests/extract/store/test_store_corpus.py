@@ -214,3 +214,14 @@ def test_a_run_merges_the_same_fact_from_two_articles(run_fake, articles: Path, 
     same = next(f for f in facts if f["value"] == 1000)
     assert same["articles"] == ["a000", "dup"]
     assert same["conflicts"][0]["value"] == 9999 and same["conflicts"][0]["articles"] == ["clash"]
+
+
+def test_a_huge_group_of_disagreeing_figures_lists_a_bounded_number_per_fact() -> None:
+    from extract.corpus import MAX_CONFLICTS
+
+    sheets = [sheet(f"x{i:04d}", [cities(1000 + i, f"It links {i} cities.", 0)]) for i in range(300)]
+    facts = merge_facts(sheets)
+    assert len(facts) == 300
+    for fact in facts:
+        assert len(fact.conflicts) == MAX_CONFLICTS and fact.conflicts_omitted == 299 - MAX_CONFLICTS
+        assert fact.record()["conflicts_omitted"] == 299 - MAX_CONFLICTS
