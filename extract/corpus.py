@@ -93,7 +93,7 @@ class MergedFact:
     subjects: set[str] = field(default_factory=set)  # match keys of every source's subject (metrics)
     # Per article: the spans it gives for this fact; for projects also the status and timeline it states.
     spans: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
-    states: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    states: dict[str, dict[str, _OrderedSet]] = field(default_factory=dict)  # article -> status/timeline -> values
     conflicts_omitted: int = 0
     lists: dict[str, _OrderedSet] = field(default_factory=dict)  # union of list fields over sources
     first: str = ""  # the article id whose fields are shown
@@ -215,10 +215,11 @@ class _Merger:
             key = ("project", name_key(self.canonicaliser.initiative(project.name)), project.kind.value)
             fact = self._fact(key, "infrastructure_project", "p", article_id, project,
                               ("locations", "partners", "initiatives"))
-            state = fact.states.setdefault(article_id, {"status": None, "timeline": None})
+            state = fact.states.setdefault(article_id, {"status": _OrderedSet(), "timeline": _OrderedSet()})
             if project.status.value != "unknown":
-                state["status"] = state["status"] or project.status.value
-            state["timeline"] = state["timeline"] or project.timeline
+                state["status"].add_all([project.status.value])
+            if project.timeline:
+                state["timeline"].add_all([project.timeline])
         for statement in sheet.policy_statements:
             key = ("statement", name_key(statement.actor), statement.kind.value, name_key(statement.summary))
             self._fact(key, "policy_statement", "s", article_id, statement, ("initiatives",))
@@ -259,9 +260,9 @@ def _date(meta: ArticleMeta | None) -> str | None:
 
 def _settle_project(fact: MergedFact, metas: dict[str, ArticleMeta]) -> None:
     """The project's status (the latest dated article's), its history, and its conflicts."""
-    history = sorted(({"article": a, "published": _date(metas.get(a)), "status": s["status"]}
-                      for a, s in fact.states.items() if s["status"]),
-                     key=lambda h: (h["published"] or "", h["article"]))
+    history = sorted(({"article": a, "published": _date(metas.get(a)), "status": status}
+                      for a, s in fact.states.items() for status in s["status"]),
+                     key=lambda h: (h["published"] or "", h["article"], STAGES.get(h["status"], 9)))
     dated = [h for h in history if h["published"]]
     if dated:
         fact.fields["status"] = dated[-1]["status"]
@@ -269,8 +270,7 @@ def _settle_project(fact: MergedFact, metas: dict[str, ArticleMeta]) -> None:
         fact.fields["status"] = min(history, key=lambda h: h["article"])["status"]
     fact.fields["status_history"] = history
     if not fact.fields.get("timeline"):
-        fact.fields["timeline"] = next((fact.states[a]["timeline"] for a in fact.articles if fact.states[a]["timeline"]),
-                                       None)
+        fact.fields["timeline"] = next((t for a in fact.articles for t in fact.states[a]["timeline"]), None)
     _status_conflicts(fact, metas)
     _timeline_conflicts(fact)
 
@@ -278,8 +278,8 @@ def _settle_project(fact: MergedFact, metas: dict[str, ArticleMeta]) -> None:
 def _by_value(fact: MergedFact, name: str) -> dict[str, set[str]]:
     values: dict[str, set[str]] = {}
     for article, state in fact.states.items():
-        if state[name]:
-            values.setdefault(str(state[name]), set()).add(article)
+        for value in state[name]:
+            values.setdefault(str(value), set()).add(article)
     return values
 
 

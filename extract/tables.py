@@ -100,7 +100,7 @@ def metrics_csv(corpus: Corpus) -> str:
 def projects_csv(corpus: Corpus) -> str:
     def cells(fact: MergedFact, article: str) -> list[object]:
         f = fact.fields
-        stated = (fact.states.get(article) or {}).get("status") or "unknown"
+        stated = "; ".join((fact.states.get(article) or {}).get("status") or ()) or "unknown"
         return [fact.id, f["name"], f["kind"], f["status"], stated, _joined(f["locations"]), _joined(f["partners"]),
                 _joined(f["initiatives"]), f["timeline"] or "", *_source_cells(corpus, fact, article),
                 conflict_text(fact)]

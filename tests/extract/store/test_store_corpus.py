@@ -190,8 +190,9 @@ def test_a_project_status_conflict_never_has_the_same_article_on_both_sides() ->
     facts = merge_facts([sheet("a", projects=[project("operational"), project("planned")]),
                          sheet("b", projects=[project("planned")]), sheet("c", projects=[project("operational")])])
     (conflict,) = facts[0].conflicts
-    assert conflict["articles"] and conflict["versus_articles"]
-    assert not set(conflict["articles"]) & set(conflict["versus_articles"])
+    assert {conflict["value"], conflict["versus"]} == {"planned", "operational"}
+    sides = {conflict["value"]: conflict["articles"], conflict["versus"]: conflict["versus_articles"]}
+    assert sides == {"planned": ["b"], "operational": ["c"]}  # a, on both sides, is left out
 
 
 def test_a_project_moving_on_in_later_articles_is_a_change_not_a_conflict() -> None:
