@@ -40,6 +40,7 @@ from extract.store import (
     metering,
     using_cache,
 )
+from extract.store.calls import recording_calls
 from schemas import SCHEMA_VERSION, FactSheet, Usage
 
 log = logging.getLogger("factsheet")
@@ -305,7 +306,7 @@ class _Run:
 async def _extract_planned(planned: Planned, ctx: _Run) -> ArticleResult:
     result = ArticleResult(planned.source, reason=planned.reason)
     sheet: FactSheet | None = None
-    with metering() as meter:
+    with metering() as meter, recording_calls(ctx.store, ctx.run_id, planned.source.id):
         try:
             sheet = _note_cache(await extract_article(planned.article, ctx.backend, ctx.canonicaliser), meter)
         except FactsheetError as e:
