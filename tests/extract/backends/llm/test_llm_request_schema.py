@@ -132,7 +132,7 @@ def strict_violations(schema: dict[str, Any]) -> list[str]:
 # --- instructor's own request kwargs, captured from a patched `create` (no network) ---
 
 def strict_answer(article_id: str) -> dict[str, Any]:
-    """The perfect answer as a strict-mode server writes it: every key present, defaults written, null for none."""
+    """The perfect answer as a strict-mode server writes it: every key, in the schema's order, null for none."""
     return ArticleFacts.model_validate(gold_payload(article_id)).model_dump(mode="json")
 
 
