@@ -29,7 +29,8 @@ from typing import Any
 
 import instructor
 import pytest
-from llm_helpers import GOLD_IDS, gold_payload, seed
+from llm_helpers import GOLD_IDS, canonical_json, extract_one, gold_facts, gold_payload, seed
+from llm_server import FakeLLM
 from openai.types.chat import ChatCompletion
 
 from extract.align import FoldedText
@@ -47,7 +48,8 @@ from extract.backends.llm.request_schema import (
     strict_schema,
     with_request_schema,
 )
-from extract.backends.llm.settings import MODES
+from extract.backends.llm.settings import MODES, LLMSettings
+from extract.pipeline import finish_sheet
 from schemas import FACT_TYPES
 from schemas.facts import PERIOD_PATTERN
 
@@ -330,3 +332,33 @@ def test_a_setting_overrides_the_default_where_the_mode_has_a_flag() -> None:
     assert resolve_strict(False, "api.openai.com", "TOOLS") is False
     assert resolve_strict(True, "localhost:8000", "JSON_SCHEMA") is True
     assert resolve_strict(True, "localhost:8000", "MD_JSON") is False
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_perfect_model_bar_holds_with_the_request_schema_in_the_request(
+        fake_llm: FakeLLM, settings: LLMSettings, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    # backend.py does not send the request schema yet (the lead wires it); this applies it exactly where it
+    # will go, in the `create` instructor wraps, and runs the real backend over HTTP against the local server.
+    real_patch = instructor.patch
+
+    def patch(*, create: Any, mode: instructor.Mode, **kwargs: Any) -> Any:
+        async def send(**request: Any) -> Any:
+            return await create(**with_request_schema(request, mode, strict=True))
+        return real_patch(create=send, mode=mode, **kwargs)
+
+    monkeypatch.setattr(instructor, "patch", patch)
+    for article_id in GOLD_IDS:
+        fake_llm.records.clear()
+        article = seed(article_id)
+        sheet = finish_sheet(article, extract_one(settings.model_copy(update={"mode": mode}), article))
+        expected = gold_facts(article)
+        for name in FACT_TYPES:
+            got = canonical_json([f.model_dump(mode="json") for f in getattr(sheet, name)])
+            assert got == canonical_json(expected[name]), f"{article_id} {name}"
+        assert sheet.provenance.usage.requests == 1 and sheet.provenance.dropped_facts == 0
+        body = fake_llm.records[0].body
+        assert schema_of(mode, body) == strict_schema()
+        if mode == "TOOLS":
+            assert body["tools"][0]["function"]["strict"] is True
+        elif mode == "JSON_SCHEMA":
+            assert body["response_format"]["json_schema"]["strict"] is True
