@@ -23,6 +23,7 @@ https://github.com/openai/openai-python/blob/main/src/openai/lib/_pydantic.py):
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from typing import Any
@@ -151,20 +152,22 @@ def completion(mode: str, answer: dict[str, Any]) -> ChatCompletion:
     })
 
 
-def instructor_request(mode: str, article: Article, answer: dict[str, Any], *, rewrite: bool,
-                       strict: bool = False) -> tuple[list[dict[str, Any]], ArticleFacts]:
+def instructor_request(mode: str, article: Article, answer: dict[str, Any], *, rewrite: bool, strict: bool = False,
+                       first: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], ArticleFacts]:
     """The kwargs instructor 1.17 sends for `mode` (rewritten with the request schema if `rewrite`),
-    one dict per attempt, and the answer instructor parsed from `answer`."""
+    one dict per attempt, and the answer instructor parsed from `answer` (after `first`, if given)."""
     sent: list[dict[str, Any]] = []
+    answers = [first, answer] if first is not None else [answer]
 
     def create(**kwargs: Any) -> ChatCompletion:
-        sent.append(with_request_schema(kwargs, mode, strict=strict) if rewrite else kwargs)
-        return completion(mode, answer)
+        # A deep copy: instructor appends re-ask messages to the same lists in place.
+        sent.append(copy.deepcopy(with_request_schema(kwargs, mode, strict=strict) if rewrite else kwargs))
+        return completion(mode, answers[min(len(sent), len(answers)) - 1])
 
     chunk = Chunk(0, len(article.text))
     patched = instructor.patch(create=create, mode=instructor.Mode[mode])
     parsed = patched(response_model=ArticleFacts, model="m", messages=messages(load_prompt(), article, chunk),
-                     context=new_context(FoldedText(article.text)), max_retries=0, strict=False)
+                     context=new_context(FoldedText(article.text)), max_retries=len(answers) - 1, strict=False)
     return sent, parsed
 
 
@@ -289,6 +292,18 @@ def test_rewrite_leaves_its_input_alone_and_can_be_applied_twice(mode: str) -> N
     once = with_request_schema(raw, mode, strict=True)
     assert json.dumps(raw, sort_keys=True) == before
     assert with_request_schema(once, mode, strict=True) == once
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_reask_carries_the_schema_too(mode: str) -> None:
+    article = seed(GOLD_IDS[0])
+    good = strict_answer(article.id)
+    bad = json.loads(json.dumps(good))
+    bad["metrics"][0]["evidence"][0]["quote"] = "A sentence the article does not hold."
+    sent, parsed = instructor_request(mode, article, good, rewrite=True, strict=True, first=bad)
+    assert len(sent) == 2 and len(sent[1]["messages"]) > len(sent[0]["messages"])  # the re-ask adds the error
+    assert all(schema_of(mode, kwargs) == strict_schema() for kwargs in sent)
+    assert len(parsed.metrics) == len(good["metrics"])
 
 
 def test_rewrite_refuses_a_request_shape_it_does_not_know() -> None:
