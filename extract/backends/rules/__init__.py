@@ -12,7 +12,7 @@ from extract.backends.base import Backend
 from extract.backends.rules.lexicon import lexicon
 from extract.backends.rules.metrics import sentence_metrics
 from extract.backends.rules.periods import TimeMention, time_mentions
-from extract.backends.rules.places import Place, dominant_place, find_places
+from extract.backends.rules.places import Place, dominant_place, find_places, in_dateline
 from extract.backends.rules.projects import extract_projects
 from extract.backends.rules.statements import extract_statements
 from extract.backends.rules.text import paragraphs, sentences
@@ -43,7 +43,8 @@ def extract_sheet(article: Article) -> FactSheet:
             context_places, context_time = carried
         for sentence in (s for s in all_sentences if para.start <= s.start < para.end):
             metrics.extend(sentence_metrics(text, sentence, published, context_places, context_time, fallback))
-            context_places = context_places + [p for p in find_places(text, sentence.start, sentence.end) if p.domestic]
+            context_places = context_places + [p for p in find_places(text, sentence.start, sentence.end)
+                                               if p.name != "China" and not in_dateline(text, p)]
             timed = [t for t in time_mentions(text, sentence.start, sentence.end, published) if t.period and not t.milestone]
             if timed:
                 context_time = timed[-1]

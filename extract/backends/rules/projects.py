@@ -248,6 +248,26 @@ def initiatives_in(text: str) -> list[str]:
     return _initiatives(text, Canonicaliser.default())
 
 
+def _locations(text: str, cand: Candidate, fallback: str | None, canonical: Canonicaliser) -> list[str]:
+    """The places a project is in or connects: those in its name, else the nearest place named
+    before it in its sentence (its own clause first), else the article's place; plus the
+    province (or country) of each known city."""
+    places = [p.name for p in find_places(cand.name) if p.name != "China" or cand.name.startswith("China-")]
+    if not places:
+        sentence = cand.sentence
+        before = [p for p in find_places(text, sentence.start, cand.start) if p.name != "China"]
+        after = [p for p in find_places(text, cand.end, sentence.end) if p.name != "China"]
+        if before:
+            places = [before[-1].name]
+        elif after and re.match(r"\s*(?:in|at|of|near)\s+(?:the\s+)?(?:[a-z]+\s+){0,2}$",
+                                text[cand.end : after[0].start]):
+            places = [after[0].name]  # "the industrial park in Zrenjanin"
+        elif fallback:
+            places = [fallback]
+    regions = [r for r in (canonical.region_of(p) for p in places) if r]
+    return list(dict.fromkeys([*places, *regions]))
+
+
 def extract_projects(text: str, sentences: list[Span], fallback_place: str | None) -> list[InfrastructureProject]:
     canonical = Canonicaliser.default()
     merged: dict[str, tuple[Candidate, list[Span]]] = {}
@@ -266,15 +286,11 @@ def extract_projects(text: str, sentences: list[Span], fallback_place: str | Non
     for key in order:
         cand, spans = merged[key]
         first = spans[0].text
-        places = [p.name for p in find_places(cand.name)]
-        if not places:
-            sentence_places = [p for p in find_places(text, cand.sentence.start, cand.sentence.end) if p.domestic]
-            places = [sentence_places[0].name] if sentence_places else ([fallback_place] if fallback_place else [])
         projects.append(InfrastructureProject(
             name=cand.name,
             kind=cand.kind,
             status=_status(text, cand),
-            locations=list(dict.fromkeys(places)),
+            locations=_locations(text, cand, fallback_place, canonical),
             partners=[],
             initiatives=_initiatives(" ".join(s.text for s in spans), canonical),
             timeline=_timeline(first),
