@@ -149,7 +149,7 @@ def _subject_places(text: str, q: Quantity, places: list[Place]) -> list[Place]:
     Zhengzhou), not an organisation."""
     out = []
     for p in places:
-        if q.group == "money" and q.start <= p.start < q.end or _CURRENCY_AFTER.match(text, p.end):
+        if (q.group == "money" and q.start <= p.start < q.end) or _CURRENCY_AFTER.match(text, p.end):
             continue  # "U.S. dollars" names a currency, not a place
         if p.name in lexicon().words("broad_regions"):
             continue  # "Europe", "ASEAN": where goods go, rarely what a figure is about
