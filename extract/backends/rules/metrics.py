@@ -209,6 +209,7 @@ def sentence_metrics(
     context_places: list[Place],
     context_time: TimeMention | None,
     fallback_place: str | None,
+    target_frame: str | None = None,
 ) -> list[Metric]:
     """The metrics stated in one sentence; evidence is the sentence itself."""
     quantities = find_quantities(text, sentence.start, sentence.end)
@@ -221,8 +222,15 @@ def sentence_metrics(
     for q in quantities:
         before = text[sentence.start : q.start]
         kind, sign = _kind(q, before)
-        mention = period_for(q.start, mentions) or context_time
+        mention = period_for(q.start, mentions, text, (sentence.start, sentence.end))
+        if mention is None and context_time is not None:
+            # A goal year set earlier ("by 2025") does not carry into a sentence that states no goal.
+            if not (context_time.future and not lexicon().regex("target_cues").search(sentence.text)):
+                mention = context_time
         status = _status(before, mention, published)
+        period = mention.period if mention else None
+        if period is None and status == "target":
+            period = target_frame  # the year the article's plans are for
         previous = (quantities[len(out) - 1], out[-1]) if out else None
         out.append(Metric(
             subject=_subject(text, sentence, q, previous),
@@ -231,7 +239,7 @@ def sentence_metrics(
             kind=kind,
             comparator=q.comparator,
             status=status,
-            period=mention.period if mention else None,
+            period=period,
             location=_location(text, sentence, q, places, context_places, fallback_place),
             evidence=evidence,
         ))

@@ -13,7 +13,8 @@ DOMESTIC_TABLES = ("provinces", "cities")
 # Where a story was filed is not what its figures are about: "China News Service, Nanning,
 # December 12 (Reporter X)", "Xinhua, Hefei, March 5 --", "By X in Belgrade | China Daily".
 _DATELINE = re.compile(
-    r"^[ \t]*(?:(?:[A-Z][\w.'-]*\s?){1,5},\s*(?:[A-Z][\w.'-]*\s?){1,3},\s*[A-Z][a-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?"
+    r"^[ \t]*(?:(?:(?:[A-Z][\w.'-]*\s?){1,5},\s*)?(?:[A-Z][\w.'’-]*\s?){1,3},\s*"
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?"
     r"\s*(?:\([^)\n]{0,60}\))?|By\s+[^|\n]{1,60}\|[^\n]*)",
     re.M,
 )
