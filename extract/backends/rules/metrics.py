@@ -223,10 +223,10 @@ def sentence_metrics(
         before = text[sentence.start : q.start]
         kind, sign = _kind(q, before)
         mention = period_for(q.start, mentions, text, (sentence.start, sentence.end))
-        if mention is None and context_time is not None:
-            # A goal year set earlier ("by 2025") does not carry into a sentence that states no goal.
-            if not (context_time.future and not lexicon().regex("target_cues").search(sentence.text)):
-                mention = context_time
+        # A goal year set earlier ("by 2025") does not carry into a sentence that states no goal.
+        if mention is None and context_time is not None and not (
+                context_time.future and not lexicon().regex("target_cues").search(sentence.text)):
+            mention = context_time
         status = _status(before, mention, published)
         period = mention.period if mention else None
         if period is None and status == "target":
