@@ -79,7 +79,7 @@ def extract_sheet(article: Article) -> FactSheet:
                 context_time = _frame(text, sentence.start, timed)
         carried = (context_places, context_time)
     projects = extract_projects(text, all_sentences, fallback)
-    statements = extract_statements(text, paragraphs(text), all_sentences)
+    statements = extract_statements(text, paragraphs(text), all_sentences, fallback)
     return FactSheet(
         article=article.meta,
         metrics=metrics,
