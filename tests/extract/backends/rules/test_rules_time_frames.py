@@ -84,3 +84,11 @@ def test_on_the_day_in_a_dated_story_is_the_month_of_writing():
     text = ("Kunming, December 18 (Reporter Li Ping) On the morning of the 18th, the expo opened. "
             "More than 900 guests attended.")
     assert period(text, 900) == "2021-12"
+
+
+def test_a_figure_in_a_suggestion_or_a_list_of_goals_is_a_target():
+    text = "A delegate suggested that the county build 4 cold-storage warehouses."
+    (m,) = [m for m in sheet(text).metrics if m.value == 4]
+    assert m.status.value == "target"
+    text = "The main goals are: exports up 6 percent and 20 new routes."
+    assert {m.status.value for m in sheet(text).metrics} == {"target"}
