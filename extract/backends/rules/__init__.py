@@ -18,7 +18,7 @@ from extract.backends.rules.periods import TimeMention, time_mentions
 from extract.backends.rules.places import Place, dateline_spans, dominant_place, find_places, in_dateline
 from extract.backends.rules.projects import extract_projects
 from extract.backends.rules.statements import extract_statements
-from extract.backends.rules.text import paragraphs, sentences
+from extract.backends.rules.text import paragraphs, sentences, sentences_by_paragraph
 from schemas import FactSheet, Metric, Provenance
 
 
@@ -63,13 +63,14 @@ def extract_sheet(article: Article) -> FactSheet:
     metrics: list[Metric] = []
     all_sentences = sentences(text)
     carried: tuple[list[Place], TimeMention | None] = ([], None)
-    for para in paragraphs(text):
+    paras = paragraphs(text)
+    for para, para_sentences in zip(paras, sentences_by_paragraph(paras, all_sentences), strict=True):
         context_places: list[Place] = []
         context_time: TimeMention | None = None
         if lexicon().regex("continuing_connectives").match(para.text):
             # "However, ..." goes on with the paragraph before: its place and period still hold.
             context_places, context_time = carried
-        for sentence in (s for s in all_sentences if para.start <= s.start < para.end):
+        for sentence in para_sentences:
             metrics.extend(sentence_metrics(text, sentence, published, context_places, context_time, fallback,
                                             target_frame))
             context_places = context_places + [p for p in find_places(text, sentence.start, sentence.end)

@@ -11,7 +11,7 @@ from functools import lru_cache
 from extract.backends.rules.lexicon import lexicon, phrase_regex
 from extract.backends.rules.places import find_places
 from extract.backends.rules.projects import initiatives_in
-from extract.backends.rules.text import Span
+from extract.backends.rules.text import Span, sentences_by_paragraph
 from schemas import Evidence, PolicyStatement
 
 _NAME = r"[A-Z][a-z]+(?:[- ][A-Z][a-z]+){1,2}"
@@ -236,9 +236,9 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
     out: list[PolicyStatement] = []
     last: Actor | None = None
     known: dict[str, Actor] = {}
-    for para in paragraphs:
+    for para_sentences in sentences_by_paragraph(paragraphs, sentences):
         para_actor: Actor | None = None
-        for sentence in (s for s in sentences if para.start <= s.start < para.end):
+        for sentence in para_sentences:
             for person in _titled_people(sentence.text):
                 known.setdefault(person.name, person)
             after = _speaker_after(text, sentence)
