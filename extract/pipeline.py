@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from extract.align import folded_text
 from extract.articles import DEFAULT_MAX_BYTES, Article, ArticleSource, load
 from extract.backends.base import Backend
 from extract.canonical import Canonicaliser
@@ -128,7 +129,7 @@ def finish_sheet(article: Article, sheet: FactSheet, canonicaliser: Canonicalise
     """Ground and canonicalise a backend's sheet; facts whose quotes are not found are dropped."""
     canonicaliser = canonicaliser or Canonicaliser.default()
     sheet = sheet.model_copy(update={"article": article.meta})
-    grounded = ground_sheet(article.text, sheet)
+    grounded = ground_sheet(article.text, sheet, folded_text(article.text))  # folded once, also for the backend
     for reason in grounded.dropped:
         log.warning("%s: dropped a fact: %s", article.id, reason)
     result = canonicaliser.sheet(grounded.sheet)
