@@ -41,6 +41,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="remove the sheets (and store rows) of articles no longer among the inputs")
     parser.add_argument("--no-cache", action="store_true",
                         help="send every LLM request to the model, even ones the store has answered before")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="processes for the offline rules backend (default: the cores)")
     add_llm_arguments(parser)
     parser.set_defaults(handler=main)
 
@@ -111,7 +113,8 @@ def main(args: argparse.Namespace) -> int:
 
     run_options = RunOptions(out_dir=args.output, max_bytes=args.max_bytes, encoding=args.encoding,
                              store=args.store, force=args.force, prune=args.prune, cache=not args.no_cache,
-                             inputs=[p if p == "-" else str(Path(p).resolve()) for p in args.paths])
+                             inputs=[p if p == "-" else str(Path(p).resolve()) for p in args.paths],
+                             workers=args.workers)
     try:
         report = run(sources, backend, run_options, on_result=on_result, on_plan=on_plan)
     finally:
