@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from extract.output import write_atomic
-from extract.view.facts import TYPE_PLURALS, FactView, sheet_facts
+from extract.view.facts import TYPE_PLURALS, FactView, format_number, sheet_facts
 from extract.view.html import esc, fact_data, legend, page, warnings_box
 from extract.view.load import ViewArticle
 from extract.view.render import FACT_TYPES, TABLES, TYPE_LEGEND, ArticleFacts, Column, article_section
 
-ROWS_PER_PAGE = 4000
+ROWS_PER_PAGE = 2000  # rows of a table page: a few MB even when every metric is in conflict
+SHOWN_CONFLICTS = 3  # values listed in a row's conflict cell (and articles per value); the rest are counted
 TABLE_FILES = {"metrics": "metrics", "infrastructure_projects": "projects", "policy_statements": "statements"}
 
 
@@ -88,7 +89,12 @@ def _conflict_index(out_dir: Path) -> dict[tuple[Any, ...], list[dict[str, Any]]
             except ValueError:
                 continue
             if record.get("type") == "metric" and record.get("conflicts"):
-                index[_metric_key(record)] = record["conflicts"]
+                # Only what a cell shows: a corpus full of disagreeing figures must not fill the memory.
+                conflicts = record["conflicts"]
+                index[_metric_key(record)] = [
+                    {**c, "articles": c.get("articles", [])[:SHOWN_CONFLICTS], "n_articles": len(c.get("articles", []))}
+                    for c in conflicts[:SHOWN_CONFLICTS]] + [{"more": len(conflicts) - SHOWN_CONFLICTS}] * (
+                    len(conflicts) > SHOWN_CONFLICTS)
     return index
 
 
@@ -101,9 +107,15 @@ def _metric_key(fields: dict[str, Any]) -> tuple[Any, ...]:
 def _conflict_text(conflicts: list[dict[str, Any]], unit: str, titles: dict[str, str]) -> str:
     parts = []
     for c in conflicts:
-        where = ", ".join(titles.get(a, a) for a in c.get("articles", []))
+        if "more" in c:
+            parts.append(f"{c['more']} more values")
+            continue
+        articles = c.get("articles", [])
+        where = ", ".join(titles.get(a, a) for a in articles)
+        if c.get("n_articles", 0) > len(articles):
+            where += f" and {c['n_articles'] - len(articles)} more"
         comparator = "" if c.get("comparator") in (None, "eq") else f" ({c['comparator']})"
-        parts.append(f"{c.get('value')} {unit}{comparator} in {where}")
+        parts.append(f"{format_number(float(c.get('value') or 0))} {unit}{comparator} in {where}")
     return "; ".join(parts)
 
 
@@ -111,7 +123,8 @@ class _Tables:
     """The rows of the fact tables, gathered while the article pages are written."""
 
     def __init__(self, conflicts: dict[tuple[Any, ...], list[dict[str, Any]]]) -> None:
-        self.rows: dict[str, list[tuple[list[tuple[str, Any]], str, str]]] = {t: [] for t in FACT_TYPES}
+        # (cells, link, merge key of the metric's conflicts or None), per fact type
+        self.rows: dict[str, list[tuple[list[tuple[str, Any]], str, tuple[Any, ...] | None]]] = {t: [] for t in FACT_TYPES}
         self.conflicts = conflicts
 
     def add(self, article: ArticleFacts, entry: ArticleEntry) -> int:
@@ -120,11 +133,11 @@ class _Tables:
         # sheet_facts makes one view per fact of sheet.facts(), in that order.
         for fact, (_, source) in zip(article.facts, article.article.sheet.facts(), strict=True):
             cells = [_cell(fact, c, entry) for c in TABLES[fact.type]]
-            conflict = ""
+            conflict = None
             if fact.type == "metrics":
-                found = self.conflicts.get(_metric_key(source.model_dump(mode="json")))
-                if found:
-                    conflict = json.dumps(found)
+                key = _metric_key(source.model_dump(mode="json"))
+                if key in self.conflicts:
+                    conflict = key
                     in_conflict += 1
             self.rows[fact.type].append((cells, _href(fact, entry), conflict))
         return in_conflict
@@ -156,8 +169,8 @@ def _nav(entries: list[tuple[str, str]], current: str = "") -> str:
     return f"<nav class=\"site-nav\"><ul>{links}</ul></nav>"
 
 
-def _table_page(fact_type: str, rows: list[tuple[list[tuple[str, Any]], str, str]], titles: dict[str, str],
-                prefix: str) -> str:
+def _table_page(fact_type: str, rows: list[tuple[list[tuple[str, Any]], str, tuple[Any, ...] | None]],
+                titles: dict[str, str], conflicts: dict[tuple[Any, ...], list[dict[str, Any]]]) -> str:
     columns = TABLES[fact_type]
     with_conflicts = fact_type == "metrics"
     heads = "".join(f"<th data-col=\"{i}\" tabindex=\"0\" aria-sort=\"none\">{esc(c.title)}</th>"
@@ -171,9 +184,9 @@ def _table_page(fact_type: str, rows: list[tuple[list[tuple[str, Any]], str, str
                for (shown, key), c in zip(cells, columns, strict=True)]
         if with_conflicts:
             unit = next((shown for (shown, _), c in zip(cells, columns, strict=True) if c.field == "unit"), "")
-            text = _conflict_text(json.loads(conflict), unit, titles) if conflict else ""
+            text = _conflict_text(conflicts[conflict], unit, titles) if conflict else ""
             tds.append(f"<td class=\"conflict\" data-sort=\"{esc(text)}\" data-kind=\"text\">{esc(text)}</td>")
-        tds.append(f"<td><a class=\"jump\" href=\"{esc(prefix + href)}\">show</a></td>")
+        tds.append(f"<td><a class=\"jump\" href=\"{esc(href)}\">show</a></td>")
         row_class = " class=\"has-conflict\"" if conflict else ""
         body.append(f"<tr{row_class}>{''.join(tds)}</tr>")
     filters = []
@@ -253,7 +266,7 @@ def write_site(index: Path, articles: Iterable[ViewArticle], out_dir: Path, *, e
                     f"<a href=\"{esc(n)}\"" + (" aria-current=\"page\"" if j == k else "") + f">{j + 1}</a>"
                     for j, n in enumerate(names)) + f" of {len(chunks)} ({ROWS_PER_PAGE} rows a page)</p>"
             label = TYPE_PLURALS[fact_type]
-            body = pager + _table_page(fact_type, rows, titles, "")
+            body = pager + _table_page(fact_type, rows, titles, tables.conflicts)
             path = site / names[k]
             write_atomic(path, _shell(f"{label} · {title}", _nav(site_nav, label), body))
             written.append(path)

@@ -74,7 +74,7 @@ def test_conflicts_are_shown_with_the_other_articles_title(tmp_path: Path) -> No
     view_command.main(_args(str(out)))
     metrics = (out / "report_files" / "metrics.html").read_text(encoding="utf-8")
     assert metrics.count("class=\"has-conflict\"") == 2
-    assert "4400 trains in A rival count" in metrics.replace(".0 trains", " trains")
+    assert "4,400 trains in A rival count" in metrics and "4,600 trains in Xiamen trains up" in metrics
     assert "2 metrics in conflict" in (out / "report.html").read_text(encoding="utf-8")
 
 
