@@ -4,11 +4,19 @@ Tolerated: Unicode compatibility forms (NFKD), curly versus straight quotes, das
 variants, zero-width characters, and runs of white space. Nothing else: not case, not
 missing words. Offsets always refer to the original text, so text[start:end] is the
 quote as it stands there.
+
+Folding is done per run, not per character: a run of plain ASCII words separated by
+single spaces folds to itself, and so does a run of other characters that is already
+in NFKD and holds no typography; only white-space runs and the rare characters that
+fold to something else are handled one at a time.
 """
 
 from __future__ import annotations
 
+import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -37,9 +45,18 @@ def _fold_char(ch: str) -> str:
     return "".join(out)
 
 
-def fold(text: str) -> str:
-    """The form in which quote and article are compared."""
-    return FoldedText(text).folded
+def _char_class(chars: str) -> str:
+    return "".join(re.escape(c) for c in chars)
+
+
+# ASCII characters that fold to themselves and are not white space (all but ` and the spaces).
+_PLAIN = _char_class("".join(c for c in map(chr, range(128)) if not c.isspace() and _fold_char(c) == c))
+_TOKENS = re.compile(
+    rf"(?P<plain>[{_PLAIN}]+(?: [{_PLAIN}]+)*)"  # words with single spaces: the same folded
+    r"|(?P<space>\s+)"  # one space, or none after a space
+    rf"|(?P<other>[^\s{_PLAIN}]+)",  # non-ASCII (and `): the same when in NFKD without typography
+)
+_TYPOGRAPHY_CHARS = re.compile(f"[{_char_class(''.join(_TYPOGRAPHY))}]")
 
 
 class FoldedText:
@@ -47,27 +64,37 @@ class FoldedText:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        chars: list[str] = []
+        parts: list[str] = []
         origin: list[int] = []  # original index of each folded character
-        first: list[bool] = []  # folded character is the first one its original produced
-        for i, ch in enumerate(text):
-            if ch.isspace():
-                if chars and chars[-1] == " ":
-                    continue
-                chars.append(" ")
-                origin.append(i)
-                first.append(True)
+        first = bytearray()  # 1: the folded character is the first one its original produced
+        last_space = False  # the folded text so far ends in a space
+        for match in _TOKENS.finditer(text):
+            kind, start, end = match.lastgroup, match.start(), match.end()
+            if kind == "space":
+                if not last_space:
+                    parts.append(" ")
+                    origin.append(start)
+                    first.append(1)
+                    last_space = True
                 continue
-            folded = _fold_char(ch)
-            for j, c in enumerate(folded):
-                if c.isspace():  # NFKD may yield spaces, e.g. for some compatibility forms
-                    if chars and chars[-1] == " ":
-                        continue
-                    c = " "
-                chars.append(c)
-                origin.append(i)
-                first.append(j == 0)
-        self.folded = "".join(chars)
+            run = match.group()
+            if kind == "plain" or (not _TYPOGRAPHY_CHARS.search(run) and unicodedata.is_normalized("NFKD", run)):
+                parts.append(run)
+                origin.extend(range(start, end))
+                first.extend(b"\x01" * (end - start))
+                last_space = False
+                continue
+            for i in range(start, end):  # rare: compatibility forms, typography, unnormalised accents
+                for j, c in enumerate(_fold_char(text[i])):
+                    if c.isspace():  # NFKD may yield spaces, e.g. for some compatibility forms
+                        if last_space:
+                            continue
+                        c = " "
+                    parts.append(c)
+                    origin.append(i)
+                    first.append(j == 0)
+                    last_space = c == " "
+        self.folded = "".join(parts)
         self._origin = origin
         self._first = first
 
@@ -107,6 +134,57 @@ class FoldedText:
         return min(spans, key=lambda s: (abs(s.start - near), s.start))
 
 
+_SHORT = 2000  # quotes and other short strings: their folded forms are cached
+
+
+@lru_cache(maxsize=8192)
+def _fold_short(text: str) -> str:
+    return FoldedText(text).folded
+
+
+def fold(text: str) -> str:
+    """The form in which quote and article are compared."""
+    return _fold_short(text) if len(text) <= _SHORT else FoldedText(text).folded
+
+
+class _FoldCache:
+    """The last few folded texts, up to a budget of characters (articles may be 2 MB)."""
+
+    def __init__(self, max_chars: int = 4_000_000, max_items: int = 16) -> None:
+        self.max_chars, self.max_items = max_chars, max_items
+        self._items: OrderedDict[str, FoldedText] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> FoldedText:
+        with self._lock:
+            hit = self._items.get(text)  # the text's hash is cached on the str; equal objects compare by identity first
+            if hit is not None:
+                self._items.move_to_end(text)
+                return hit
+        folded = FoldedText(text)
+        with self._lock:
+            if text not in self._items and len(text) <= self.max_chars:
+                self._items[text] = folded
+                self._chars += len(text)
+                while len(self._items) > self.max_items or self._chars > self.max_chars:
+                    old, _ = self._items.popitem(last=False)
+                    self._chars -= len(old)
+        return folded
+
+
+_CACHE = _FoldCache()
+
+
+def folded_text(text: str) -> FoldedText:
+    """The text folded, from a small cache of recent texts: fold an article once, whoever asks.
+
+    Chunking, validation of quotes and grounding all look quotes up in the same article;
+    calling this instead of `FoldedText(text)` folds it once per process.
+    """
+    return _CACHE.get(text)
+
+
 def align(text: str, quote: str, near: int | None = None) -> Span | None:
     """Find `quote` in `text`; None when it is not there (a hallucination)."""
-    return FoldedText(text).find(quote, near)
+    return folded_text(text).find(quote, near)

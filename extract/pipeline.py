@@ -20,18 +20,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from extract import canonical, corpus
+from extract.align import folded_text
 from extract.articles import DEFAULT_MAX_BYTES, Article, ArticleSource, load
 from extract.backends.base import Backend
 from extract.canonical import Canonicaliser
-from extract.corpus import FACTSHEETS_JSONL, write_corpus
+from extract.corpus import FACTSHEETS_JSONL
 from extract.errors import FactsheetError
 from extract.grounding import ground_sheet
 from extract.output import drop_stale_copy, remove_sheet, set_aside_sheet, sheet_json, sheet_path, write_atomic
+from extract.parallel import Finished, WorkerPool, default_workers, extraction_error, uses_processes
 from extract.store import (
     STORE_NAME,
-    ArticleRow,
     Fingerprint,
     Meter,
+    PlanRow,
     ResponseCache,
     RunLock,
     Store,
@@ -51,6 +54,12 @@ COMBINED_JSONL = FACTSHEETS_JSONL
 # then re-extracted on the next run (for free where the LLM cache has the answers).
 POSTPROCESS_VERSION = "2"  # 2: evidence must be a whole clause; caps on facts and field lengths
 
+# Finished articles are committed in groups of this many, or after this many seconds.
+BATCH_SIZE = 16
+BATCH_DELAY = 0.2
+# Worker processes are started only for at least this many articles (starting them costs about a second).
+POOL_MIN_ARTICLES = 16
+
 OUTCOMES = ("new", "changed", "unchanged", "failed", "removed")
 _TEMP_FILE = re.compile(r"^\..+\.(json|jsonl|csv)\.[A-Za-z0-9_]+\.tmp$")
 
@@ -58,15 +67,18 @@ _TEMP_FILE = re.compile(r"^\..+\.(json|jsonl|csv)\.[A-Za-z0-9_]+\.tmp$")
 @dataclass
 class ArticleResult:
     source: ArticleSource
+    # The new sheet, while `on_result` sees the result; the report does not keep it (RunReport.sheets reads the store).
     sheet: FactSheet | None = None
     error: str | None = None
     outcome: str = ""  # new, changed, unchanged or failed
     reason: str | None = None  # why it was extracted: new, forced, retry, content, fingerprint
     spent: TokenCount = field(default_factory=TokenCount)
+    usage: Usage = field(default_factory=Usage)  # what the new sheet's provenance records
+    facts: tuple[int, int, int] | None = None  # the new sheet's metrics, projects and statements, kept after `sheet`
 
     @property
     def ok(self) -> bool:
-        return self.sheet is not None
+        return self.error is None
 
 
 @dataclass
@@ -82,8 +94,13 @@ class RunReport:
 
     @property
     def sheets(self) -> list[FactSheet]:
-        """The sheet of every input article that has one now (extracted or unchanged)."""
-        return [r.sheet for r in self.results if r.sheet is not None]
+        """The sheet of every input article that has one now (extracted or unchanged), read from the store."""
+        ids = [r.source.id for r in self.results if r.ok]
+        if not ids or self.store_path is None:
+            return []
+        with Store.open(self.store_path, create=False) as store:
+            texts = [store.sheet_text(article_id) for article_id in ids]
+        return [FactSheet.model_validate_json(text) for text in texts if text is not None]
 
     @property
     def extracted(self) -> list[ArticleResult]:
@@ -94,8 +111,7 @@ class RunReport:
         """Usage recorded in the sheets extracted by this run (cached answers included)."""
         total = Usage()
         for result in self.extracted:
-            assert result.sheet is not None
-            total = total + result.sheet.provenance.usage
+            total = total + result.usage
         return total
 
     @property
@@ -125,16 +141,21 @@ class RunReport:
         return text
 
 
-def finish_sheet(article: Article, sheet: FactSheet, canonicaliser: Canonicaliser | None = None) -> FactSheet:
-    """Ground and canonicalise a backend's sheet; facts whose quotes are not found are dropped."""
-    canonicaliser = canonicaliser or Canonicaliser.default()
+def complete_sheet(article: Article, sheet: FactSheet, canonicaliser: Canonicaliser) -> tuple[FactSheet, list[str]]:
+    """A backend's sheet grounded and canonicalised, and one reason per fact dropped (nothing logged)."""
     sheet = sheet.model_copy(update={"article": article.meta})
-    grounded = ground_sheet(article.text, sheet)
-    for reason in grounded.dropped:
-        log.warning("%s: dropped a fact: %s", article.id, reason)
+    grounded = ground_sheet(article.text, sheet, folded_text(article.text))  # folded once, also for the backend
     result = canonicaliser.sheet(grounded.sheet)
     provenance = result.provenance.model_copy(update={"aliases_version": canonicaliser.version})
-    return result.model_copy(update={"provenance": provenance})
+    return result.model_copy(update={"provenance": provenance}), grounded.dropped
+
+
+def finish_sheet(article: Article, sheet: FactSheet, canonicaliser: Canonicaliser | None = None) -> FactSheet:
+    """Ground and canonicalise a backend's sheet; facts whose quotes are not found are dropped."""
+    result, dropped = complete_sheet(article, sheet, canonicaliser or Canonicaliser.default())
+    for reason in dropped:
+        log.warning("%s: dropped a fact: %s", article.id, reason)
+    return result
 
 
 async def extract_article(article: Article, backend: Backend, canonicaliser: Canonicaliser | None = None) -> FactSheet:
@@ -172,6 +193,7 @@ class RunOptions:
     prune: bool = False  # remove sheets and rows of articles no longer in the inputs
     cache: bool = True  # answer repeated LLM requests from the store
     inputs: list[str] | None = None  # the paths asked for, recorded so `factsheet status` can find pending work
+    workers: int | None = None  # processes for a CPU-bound backend (rules); None: the cores
 
     @property
     def store_path(self) -> Path:
@@ -192,7 +214,7 @@ class Planned:
 @dataclass
 class RunPlan:
     todo: list[Planned] = field(default_factory=list)
-    unchanged: list[tuple[ArticleSource, ArticleRow]] = field(default_factory=list)
+    unchanged: list[tuple[ArticleSource, PlanRow]] = field(default_factory=list)
     failed: list[ArticleResult] = field(default_factory=list)  # unreadable or duplicate inputs
     missing: list[str] = field(default_factory=list)  # ids in the store but not in the inputs
 
@@ -200,7 +222,7 @@ class RunPlan:
         return sum(1 for p in self.todo if p.reason == reason)
 
 
-def _why(row: ArticleRow | None, digest: str, fingerprint: Fingerprint, force: bool) -> str | None:
+def _why(row: PlanRow | None, digest: str, fingerprint: Fingerprint, force: bool) -> str | None:
     """Why an article must be extracted, or None when its stored sheet still holds."""
     if row is None:
         return "new"
@@ -217,8 +239,9 @@ def _why(row: ArticleRow | None, digest: str, fingerprint: Fingerprint, force: b
 
 def plan_run(sources: list[ArticleSource], store: Store, fingerprint: Fingerprint, options: RunOptions,
              run_id: int | None = None) -> RunPlan:
-    """Read every input and sort it into to-extract, unchanged and unreadable."""
+    """Read and hash every input and sort it into to-extract, unchanged and unreadable (no sheet is loaded)."""
     plan = RunPlan()
+    rows = store.plan_rows()
     seen: dict[str, ArticleSource] = {}
     for source in sources:
         if source.id in seen:
@@ -226,7 +249,7 @@ def plan_run(sources: list[ArticleSource], store: Store, fingerprint: Fingerprin
             plan.failed.append(ArticleResult(source, error=error, outcome="failed"))
             continue
         seen[source.id] = source
-        row = store.get(source.id)
+        row = rows.get(source.id)
         try:
             article = load(source, max_bytes=options.max_bytes, encoding=options.encoding)
         except FactsheetError as e:
@@ -240,9 +263,9 @@ def plan_run(sources: list[ArticleSource], store: Store, fingerprint: Fingerprin
             assert row is not None
             plan.unchanged.append((source, row))
         else:
-            first = row is None or row.sheet is None
+            first = row is None or row.sheet_sha256 is None
             plan.todo.append(Planned(source, article, why, digest, first))
-    plan.missing = [row.id for row in store.articles() if row.id not in seen]
+    plan.missing = sorted(article_id for article_id in rows if article_id not in seen)
     return plan
 
 
@@ -257,15 +280,18 @@ def remove_temp_files(out_dir: Path) -> int:
     return removed
 
 
-def restore_sheet(out_dir: Path, article_id: str, sheet_text: str) -> bool:
-    """Make out_dir/<id>.json hold the stored sheet; True when it had to be (re)written."""
-    path = sheet_path(out_dir, article_id)
+def restore_sheet(out_dir: Path, row: PlanRow, store: Store) -> bool:
+    """Make out_dir/<id>.json hold the stored sheet (checked by its hash); True when it had to be (re)written."""
+    path = sheet_path(out_dir, row.id)
     try:
-        if path.read_text(encoding="utf-8") == sheet_text:
+        if hashlib.sha256(path.read_bytes()).hexdigest() == row.sheet_sha256:
             return False
-    except (OSError, UnicodeDecodeError):
+    except OSError:
         pass
-    write_atomic(path, sheet_text)
+    text = store.sheet_text(row.id)
+    if text is None:
+        return False
+    write_atomic(path, text)
     return True
 
 
@@ -303,40 +329,109 @@ class _Run:
     fingerprint: Fingerprint
 
 
-async def _extract_planned(planned: Planned, ctx: _Run) -> ArticleResult:
+@dataclass
+class _Extracted:
+    """An extraction waiting for its group's commit."""
+
+    planned: Planned
+    result: ArticleResult
+    sheet: FactSheet | None
+    text: str | None
+
+
+async def _extract_planned(planned: Planned, ctx: _Run, pool: WorkerPool | None) -> _Extracted:
     result = ArticleResult(planned.source, reason=planned.reason)
-    sheet: FactSheet | None = None
     with metering() as meter, recording_calls(ctx.store, ctx.run_id, planned.source.id):
-        try:
-            sheet = _note_cache(await extract_article(planned.article, ctx.backend, ctx.canonicaliser), meter)
-        except FactsheetError as e:
-            result.error = str(e)
-        except Exception as e:  # one article's bug must not stop the others
-            log.debug("unexpected error on %s", planned.source.label, exc_info=True)
-            result.error = f"internal error ({type(e).__name__}: {e}); please report it"
-    result.spent = _spent(sheet, meter)
-    if sheet is not None:
-        text = sheet_json(sheet)
-        # The store first: once committed the article is done, whatever happens next.
-        ctx.store.record_done(run_id=ctx.run_id, source=planned.source.label, sheet=sheet, sheet_text=text,
-                              content_hash=planned.content_hash, fingerprint=ctx.fingerprint.hash,
-                              spent=result.spent)
-        try:
-            write_atomic(sheet_path(ctx.options.out_dir, sheet.article.id), text)
-        except OSError as e:
-            result.error = f"cannot write its sheet: {e.strerror or e}"
-            result.spent = TokenCount()  # already in the ledger
+        if pool is not None:
+            finished = await pool.extract(planned.article)
         else:
-            drop_stale_copy(ctx.options.out_dir, sheet.article.id)
-            result.sheet = sheet
-            result.outcome = "new" if planned.first_time else "changed"
-            return result
-    result.outcome = "failed"
-    ctx.store.record_failure(run_id=ctx.run_id, article_id=planned.source.id, source=planned.source.label,
-                             error=result.error or "unknown error", model=backend_model(ctx.backend),
-                             spent=result.spent)
-    set_aside_sheet(ctx.options.out_dir, planned.source.id)  # its old sheet's quotes may not match the new text
-    return result
+            try:
+                raw = await ctx.backend.extract(planned.article)
+                sheet, dropped = complete_sheet(planned.article, raw, ctx.canonicaliser)
+                finished = Finished(sheet, None, dropped)
+            except Exception as e:  # one article's bug must not stop the others
+                log.debug("error on %s", planned.source.label, exc_info=True)
+                finished = Finished(error=extraction_error(e))
+    for reason in finished.dropped:
+        log.warning("%s: dropped a fact: %s", planned.article.id, reason)
+    sheet, text = finished.sheet, finished.text
+    if sheet is not None:
+        noted = _note_cache(sheet, meter)
+        if noted is not sheet or text is None:
+            sheet, text = noted, sheet_json(noted)
+    result.error = finished.error
+    result.spent = _spent(sheet, meter)
+    return _Extracted(planned, result, sheet, text)
+
+
+class _Committer:
+    """Commits finished articles in small groups, then writes their sheet files and reports them.
+
+    A group is committed when it holds `size` articles or is `delay` seconds old, and at the
+    end: a kill loses at most the articles in flight and one group's worth of finished ones.
+    """
+
+    def __init__(self, ctx: _Run, on_result: Callable[[ArticleResult], None] | None,
+                 cache: ResponseCache | None, size: int = BATCH_SIZE) -> None:
+        self.ctx, self.on_result, self.cache, self.size = ctx, on_result, cache, size
+        self.pending: list[_Extracted] = []
+
+    def add(self, item: _Extracted) -> None:
+        self.pending.append(item)
+        if len(self.pending) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        items, self.pending = self.pending, []
+        if not items:
+            return
+        ctx = self.ctx
+        # The store first: once committed the articles are done, whatever happens next.
+        with ctx.store.batch() as batch:
+            for item in items:
+                source, result = item.planned.source, item.result
+                if item.sheet is not None and item.text is not None:
+                    batch.record_done(run_id=ctx.run_id, source=source.label, sheet=item.sheet, sheet_text=item.text,
+                                      content_hash=item.planned.content_hash, fingerprint=ctx.fingerprint.hash,
+                                      spent=result.spent)
+                else:
+                    batch.record_failure(run_id=ctx.run_id, article_id=source.id, source=source.label,
+                                         error=result.error or "unknown error", model=backend_model(ctx.backend),
+                                         spent=result.spent)
+        if self.cache is not None:
+            self.cache.flush()
+        for item in items:
+            self._write(item)
+
+    def _write(self, item: _Extracted) -> None:
+        result, sheet = item.result, item.sheet
+        if sheet is not None and item.text is not None:
+            try:
+                write_atomic(sheet_path(self.ctx.options.out_dir, sheet.article.id), item.text)
+            except OSError as e:
+                result.error = f"cannot write its sheet: {e.strerror or e}"
+                result.spent = TokenCount()  # already in the ledger
+                self.ctx.store.record_failure(run_id=self.ctx.run_id, article_id=item.planned.source.id,
+                                              source=item.planned.source.label, error=result.error)
+            else:
+                result.sheet, result.usage = sheet, sheet.provenance.usage
+                result.facts = (len(sheet.metrics), len(sheet.infrastructure_projects), len(sheet.policy_statements))
+                result.outcome = "new" if item.planned.first_time else "changed"
+        if result.error is not None:
+            result.outcome = "failed"
+            # Its old sheet's quotes may not match the new text: moved aside, never read as current.
+            set_aside_sheet(self.ctx.options.out_dir, item.planned.source.id)
+        else:
+            drop_stale_copy(self.ctx.options.out_dir, item.planned.source.id)
+        if self.on_result:
+            self.on_result(result)
+        result.sheet = None  # the report keeps no sheet: a run over 10,000 articles holds one group of them
+
+    async def flush_every(self, delay: float, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            self.flush()
 
 
 async def run_sources(
@@ -371,6 +466,50 @@ async def run_sources(
         return report
 
 
+def _pool(ctx: _Run, todo: int) -> WorkerPool | None:
+    """Worker processes for a CPU-bound backend, when there is enough to do to pay for starting them."""
+    workers = ctx.options.workers or default_workers()
+    if not uses_processes(ctx.backend, workers) or todo < POOL_MIN_ARTICLES:
+        return None
+    return WorkerPool(ctx.backend, min(workers, todo))
+
+
+async def _extract_all(plan: RunPlan, ctx: _Run, on_result: Callable[[ArticleResult], None] | None) -> list[ArticleResult]:
+    cache = ResponseCache(ctx.store) if ctx.options.cache else None
+    committer = _Committer(ctx, on_result, cache)
+    pool = _pool(ctx, len(plan.todo))
+    semaphore = asyncio.Semaphore(2 * pool.workers if pool else max(1, ctx.backend.concurrency))
+    stop = asyncio.Event()
+
+    async def one(planned: Planned) -> ArticleResult:
+        async with semaphore:
+            item = await _extract_planned(planned, ctx, pool)
+        committer.add(item)
+        return item.result
+
+    async def extract_then_stop(group: asyncio.TaskGroup) -> list[asyncio.Task[ArticleResult]]:
+        tasks = [group.create_task(one(p)) for p in plan.todo]
+        await asyncio.gather(*tasks, return_exceptions=True)
+        stop.set()
+        return tasks
+
+    try:
+        with contextlib.ExitStack() as stack, using_cache(cache):
+            if pool is not None:
+                stack.enter_context(pool)
+            async with asyncio.TaskGroup() as group:
+                group.create_task(committer.flush_every(BATCH_DELAY, stop))
+                tasks_task = group.create_task(extract_then_stop(group))
+            committer.flush()
+    except BaseExceptionGroup as eg:  # a store failure stops the run: raise it as itself, not as a group
+        raise eg.exceptions[0] from None
+    finally:
+        if cache is not None:
+            with contextlib.suppress(Exception):
+                cache.flush()
+    return [t.result() for t in tasks_task.result()]
+
+
 async def _run_planned(sources: list[ArticleSource], ctx: _Run, on_result: Callable[[ArticleResult], None] | None,
                        on_plan: Callable[[RunPlan], None] | None) -> RunReport:
     options, store = ctx.options, ctx.store
@@ -384,28 +523,13 @@ async def _run_planned(sources: list[ArticleSource], ctx: _Run, on_result: Calla
         if on_result:
             on_result(result)
     for source, row in plan.unchanged:
-        assert row.sheet is not None
-        if restore_sheet(out_dir, row.id, row.sheet):
+        if restore_sheet(out_dir, row, store):
             log.info("restored %s from the store", sheet_path(out_dir, row.id))
-        report.results.append(ArticleResult(source, sheet=row.fact_sheet(), outcome="unchanged"))
-
-    semaphore = asyncio.Semaphore(max(1, ctx.backend.concurrency))
-
-    async def one(planned: Planned) -> ArticleResult:
-        async with semaphore:
-            result = await _extract_planned(planned, ctx)
-            if on_result:
-                on_result(result)
-            return result
-
-    cache = ResponseCache(store) if options.cache else None
-    try:
-        with using_cache(cache):
-            async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(one(p)) for p in plan.todo]
-    except BaseExceptionGroup as eg:  # a store failure stops the run: raise it as itself, not as a group
-        raise eg.exceptions[0] from None
-    report.results.extend(t.result() for t in tasks)
+        report.results.append(ArticleResult(source, outcome="unchanged"))
+    plan.unchanged = []  # nothing below needs them
+    if plan.todo:
+        report.results.extend(await _extract_all(plan, ctx, on_result))
+    plan.todo = []  # the articles' texts can go
 
     if options.prune:
         for article_id in plan.missing:
@@ -415,10 +539,48 @@ async def _run_planned(sources: list[ArticleSource], ctx: _Run, on_result: Calla
             report.removed.append(article_id)
 
     if options.write_combined:
-        known = {r.sheet.article.id: r.sheet for r in report.results if r.sheet is not None}
-        sheets = [known.get(aid) or FactSheet.model_validate_json(text) for aid, text in store.done_sheets()]
-        write_corpus(out_dir, sheets, ctx.canonicaliser)
+        write_corpus_from_store(out_dir, store, ctx.canonicaliser)
     return report
+
+
+def _corpus_state(store: Store, canonicaliser: Canonicaliser) -> str:
+    """What the corpus files are made from: the done sheets, the alias tables and the corpus code."""
+    code = hashlib.sha256()
+    for module in (corpus, canonical):
+        code.update(Path(module.__file__ or "").read_bytes())
+    return json.dumps({"sheets": store.done_digest(), "aliases": canonicaliser.version, "code": code.hexdigest()[:16],
+                       "files": list(corpus.CORPUS_FILES)}, sort_keys=True)
+
+
+def _file_stats(out_dir: Path) -> dict[str, list[int]] | None:
+    stats: dict[str, list[int]] = {}
+    for name in corpus.CORPUS_FILES:
+        try:
+            st = (out_dir / name).stat()
+        except OSError:
+            return None
+        stats[name] = [st.st_size, st.st_mtime_ns]
+    return stats
+
+
+def write_corpus_from_store(out_dir: Path, store: Store, canonicaliser: Canonicaliser, *, force: bool = False) -> bool:
+    """(Re)write the corpus files from every done sheet of the store, streamed in one pass.
+
+    Skipped when the files are present, untouched since they were written, and made from the
+    same sheets, alias tables and corpus code: a no-op run does not read a single sheet.
+    Returns whether the files were written.
+    """
+    key = f"corpus:{out_dir.resolve()}"
+    state = _corpus_state(store, canonicaliser)
+    recorded = store.get_meta(key)
+    if not force and recorded is not None:
+        old = json.loads(recorded)
+        if old.get("state") == state and old.get("files") == _file_stats(out_dir):
+            return False
+    store.set_meta(key, None)  # a crash while writing leaves no claim that the files are current
+    corpus.write_corpus(out_dir, store.iter_done_sheets(), canonicaliser)
+    store.set_meta(key, json.dumps({"state": state, "files": _file_stats(out_dir)}))
+    return True
 
 
 def run(sources: Iterable[ArticleSource], backend: Backend, options: RunOptions,

@@ -19,6 +19,8 @@ class Backend(abc.ABC):
     name: ClassVar[str]
     # How many articles the pipeline may hand this backend at once.
     concurrency: int = 1
+    # CPU-bound and picklable: the pipeline may run it in worker processes (`--workers`, extract.parallel).
+    cpu_bound: ClassVar[bool] = False
 
     @abc.abstractmethod
     async def extract(self, article: Article) -> FactSheet:

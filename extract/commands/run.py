@@ -56,6 +56,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="remove the sheets (and store rows) of articles no longer among the inputs")
     parser.add_argument("--no-cache", action="store_true",
                         help="send every LLM request to the model, even ones the store has answered before")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="processes for the offline rules backend (default: the cores)")
     add_llm_arguments(parser)
     parser.set_defaults(handler=main)
 
@@ -124,16 +126,16 @@ def summary(report: RunReport, name: str, backend: Backend, out_dir: Path | None
     spent = report.spent
     articles = []
     for result in report.results:
-        sheet = result.sheet
+        facts = result.facts
         articles.append({
             "id": result.source.id,
             "source": result.source.label,
             "outcome": result.outcome or "failed",
             "reason": result.reason,
             "error": result.error,
-            "metrics": len(sheet.metrics) if sheet else None,
-            "projects": len(sheet.infrastructure_projects) if sheet else None,
-            "statements": len(sheet.policy_statements) if sheet else None,
+            "metrics": facts[0] if facts else None,  # None for unchanged and failed articles
+            "projects": facts[1] if facts else None,
+            "statements": facts[2] if facts else None,
             "requests": result.spent.requests,
             "cached_requests": result.spent.cached_requests,
             "prompt_tokens": result.spent.prompt_tokens,
@@ -194,7 +196,8 @@ def _run(args: argparse.Namespace, out_dir: Path, *, keep: bool, to_stdout: bool
 
     run_options = RunOptions(out_dir=out_dir, max_bytes=args.max_bytes, encoding=args.encoding,
                              store=args.store, force=args.force, prune=args.prune, cache=not args.no_cache,
-                             inputs=[p if p == "-" else resolved(p) for p in args.paths])
+                             inputs=[p if p == "-" else resolved(p) for p in args.paths],
+                             workers=args.workers)
     try:
         report = run(sources, backend, run_options, on_result=on_result, on_plan=on_plan)
     finally:

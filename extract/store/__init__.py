@@ -5,7 +5,7 @@ imported only by the LLM backend, so the offline path never loads an HTTP client
 """
 
 from extract.store.cache import Meter, ResponseCache, active_cache, current_meter, metering, request_key, using_cache
-from extract.store.db import STORE_NAME, ArticleRow, Fingerprint, Store, TokenCount
+from extract.store.db import STORE_NAME, ArticleRow, Batch, Fingerprint, PlanRow, Store, TokenCount
 from extract.store.lock import LOCK_NAME, RunLock, lock_paths
 from extract.store.migrations import LATEST, MIGRATIONS, migrate
 
@@ -15,8 +15,10 @@ __all__ = [
     "MIGRATIONS",
     "STORE_NAME",
     "ArticleRow",
+    "Batch",
     "Fingerprint",
     "Meter",
+    "PlanRow",
     "ResponseCache",
     "RunLock",
     "Store",

@@ -45,16 +45,29 @@ class ResponseCache:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._hits: dict[str, tuple[int, str]] = {}  # counted in memory, written with the next write (flush)
 
     key = staticmethod(request_key)
 
     def get(self, key: str) -> str | None:
-        with self.store.transaction() as conn:
-            row = conn.execute("SELECT response FROM llm_cache WHERE key = ?", (key,)).fetchone()
-            if row is None:
-                return None
-            conn.execute("UPDATE llm_cache SET hits = hits + 1, last_hit_at = ? WHERE key = ?", (now(), key))
-            return str(row["response"])
+        """A read, not a write transaction: the hit is counted in memory until `flush`."""
+        rows = self.store.query("SELECT response FROM llm_cache WHERE key = ?", (key,))
+        if not rows:
+            return None
+        count, _ = self._hits.get(key, (0, ""))
+        self._hits[key] = (count + 1, now())
+        return str(rows[0]["response"])
+
+    def flush(self) -> None:
+        """Write the hit counts gathered since the last flush (put() writes them too)."""
+        if self._hits:
+            with self.store.transaction() as conn:
+                self._write_hits(conn)
+
+    def _write_hits(self, conn: Any) -> None:
+        hits, self._hits = self._hits, {}
+        conn.executemany("UPDATE llm_cache SET hits = hits + ?, last_hit_at = ? WHERE key = ?",
+                         [(n, at, key) for key, (n, at) in hits.items()])
 
     def put(self, key: str, response_json: str | bytes, *, model: str | None = None) -> None:
         """Store a response; committed at once, so a paid answer survives a crash right after."""
@@ -66,6 +79,7 @@ class ResponseCache:
                    VALUES (?, ?, ?, ?, ?, ?)""",
                 (key, text, model, prompt, completion, now()),
             )
+            self._write_hits(conn)
 
     def __len__(self) -> int:
         return int(self.store.query("SELECT COUNT(*) FROM llm_cache")[0][0])

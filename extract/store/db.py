@@ -1,13 +1,16 @@
 """The run store: one SQLite file recording every article's state, sheet and cost.
 
 WAL journal (readers never block the writer), a busy timeout (a second process waits
-instead of failing), and one short transaction per finished article, so that a killed
-run loses at most the articles that were still in flight.
+instead of failing), `synchronous = NORMAL` (a commit survives a killed process; only a
+power cut can undo the last commits, and the next run redoes those articles), and short
+transactions, one per small group of finished articles, so that a killed run loses at
+most the articles still in flight or waiting for their group's commit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import sqlite3
 import threading
@@ -47,6 +50,21 @@ class TokenCount:
     cached_requests: int = 0
 
 
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """What planning a run needs of a stored article: hashes and state, not the sheet."""
+
+    id: str
+    status: str
+    content_hash: str | None
+    fingerprint: str | None
+    sheet_sha256: str | None  # None: no sheet stored
+
+
 @dataclass(frozen=True)
 class ArticleRow:
     id: str
@@ -66,6 +84,7 @@ class ArticleRow:
     first_seen: str
     updated_at: str
     extracted_at: str | None
+    sheet_sha256: str | None = None
 
     def fact_sheet(self) -> FactSheet:
         if self.sheet is None:
@@ -95,8 +114,9 @@ class Store:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise StoreError(f"cannot put the store {path} in WAL mode (got {mode}); is it on a network file system?")
-            # FULL: a committed article survives power loss too, not only a killed process.
-            conn.execute("PRAGMA synchronous = FULL")
+            # NORMAL in WAL mode: a commit is durable against a killed process (the kill test) without an
+            # fsync per commit; a power cut may undo the last commits, whose articles the next run redoes.
+            conn.execute("PRAGMA synchronous = NORMAL")
             migrate(conn)
         except sqlite3.DatabaseError as e:
             with contextlib.suppress(Exception):
@@ -154,10 +174,66 @@ class Store:
             rows = self.query("SELECT * FROM articles WHERE status = ? ORDER BY id", (status,))
         return [ArticleRow(**dict(r)) for r in rows]
 
-    def done_sheets(self) -> Iterator[tuple[str, str]]:
-        """(id, sheet JSON) of every done article, by id."""
-        for row in self.query("SELECT id, sheet FROM articles WHERE status = 'done' ORDER BY id"):
-            yield row["id"], row["sheet"]
+    def done_sheets(self, batch: int = 64) -> Iterator[tuple[str, str]]:
+        """(id, sheet JSON) of every done article, by id, read a few rows at a time (flat memory)."""
+        after = ""
+        while True:
+            rows = self.query("SELECT id, sheet FROM articles WHERE status = 'done' AND id > ? ORDER BY id LIMIT ?",
+                              (after, batch))
+            for row in rows:
+                yield row["id"], row["sheet"]
+            if len(rows) < batch:
+                return
+            after = rows[-1]["id"]
+
+    def iter_done_sheets(self) -> Iterator[FactSheet]:
+        """Every done article's sheet, parsed one at a time, by id: for streaming the corpus files."""
+        for _, text in self.done_sheets():
+            yield FactSheet.model_validate_json(text)
+
+    def plan_rows(self) -> dict[str, PlanRow]:
+        """Every article's hashes and state, without its sheet (backfilling sheet hashes of older stores)."""
+        self._backfill_sheet_hashes()
+        rows = self.query("SELECT id, status, content_hash, fingerprint, sheet_sha256 FROM articles")
+        return {r["id"]: PlanRow(r["id"], r["status"], r["content_hash"], r["fingerprint"], r["sheet_sha256"])
+                for r in rows}
+
+    def _backfill_sheet_hashes(self) -> None:
+        rows = self.query("SELECT id FROM articles WHERE sheet IS NOT NULL AND sheet_sha256 IS NULL")
+        if not rows:
+            return
+        with self.transaction() as conn:
+            for row in rows:
+                (sheet,) = conn.execute("SELECT sheet FROM articles WHERE id = ?", (row["id"],)).fetchone()
+                conn.execute("UPDATE articles SET sheet_sha256 = ? WHERE id = ?", (text_sha256(sheet), row["id"]))
+
+    def sheet_text(self, article_id: str) -> str | None:
+        rows = self.query("SELECT sheet FROM articles WHERE id = ?", (article_id,))
+        return rows[0]["sheet"] if rows else None
+
+    def done_digest(self) -> str:
+        """A hash of which sheets are done now: it changes whenever a done sheet is added, changed or removed."""
+        digest = hashlib.sha256()
+        for row in self.query("SELECT id, sheet_sha256 FROM articles WHERE status = 'done' ORDER BY id"):
+            digest.update(f"{row['id']}\0{row['sheet_sha256']}\n".encode())
+        return digest.hexdigest()
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self.query("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0]["value"]) if rows else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self.transaction() as conn:
+            if value is None:
+                conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[Batch]:
+        """One transaction for several records (`record_done` / `record_failure` through the batch)."""
+        with self.transaction() as conn:
+            yield Batch(self, conn)
 
     def record_done(
         self,
@@ -169,24 +245,27 @@ class Store:
         content_hash: str,
         fingerprint: str,
         spent: TokenCount,
+        conn: sqlite3.Connection | None = None,
     ) -> None:
-        """Record a finished article and what it cost, in one transaction."""
+        """Record a finished article and what it cost, in one transaction (or in `conn`'s, from a batch)."""
         stamp = now()
         usage = sheet.provenance.usage
-        with self.transaction() as conn:
+        with self._writing(conn) as conn:
             conn.execute(
                 """INSERT INTO articles (id, source, sha256, content_hash, fingerprint, status, error, sheet, backend,
-                       model, requests, prompt_tokens, completion_tokens, attempts, first_seen, updated_at, extracted_at)
-                   VALUES (?, ?, ?, ?, ?, 'done', NULL, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+                       model, requests, prompt_tokens, completion_tokens, attempts, first_seen, updated_at, extracted_at,
+                       sheet_sha256)
+                   VALUES (?, ?, ?, ?, ?, 'done', NULL, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
                    ON CONFLICT (id) DO UPDATE SET source = excluded.source, sha256 = excluded.sha256,
                        content_hash = excluded.content_hash, fingerprint = excluded.fingerprint, status = 'done',
                        error = NULL, sheet = excluded.sheet, backend = excluded.backend, model = excluded.model,
                        requests = excluded.requests, prompt_tokens = excluded.prompt_tokens,
                        completion_tokens = excluded.completion_tokens, attempts = articles.attempts + 1,
-                       updated_at = excluded.updated_at, extracted_at = excluded.extracted_at""",
+                       updated_at = excluded.updated_at, extracted_at = excluded.extracted_at,
+                       sheet_sha256 = excluded.sheet_sha256""",
                 (sheet.article.id, source, sheet.article.sha256, content_hash, fingerprint, sheet_text,
                  sheet.provenance.backend, sheet.provenance.model, usage.requests, usage.prompt_tokens,
-                 usage.completion_tokens, stamp, stamp, stamp),
+                 usage.completion_tokens, stamp, stamp, stamp, text_sha256(sheet_text)),
             )
             self._ledger(conn, run_id, sheet.article.id, sheet.provenance.model, spent, stamp)
 
@@ -199,10 +278,11 @@ class Store:
         error: str,
         model: str | None = None,
         spent: TokenCount | None = None,
+        conn: sqlite3.Connection | None = None,
     ) -> None:
         """Mark an article failed with its reason; a previous good sheet stays in the row."""
         stamp = now()
-        with self.transaction() as conn:
+        with self._writing(conn) as conn:
             conn.execute(
                 """INSERT INTO articles (id, source, status, error, attempts, first_seen, updated_at)
                    VALUES (?, ?, 'failed', ?, 1, ?, ?)
@@ -212,6 +292,14 @@ class Store:
             )
             if spent is not None:
                 self._ledger(conn, run_id, article_id, model, spent, stamp)
+
+    @contextlib.contextmanager
+    def _writing(self, conn: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.transaction() as own:
+                yield own
 
     @staticmethod
     def _ledger(conn: sqlite3.Connection, run_id: int | None, article_id: str, model: str | None,
@@ -273,3 +361,16 @@ class Store:
 
     def integrity_check(self) -> str:
         return str(self.query("PRAGMA integrity_check")[0][0])
+
+
+class Batch:
+    """Records written inside one open transaction of the store (see `Store.batch`)."""
+
+    def __init__(self, store: Store, conn: sqlite3.Connection) -> None:
+        self._store, self._conn = store, conn
+
+    def record_done(self, **fields: Any) -> None:
+        self._store.record_done(**fields, conn=self._conn)
+
+    def record_failure(self, **fields: Any) -> None:
+        self._store.record_failure(**fields, conn=self._conn)

@@ -100,6 +100,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX llm_calls_article ON llm_calls (article_id)",
     ),
+    # 4: the SHA-256 of each stored sheet (a no-op run checks the sheet files against it without
+    # loading the sheets), and small facts about the store, such as what the corpus files were made from.
+    (
+        "ALTER TABLE articles ADD COLUMN sheet_sha256 TEXT",
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

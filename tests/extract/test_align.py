@@ -252,3 +252,40 @@ def test_soundness_on_odd_text(text, quote, near):
         assert 0 <= span.start < span.end <= len(text)
         assert fold(text[span.start : span.end]) == fold(quote).strip(" ")
         assert span in FoldedText(text).find_all(quote)
+
+
+def _reference_fold(text: str) -> tuple[str, list[int], list[bool]]:
+    """The fold one character at a time (the definition the fast, run-wise fold must agree with)."""
+    from extract.align import _fold_char
+
+    chars: list[str] = []
+    origin: list[int] = []
+    first: list[bool] = []
+    for i, ch in enumerate(text):
+        for j, c in enumerate(" " if ch.isspace() else _fold_char(ch)):
+            if c.isspace():
+                if chars and chars[-1] == " ":
+                    continue
+                c = " "
+            chars.append(c)
+            origin.append(i)
+            first.append(j == 0)
+    return "".join(chars), origin, first
+
+
+WIDE_ALPHABET = [*ODD_ALPHABET, "\t", "`", "\u00a8", "\u2017", "\u3000", "中", "Ｒ", "\u2033", "\u00b4", "\x1c", "  ", "x y"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.lists(st.sampled_from(WIDE_ALPHABET), max_size=40).map("".join))
+def test_run_wise_fold_agrees_with_the_character_wise_definition(text):
+    folded = FoldedText(text)
+    assert (folded.folded, folded._origin, [bool(b) for b in folded._first]) == _reference_fold(text)
+
+
+def test_folded_text_is_cached_per_text():
+    from extract.align import folded_text
+
+    text = SEEDS[SEED_IDS[1]]
+    assert folded_text(text) is folded_text(text)
+    assert folded_text(text).folded == FoldedText(text).folded

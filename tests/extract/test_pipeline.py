@@ -117,7 +117,7 @@ def test_gbk_article_is_decoded_with_an_explicit_encoding(mixed_folder, tmp_path
     out = tmp_path / "out"
     report = run(list(discover([str(mixed_folder)])), FakeBackend(), RunOptions(out_dir=out, encoding="gbk"))
     assert {r.source.id for r in report.failed} == {"empty", "binary"}
-    (gbk,) = [r.sheet for r in report.results if r.source.id == "gbk"]
+    (gbk,) = [s for s in report.sheets if s.article.id == "gbk"]  # the report reads the sheets from the store
     assert gbk.metrics[0].evidence[0].quote in GBK_TEXT
     assert len(report.sheets) == 6
 

@@ -24,6 +24,7 @@ from schemas import FactSheet, Metric, Provenance
 
 class RulesBackend(Backend):
     name = "rules"
+    cpu_bound = True  # pure computation: the pipeline runs it on every core
 
     def fingerprint(self) -> dict[str, str]:
         return {**super().fingerprint(), "rules_version": lexicon().version}

@@ -78,6 +78,7 @@ def test_cache_api_get_put_and_key(tmp_path: Path) -> None:
         assert cache.get(key) is None
         cache.put(key, '{"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 4}}', model="m")
         assert json.loads(cache.get(key) or "")["usage"]["prompt_tokens"] == 3
+        cache.flush()  # hits are counted in memory: a lookup is a read, not a write transaction
         row = store.query("SELECT hits, prompt_tokens, completion_tokens, model FROM llm_cache")[0]
         assert tuple(row) == (1, 3, 4, "m")
 

@@ -32,7 +32,7 @@ def viewer_shot(page: Page, corpus: Path, work: Path) -> None:
     path = work / "viewer.html"
     path.write_text(render_viewer(articles, title="Fact sheets: hand labels of the seed articles"), encoding="utf-8")
     page.goto(path.as_uri())
-    page.wait_for("document.body.dataset.ready === '1'")
+    page.wait_for("!!document.body && document.body.dataset.ready === '1'")
     page.eval("document.getElementById('a-0').scrollIntoView({block: 'start'})")
     # Open the card of a stretch of text that two facts share, as a reader would.
     page.eval("""(() => { const m = document.querySelector('#a-0 mark.hl[style]');
@@ -55,7 +55,7 @@ def eval_shots(page: Page, corpus: Path, work: Path) -> None:
     path = work / "eval.html"
     path.write_text(html, encoding="utf-8")
     page.goto(path.as_uri())
-    page.wait_for("document.body.dataset.ready === '1'")
+    page.wait_for("!!document.body && document.body.dataset.ready === '1'")
     page.screenshot(IMG / "eval-report.png")
     page.eval("document.getElementById('a-0').scrollIntoView({block: 'start'})")
     # A short missed span (one line), near the top of its text box, with its card below it.

@@ -29,7 +29,7 @@ def in_view(selector: str) -> str:
 
 def open_page(page: Page, path: Path) -> None:
     page.goto(path.as_uri())
-    page.wait_for("document.body.dataset.ready === '1'")
+    page.wait_for("!!document.body && document.body.dataset.ready === '1'")
 
 
 def expected_spans(corpus: Path) -> int:

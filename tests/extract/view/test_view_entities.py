@@ -146,7 +146,7 @@ def test_markup_in_fields_is_text_and_the_page_has_the_viewer_csp(entities) -> N
 
 def open_page(page: Page, path: Path) -> None:
     page.goto(path.as_uri())
-    page.wait_for("document.body.dataset.ready === '1'")
+    page.wait_for("!!document.body && document.body.dataset.ready === '1'")
 
 
 def no_script_errors(page: Page) -> None:
