@@ -260,3 +260,17 @@ def write_entity_pages_for(out_dir: Path, view_dir: Path, sheets: Iterable[FactS
     found = path.is_file()
     entities = load_entities(path.read_text(encoding="utf-8")) if found else build_entities(merge_corpus(sheets))
     return write_entity_pages(view_dir, entities, home)
+
+
+def site_render(entity_type: str) -> Any:
+    """The viewer site's renderer of one entity page (extract.view.site.PAGES): a whole document, from the
+    output folder's entities.jsonl; None (page left out) when the folder has none."""
+
+    def render(context: Any) -> str | None:
+        path = context.out_dir / ENTITIES_JSONL
+        if not path.is_file():
+            return None
+        return render_entity_page(load_entities(path.read_text(encoding="utf-8")), entity_type,
+                                  home=f"../{context.index_name}")
+
+    return render

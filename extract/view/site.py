@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from extract.output import write_atomic
+from extract.view.entities import PAGES as ENTITY_PAGES
+from extract.view.entities import site_render
 from extract.view.facts import TYPE_PLURALS, FactView, format_number, sheet_facts
 from extract.view.html import esc, fact_data, legend, page, warnings_box
 from extract.view.load import ViewArticle
@@ -61,15 +63,20 @@ class SitePage:
     """A page of the site reachable from the index's navigation.
 
     `render(context)` returns the page's body HTML (or None to leave the page out); the site
-    wraps it in the shared shell. Add one with `PAGES.append(...)`.
+    wraps it in the shared shell, unless `whole`: then it is a complete document of its own.
+    Add one with `PAGES.append(...)`.
     """
 
     label: str
     filename: str  # inside the site folder
     render: Callable[[SiteContext], str | None]
+    whole: bool = False
 
 
-PAGES: list[SitePage] = []  # e.g. the entity pages: SitePage("By place", "places.html", render_places)
+PAGES: list[SitePage] = [  # the entity views of extract.view.entities, from the output folder's entities.jsonl
+    SitePage(label, filename, site_render(entity_type), whole=True)
+    for entity_type, (filename, label) in ENTITY_PAGES.items()
+]
 
 
 def site_dir_for(index: Path) -> Path:
@@ -251,7 +258,7 @@ def write_site(index: Path, articles: Iterable[ViewArticle], out_dir: Path, *, e
         body = registered.render(context)
         if body is not None:
             path = site / registered.filename
-            write_atomic(path, _shell(registered.label, _nav(site_nav, registered.label), body))
+            write_atomic(path, body if registered.whole else _shell(registered.label, _nav(site_nav, registered.label), body))
             written.append(path)
             index_nav.append((registered.label, f"{site.name}/{registered.filename}"))
 

@@ -135,3 +135,17 @@ def test_site_opens_in_chromium_and_links_from_tables_to_spans(page: Page, corpu
     assert page.eval(f"!!document.getElementById({target!r})")
     assert page.eval("document.querySelectorAll('main mark.hl').length") > 0
     assert not page.events("Runtime.exceptionThrown")
+
+
+def test_entity_pages_are_part_of_the_site(tmp_path: Path) -> None:
+    from extract.articles import discover as find
+    from extract.backends.rules import RulesBackend
+
+    seeds = Path(__file__).resolve().parents[3] / "seeds"
+    out = tmp_path / "out"
+    run(list(find([str(seeds)])), RulesBackend(), RunOptions(out_dir=out, workers=1))
+    assert view_command.main(_args(str(out))) == 0
+    index = (out / "report.html").read_text(encoding="utf-8")
+    assert 'href="report_files/places.html">By place<' in index and 'href="report_files/projects.html">By project<' in index
+    places = (out / "report_files" / "places.html").read_text(encoding="utf-8")
+    assert "<svg" in places and 'href="../report.html"' in places
