@@ -17,7 +17,8 @@ from types import ModuleType
 from extract import __version__
 from extract.errors import FactsheetError
 
-CORE_COMMANDS = ("extract.commands.run", "extract.commands.schema", "extract.commands.view", "extract.commands.status")
+CORE_COMMANDS = ("extract.commands.run", "extract.commands.schema", "extract.commands.view", "extract.commands.status",
+                 "extract.commands.batch")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

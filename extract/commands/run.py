@@ -41,6 +41,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="remove the sheets (and store rows) of articles no longer among the inputs")
     parser.add_argument("--no-cache", action="store_true",
                         help="send every LLM request to the model, even ones the store has answered before")
+    parser.add_argument("--batch", action="store_true",
+                        help="with --backend llm: send new and changed articles as one Batch API job (half the price, "
+                             "answers within 24 h); re-run the same command to collect them (docs/llm.md)")
+    parser.add_argument("--wait", action="store_true", help="with --batch: poll until every batch is collected")
+    parser.add_argument("--poll", type=float, default=10.0, metavar="SECONDS",
+                        help="with --batch --wait: first polling interval; it grows by half each time up to 5 minutes")
     add_llm_arguments(parser)
     parser.set_defaults(handler=main)
 
@@ -86,6 +92,12 @@ def _cost_note(model: str | None, spent: TokenCount) -> str:
     return cost_note(model, Usage(prompt_tokens=spent.prompt_tokens, completion_tokens=spent.completion_tokens))
 
 
+def options_from_args(args: argparse.Namespace) -> RunOptions:
+    return RunOptions(out_dir=args.output, max_bytes=args.max_bytes, encoding=args.encoding,
+                      store=args.store, force=args.force, prune=args.prune, cache=not args.no_cache,
+                      inputs=[p if p == "-" else str(Path(p).resolve()) for p in args.paths])
+
+
 def main(args: argparse.Namespace) -> int:
     options = backend_options(args)
     name = choose_backend_name(args.backend, options)
@@ -109,9 +121,14 @@ def main(args: argparse.Namespace) -> int:
         if progress is not None:
             progress(result)
 
-    run_options = RunOptions(out_dir=args.output, max_bytes=args.max_bytes, encoding=args.encoding,
-                             store=args.store, force=args.force, prune=args.prune, cache=not args.no_cache,
-                             inputs=[p if p == "-" else str(Path(p).resolve()) for p in args.paths])
+    if args.batch:
+        from extract.commands.batch import run_batch_command
+
+        return run_batch_command(args, name, backend, sources)
+    if args.wait:
+        log.error("--wait goes with --batch")
+        return 2
+    run_options = options_from_args(args)
     try:
         report = run(sources, backend, run_options, on_result=on_result, on_plan=on_plan)
     finally:

@@ -48,6 +48,14 @@ class _Outcome:
     reasks: int = 0
 
 
+class _Captured(Exception):
+    """Raised by `send` to stop before any HTTP: carries the request the direct path would send."""
+
+    def __init__(self, request: dict[str, Any]) -> None:
+        super().__init__("request captured")
+        self.request = request
+
+
 async def _all(awaitables: Iterable[Awaitable[T]]) -> list[T]:
     """Results in order; on the first failure the others are cancelled and it is raised as is."""
     try:
@@ -113,11 +121,32 @@ class LLMBackend(Backend):
             await self._transport.client.close()
             self._transport = None
 
-    async def extract(self, article: Article) -> FactSheet:
+    def chunks(self, article: Article) -> list[Chunk]:
+        """The parts the article is asked in, one request each (the same for the direct and batch paths)."""
+        return split_text(article.text, self.settings.chunk_tokens)
+
+    async def request_bodies(self, article: Article) -> list[tuple[Chunk, dict[str, Any]]]:
+        """The first request of each chunk exactly as the direct path would send it, without sending it."""
+        bodies = []
+        for chunk in self.chunks(article):
+            context = new_context(FoldedText(chunk.text(article.text)), chunk.start)
+            try:
+                await self._ask(article, chunk, context, UsageMeter(), _Outcome(), capture=True)
+            except _Captured as captured:
+                bodies.append((chunk, captured.request))
+            else:  # pragma: no cover - capture always raises
+                raise AssertionError("request capture sent nothing")
+        return bodies
+
+    async def extract(self, article: Article, answers: dict[int, Any] | None = None) -> FactSheet:
+        """The article's sheet; `answers` (chunk index -> chat completion) are first answers already given,
+        e.g. by a batch: they are validated exactly like a direct answer, and only re-asks go over HTTP."""
         meter, outcome = UsageMeter(), _Outcome()
-        chunks = split_text(article.text, self.settings.chunk_tokens)
+        chunks = self.chunks(article)
+        answers = answers or {}
         try:
-            parts = await _all(self._extract_chunk(article, chunk, meter, outcome) for chunk in chunks)
+            parts = await _all(self._extract_chunk(article, chunk, meter, outcome, first=answers.get(chunk.index))
+                               for chunk in chunks)
         except BackendError as e:
             raise BackendError(f"{e} [{meter.requests} requests, {meter.prompt_tokens} prompt and "
                                f"{meter.completion_tokens} completion tokens spent]") from e
@@ -135,11 +164,11 @@ class LLMBackend(Backend):
         return FactSheet(article=article.meta, provenance=provenance, **facts)
 
     async def _extract_chunk(self, article: Article, chunk: Chunk, meter: UsageMeter, outcome: _Outcome,
-                             depth: int = 0) -> list[Facts]:
+                             depth: int = 0, first: Any = None) -> list[Facts]:
         folded = FoldedText(chunk.text(article.text))
         context = new_context(folded, chunk.start)
         try:
-            answer = await self._ask(article, chunk, context, meter, outcome)
+            answer = await self._ask(article, chunk, context, meter, outcome, first=first)
         except IncompleteOutputException as e:
             halves = split_in_two(article.text, chunk) if depth < MAX_SPLIT_DEPTH else None
             if halves is None:
@@ -152,15 +181,23 @@ class LLMBackend(Backend):
         return [answer.to_facts(folded, chunk.start)]
 
     async def _ask(self, article: Article, chunk: Chunk, context: dict[str, Any], meter: UsageMeter,
-                   outcome: _Outcome) -> ArticleFacts:
-        transport = self._get_transport()
+                   outcome: _Outcome, *, first: Any = None, capture: bool = False) -> ArticleFacts:
+        transport = None if capture else self._get_transport()
         attempts = 0
         last = self.settings.reasks + 1
 
         async def send(**kwargs: Any) -> Any:
             nonlocal attempts
             attempts += 1
-            completion = await transport.complete(meter, **kwargs)
+            if capture:
+                raise _Captured(kwargs)
+            if attempts == 1 and first is not None:  # answered already (a batch): count it, send nothing
+                meter.requests += 1
+                meter.record(first)
+                completion = first
+            else:
+                assert transport is not None
+                completion = await transport.complete(meter, **kwargs)
             # The last attempt keeps the facts that pass and drops the rest (see answer.py).
             context["final"] = attempts >= last
             return completion
@@ -175,6 +212,8 @@ class LLMBackend(Backend):
                                 strict=False, **request)
         except InstructorRetryException as e:
             cause = e.__cause__
+            if isinstance(cause, _Captured):
+                raise cause from None
             if isinstance(cause, BackendError):
                 raise BackendError(str(cause)) from cause
             raise BackendError(f"no valid answer in {e.n_attempts} attempt{'s' if e.n_attempts != 1 else ''}: "
