@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,13 +99,17 @@ class BatchRunner:
 
     # Collecting -----------------------------------------------------------------
 
-    async def collect(self) -> None:
-        """Check every live batch and collect the finished ones."""
+    async def collect(self) -> tuple[int, int]:
+        """Check every live batch and collect the finished ones; (requests answered, requests) of those still live."""
+        answered = total = 0
         for row in batches(self.store):
             batch = await self._current(row)
             if batch is None:
                 continue
             status = str(batch.status)
+            if status not in DONE and batch.request_counts:
+                answered += batch.request_counts.completed + batch.request_counts.failed
+                total += batch.request_counts.total
             if status != row.status:
                 update_batch(self.store, row.token, status=status)
                 counts = batch.request_counts
@@ -112,6 +117,7 @@ class BatchRunner:
                 log.info("batch %s: %s%s", batch.id, status, done)
             if status in DONE:
                 await self._collect_batch(row, batch)
+        return answered, total
 
     async def _current(self, row: BatchRow) -> Any | None:
         """The provider's batch for a record; a record whose create never happened is abandoned."""
@@ -260,10 +266,23 @@ class BatchRunner:
     async def wait(self, interval: float, ceiling: float) -> None:
         """Poll until no batch is live, the interval growing by half each round up to `ceiling`."""
         delay = interval
-        while batches(self.store):
-            await asyncio.sleep(delay)
-            await self.collect()
-            delay = min(ceiling, delay * 1.5)
+        bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            bar = tqdm(unit="request", file=sys.stderr, desc="batch")
+        try:
+            while batches(self.store):
+                await asyncio.sleep(delay)
+                answered, total = await self.collect()
+                if bar is not None and total:
+                    bar.total = total
+                    bar.n = answered
+                    bar.refresh()
+                delay = min(ceiling, delay * 1.5)
+        finally:
+            if bar is not None:
+                bar.close()
 
 
 async def run_batch(sources: Iterable[ArticleSource], backend: LLMBackend, options: RunOptions, *, wait: bool = False,
