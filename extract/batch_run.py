@@ -25,7 +25,16 @@ from typing import Any
 from extract.articles import Article, ArticleSource, load
 from extract.backends.base import Backend
 from extract.backends.llm.backend import OPENAI_BASE_URL, LLMBackend
-from extract.backends.llm.batch import DONE, BatchClient, LineKey, LineResult, parse_results, request_line, split_files
+from extract.backends.llm.batch import (
+    DONE,
+    BatchClient,
+    BatchRefused,
+    LineKey,
+    LineResult,
+    parse_results,
+    request_line,
+    split_files,
+)
 from extract.canonical import Canonicaliser
 from extract.corpus import write_corpus
 from extract.errors import FactsheetError
@@ -123,6 +132,9 @@ class BatchRunner:
         """The provider's batch for a record; a record whose create never happened is abandoned."""
         if row.batch_id:
             return await self.client.retrieve(row.batch_id)
+        if not row.input_file_id:  # stopped before the upload finished: no batch can have been made from it
+            update_batch(self.store, row.token, state="abandoned")
+            return None
         batch = await self.client.find(row.token)  # a crash between upload and recording the batch id
         if batch is None:
             log.info("a batch being submitted when a run stopped was never created; its articles are planned again")
@@ -253,9 +265,17 @@ class BatchRunner:
         write_atomic(self.options.out_dir / BATCH_DIR / f"{token}.jsonl", data)
         # Recorded first: a crash after the upload or the create is recovered by the token (store/batches.py).
         add_batch(self.store, token, self.fingerprint.hash, self.backend.settings.model, rows)
-        file_id = await self.client.upload(f"factsheet-{token}.jsonl", data)
+        try:
+            file_id = await self.client.upload(f"factsheet-{token}.jsonl", data)
+        except FactsheetError:
+            update_batch(self.store, token, state="abandoned")  # no file, so no batch can exist
+            raise
         update_batch(self.store, token, input_file_id=file_id)
-        batch = await self.client.create(file_id, token)
+        try:
+            batch = await self.client.create(file_id, token)
+        except BatchRefused:
+            update_batch(self.store, token, state="abandoned")  # the server answered no: nothing was created
+            raise
         update_batch(self.store, token, batch_id=batch.id, state="submitted", status=str(batch.status))
         self.report.submitted.append(batch.id)
         articles = len({r.article_id for r in rows})

@@ -105,6 +105,10 @@ def parse_results(text: str) -> dict[str, LineResult]:
     return results
 
 
+class BatchRefused(BackendError):
+    """The server answered a batch call with an error status: the call did not take effect."""
+
+
 class BatchClient:
     """Batch calls through one AsyncOpenAI client, never through the response cache."""
 
@@ -119,9 +123,12 @@ class BatchClient:
 
     def _fail(self, what: str, error: openai.OpenAIError) -> BackendError:
         text = f"batch API: {what} failed at {self.settings.host}: {type(error).__name__}: {error}"
+        if isinstance(error, openai.NotFoundError) and "upload" in what:
+            text += "; this server may not implement the Batch API (/v1/files, /v1/batches): run without --batch"
         for secret in self.settings.secrets():
             text = text.replace(secret, "***")
-        return BackendError(" ".join(text.split())[:400])
+        kind = BatchRefused if isinstance(error, openai.APIStatusError) else BackendError
+        return kind(" ".join(text.split())[:400])
 
     async def upload(self, name: str, data: bytes) -> str:
         try:

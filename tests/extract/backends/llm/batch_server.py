@@ -39,6 +39,7 @@ class FakeBatchAPI:
     polls: int = 1  # retrieves spent in_progress before the batch completes
     expire_after: int | None = None  # expire the next batch with this many lines answered
     line_errors: set[str] = field(default_factory=set)
+    files_route: bool = True  # False: answer /files with 404, as a chat-only server (Ollama, llama.cpp) does
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     contents: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, BatchState] = field(default_factory=dict)
@@ -168,6 +169,8 @@ class _Handler(BaseHTTPRequestHandler):
             if path == "/chat/completions":
                 api.chat_requests += 1
                 self._send(400, {"error": {"message": "this test server only takes batches"}})
+            elif path == "/files" and not api.files_route:
+                self._send(404, {"error": {"message": "404 page not found"}})
             elif path == "/files":
                 message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
                     b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + raw)

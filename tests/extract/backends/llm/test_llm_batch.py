@@ -205,3 +205,15 @@ def test_cancel_stops_a_batch_and_its_articles_are_sent_again(api: FakeBatchAPI,
     assert len(api.batches) == 2
     for article_id in GOLD_IDS:
         assert facts_of(sheet(out, article_id)) == gold_of(article_id)
+
+
+def test_a_server_without_the_batch_api_is_a_clear_error_that_blocks_nothing(api: FakeBatchAPI, tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    api.files_route = False
+    out = tmp_path / "out"
+    assert run(out) == 2
+    assert "may not implement the Batch API" in capsys.readouterr().err
+    assert not live(out)  # the record was abandoned: nothing waits on a batch that cannot exist
+    api.files_route = True
+    assert run(out, "--wait") == 0  # once the server has the endpoints, the articles go through, once
+    assert len(api.batches) == 1
