@@ -40,6 +40,7 @@ class FakeBatchAPI:
     expire_after: int | None = None  # expire the next batch with this many lines answered
     line_errors: set[str] = field(default_factory=set)
     files_route: bool = True  # False: answer /files with 404, as a chat-only server (Ollama, llama.cpp) does
+    before_reply: Callable[[str], None] | None = None  # called with "POST /files" etc. once done, before answering
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     contents: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, BatchState] = field(default_factory=dict)
@@ -180,9 +181,14 @@ class _Handler(BaseHTTPRequestHandler):
                     fields[name] = (part.get_filename(), part.get_payload(decode=True))
                 filename, data = fields["file"]
                 purpose = fields["purpose"][1].decode()
-                self._send(200, api.add_file(filename or "upload.jsonl", purpose, data))
+                record = api.add_file(filename or "upload.jsonl", purpose, data)
+                if api.before_reply:
+                    api.before_reply("POST /files")
+                self._send(200, record)
             elif path == "/batches":
                 code, data = api.create_batch(json.loads(raw))
+                if api.before_reply:
+                    api.before_reply("POST /batches")
                 self._send(code, data)
             elif path.startswith("/batches/") and path.endswith("/cancel"):
                 state = api.batches.get(path.split("/")[2])

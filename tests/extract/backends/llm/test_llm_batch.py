@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -216,4 +219,32 @@ def test_a_server_without_the_batch_api_is_a_clear_error_that_blocks_nothing(api
     assert not live(out)  # the record was abandoned: nothing waits on a batch that cannot exist
     api.files_route = True
     assert run(out, "--wait") == 0  # once the server has the endpoints, the articles go through, once
+    assert len(api.batches) == 1
+
+
+@pytest.mark.parametrize("kill_at", ["POST /files", "POST /batches"], ids=["upload-done", "create-done"])
+def test_sigkill_while_submitting_never_loses_a_batch_or_sends_an_article_twice(api: FakeBatchAPI, tmp_path: Path,
+                                                                                kill_at: str) -> None:
+    """A real process killed (SIGKILL) when the server has stored the upload or created the batch but
+    before the client hears of it: the next run adopts or resubmits, and every article is in one batch."""
+    out = tmp_path / "out"
+    process: subprocess.Popen[bytes] | None = None
+
+    def kill(call: str) -> None:
+        if call == kill_at and process is not None:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+
+    api.before_reply = kill
+    process = subprocess.Popen([sys.executable, "-m", "extract.cli", "run", str(SEEDS), "-o", str(out), "--backend",
+                                "llm", "--batch", *FAST_FLAGS], env=os.environ.copy(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    api.before_reply = None
+    assert run(out, "--wait") == 0
+    for article_id in GOLD_IDS:
+        assert facts_of(sheet(out, article_id)) == gold_of(article_id)
+    sent = [line["custom_id"] for state in api.batches.values() for line in state.lines]
+    assert len(sent) == len(set(sent))  # no chunk of any article went in two batches
     assert len(api.batches) == 1
