@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from extract.articles import Article, ArticleSource, load
@@ -37,7 +38,7 @@ from extract.backends.llm.batch import (
 )
 from extract.canonical import Canonicaliser
 from extract.corpus import write_corpus
-from extract.errors import FactsheetError
+from extract.errors import ConfigError, FactsheetError
 from extract.output import write_atomic
 from extract.pipeline import ArticleResult, Planned, RunOptions, _extract_planned, _Run, content_hash, plan_run, run_fingerprint
 from extract.store import Fingerprint, RunLock, Store, lock_paths
@@ -55,6 +56,24 @@ from schemas import FactSheet, Usage
 
 log = logging.getLogger("factsheet")
 BATCH_DIR = "batches"  # request files, under the output folder
+LOCAL_PREFIX = "local-"  # batch id of a request file run by the user, not uploaded
+
+
+@dataclass
+class LocalBatches:
+    """Batches run outside any Batch API server (vLLM's run_batch): their answers come from files."""
+
+    answers: dict[str, LineResult] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, paths: Iterable[Path]) -> LocalBatches:
+        answers: dict[str, LineResult] = {}
+        for path in paths:
+            try:
+                answers.update(parse_results(path.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError) as e:
+                raise ConfigError(f"cannot read the batch answers file {path}: {e}") from e
+        return cls(answers)
 
 
 @dataclass
@@ -98,7 +117,9 @@ class BatchRunner:
     """One `run --batch`: the store, the batch client and the articles of this run."""
 
     def __init__(self, backend: LLMBackend, options: RunOptions, store: Store, run_id: int, fingerprint: Fingerprint,
-                 canonicaliser: Canonicaliser, on_result: Callable[[ArticleResult], None] | None = None) -> None:
+                 canonicaliser: Canonicaliser, on_result: Callable[[ArticleResult], None] | None = None,
+                 local: LocalBatches | None = None) -> None:
+        self.local = local
         self.backend, self.options, self.store = backend, options, store
         self.run_id, self.fingerprint, self.canonicaliser = run_id, fingerprint, canonicaliser
         self.client = BatchClient(backend.settings, backend.settings.base_url or OPENAI_BASE_URL)
@@ -130,6 +151,11 @@ class BatchRunner:
 
     async def _current(self, row: BatchRow) -> Any | None:
         """The provider's batch for a record; a record whose create never happened is abandoned."""
+        if row.batch_id and row.batch_id.startswith(LOCAL_PREFIX):
+            answered = self.local is not None and any(ln.custom_id in self.local.answers
+                                                      for ln in batch_lines(self.store, row.token))
+            return SimpleNamespace(id=row.batch_id, status="completed" if answered else "in_progress",
+                                   request_counts=None, output_file_id=None, error_file_id=None, errors=None)
         if row.batch_id:
             return await self.client.retrieve(row.batch_id)
         if not row.input_file_id:  # stopped before the upload finished: no batch can have been made from it
@@ -145,6 +171,8 @@ class BatchRunner:
 
     async def _collect_batch(self, row: BatchRow, batch: Any) -> None:
         results: dict[str, LineResult] = {}
+        if self.local is not None and str(batch.id).startswith(LOCAL_PREFIX):
+            results = self.local.answers
         for file_id in (batch.output_file_id, batch.error_file_id):
             results.update(parse_results(await self.client.download(file_id)))
         if batch.status == "failed" and not results:
@@ -265,6 +293,13 @@ class BatchRunner:
         write_atomic(self.options.out_dir / BATCH_DIR / f"{token}.jsonl", data)
         # Recorded first: a crash after the upload or the create is recovered by the token (store/batches.py).
         add_batch(self.store, token, self.fingerprint.hash, self.backend.settings.model, rows)
+        if self.local is not None:  # run by the user (vLLM run_batch); collected from --batch-answers
+            update_batch(self.store, token, batch_id=LOCAL_PREFIX + token, state="submitted", status="in_progress")
+            path = self.options.out_dir / BATCH_DIR / f"{token}.jsonl"
+            log.info("wrote %s (%d requests): run it, then collect the answers with --batch-answers FILE", path,
+                     len(lines))
+            self.report.submitted.append(str(path))
+            return
         try:
             file_id = await self.client.upload(f"factsheet-{token}.jsonl", data)
         except FactsheetError:
@@ -307,7 +342,8 @@ class BatchRunner:
 
 async def run_batch(sources: Iterable[ArticleSource], backend: LLMBackend, options: RunOptions, *, wait: bool = False,
                     interval: float = 10.0, ceiling: float = 300.0,
-                    on_result: Callable[[ArticleResult], None] | None = None) -> BatchReport:
+                    on_result: Callable[[ArticleResult], None] | None = None,
+                    local: LocalBatches | None = None) -> BatchReport:
     """Collect finished batches, submit what is new or changed, and with `wait` poll until all are collected."""
     canonicaliser = Canonicaliser.default()
     fingerprint = run_fingerprint(backend, canonicaliser)
@@ -317,7 +353,7 @@ async def run_batch(sources: Iterable[ArticleSource], backend: LLMBackend, optio
         store.remember_fingerprint(fingerprint)
         run_id = store.start_run(backend="llm-batch", fingerprint=fingerprint.hash,
                                  inputs=options.inputs or [str(s.path.resolve()) for s in source_list if s.path])
-        runner = BatchRunner(backend, options, store, run_id, fingerprint, canonicaliser, on_result)
+        runner = BatchRunner(backend, options, store, run_id, fingerprint, canonicaliser, on_result, local)
         try:
             plan = plan_run(source_list, store, fingerprint, options, run_id)
             for result in plan.failed:
@@ -325,7 +361,7 @@ async def run_batch(sources: Iterable[ArticleSource], backend: LLMBackend, optio
             runner.planned = {p.article.id: p for p in plan.todo}
             await runner.collect()
             await runner.submit()
-            if wait:
+            if wait and local is None:
                 await runner.wait(interval, ceiling)
             if any(r.ok for r in runner.report.results) and options.write_combined:
                 write_corpus(options.out_dir, [FactSheet.model_validate_json(t) for _, t in store.done_sheets()],

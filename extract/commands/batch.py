@@ -68,10 +68,15 @@ def run_batch_command(args: argparse.Namespace, name: str, backend: Any, sources
 
     if name != "llm" or not isinstance(backend, LLMBackend):
         raise ConfigError("--batch needs the llm backend: set OPENAI_API_KEY or OPENAI_BASE_URL, or pass --backend llm")
+    from extract.batch_run import LocalBatches
+
+    if args.batch_answers and not args.batch_local:
+        raise ConfigError("--batch-answers goes with --batch-local (answers of a request file run outside a Batch API)")
+    local = LocalBatches.read(args.batch_answers or []) if args.batch_local else None
     progress = Progress(0)
     try:
         report = asyncio.run(run_batch(sources, backend, options_from_args(args), wait=args.wait,
-                                       interval=max(0.01, args.poll), on_result=progress))
+                                       interval=max(0.01, args.poll), on_result=progress, local=local))
     except KeyboardInterrupt:
         log.info("stopped waiting: the batches keep running on the server; re-run the same command to collect them")
         return 130

@@ -45,6 +45,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="with --backend llm: send new and changed articles as one Batch API job (half the price, "
                              "answers within 24 h); re-run the same command to collect them (docs/llm.md)")
     parser.add_argument("--wait", action="store_true", help="with --batch: poll until every batch is collected")
+    parser.add_argument("--batch-local", action="store_true",
+                        help="with --batch: only write the request file (out/batches/*.jsonl) for an offline runner such "
+                             "as vLLM's run_batch; collect its output with --batch-answers")
+    parser.add_argument("--batch-answers", type=Path, nargs="+", metavar="FILE",
+                        help="with --batch-local: output files of the offline runner to collect")
     parser.add_argument("--poll", type=float, default=10.0, metavar="SECONDS",
                         help="with --batch --wait: first polling interval; it grows by half each time up to 5 minutes")
     add_llm_arguments(parser)

@@ -248,3 +248,26 @@ def test_sigkill_while_submitting_never_loses_a_batch_or_sends_an_article_twice(
     sent = [line["custom_id"] for state in api.batches.values() for line in state.lines]
     assert len(sent) == len(set(sent))  # no chunk of any article went in two batches
     assert len(api.batches) == 1
+
+
+def test_a_request_file_run_offline_like_vllm_run_batch_is_collected(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens: no request may be needed
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    assert run(out, "--batch-local") == 0
+    [request_file] = (out / "batches").glob("*.jsonl")
+    answers = tmp_path / "answers.jsonl"
+    with answers.open("w", encoding="utf-8") as f:  # what `python -m vllm.entrypoints.openai.run_batch` writes
+        for n, raw in enumerate(reversed(request_file.read_text(encoding="utf-8").splitlines())):
+            line = json.loads(raw)
+            f.write(json.dumps({"id": f"vllm-{n}", "custom_id": line["custom_id"], "error": None,
+                                "response": {"status_code": 200, "request_id": f"r{n}", "body": perfect(line["body"])}})
+                    + "\n")
+    assert run(out, "--batch-local") == 0  # no answers yet: the batch waits
+    assert live(out) and not list(out.glob("0*.json"))
+    assert run(out, "--batch-local", "--batch-answers", str(answers)) == 0
+    assert not live(out)
+    for article_id in GOLD_IDS:
+        assert facts_of(sheet(out, article_id)) == gold_of(article_id)
+    assert run(out, "--batch-local") == 0 and len(list((out / "batches").glob("*.jsonl"))) == 1  # nothing new to send
