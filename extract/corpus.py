@@ -6,38 +6,78 @@ The same fact reported by several articles is one line with all its sources:
 - a project by (canonical name, kind);
 - a policy statement by (actor, kind, summary).
 
-Metrics about the same subject, unit, kind, status, period and place whose values cannot
-both be true (see `compatible`) are flagged in each other's `conflicts`, never merged
-or overwritten. Projects whose sources disagree on status or timeline say so the same way.
+Conflicts (docs/analysis.md) are flagged in each other's `conflicts`, never merged or
+overwritten:
+
+- metrics: the same subject, kind, status, unit, period and place stated with values that
+  cannot both be true (see `compatible`) by different articles, or by one article in two
+  places (`same_article`). Never two figures of one sentence: one sentence that states
+  "26 cities overseas and 15 within the country" is about two things, whatever the labels.
+- projects: sources that disagree on status or timeline, never with the same article on
+  both sides; a status that advances (planned, then operational) in later articles is a
+  change, not a conflict.
+
+Merging and conflict detection take linear time: facts are indexed by their keys, and
+conflicting values are found by sorting each group's intervals, not by comparing pairs.
 """
 
 from __future__ import annotations
 
-import csv
+import bisect
+import contextlib
 import hashlib
-import io
 import json
 import math
-from collections.abc import Iterable
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from extract.canonical import Canonicaliser, name_key
 from extract.output import write_atomic
-from schemas import Comparator, FactSheet, InfrastructureProject, Metric, PolicyStatement
+from schemas import ArticleMeta, Comparator, FactSheet, InfrastructureProject, Metric, PolicyStatement
 
 FACTSHEETS_JSONL = "factsheets.jsonl"
 FACTS_JSONL = "facts.jsonl"
 METRICS_CSV = "metrics.csv"
-CORPUS_FILES = (FACTSHEETS_JSONL, FACTS_JSONL, METRICS_CSV)
+PROJECTS_CSV = "projects.csv"
+STATEMENTS_CSV = "statements.csv"
+ENTITIES_JSONL = "entities.jsonl"
+CORPUS_FILES = (FACTSHEETS_JSONL, FACTS_JSONL, METRICS_CSV, PROJECTS_CSV, STATEMENTS_CSV, ENTITIES_JSONL)
 
-METRIC_CSV_COLUMNS = (
-    "id", "subject", "value", "unit", "kind", "comparator", "status", "period", "location",
-    "articles", "n_articles", "quote", "conflicts",
-)
 # "about 4,600" agrees with anything within this relative distance.
 APPROX_TOLERANCE = 0.05
+# Conflicts listed per fact; the rest are counted in `conflicts_omitted`.
+MAX_CONFLICTS = 50
+# Two quotes of one article are taken for one sentence when they overlap, or when the first does not
+# end a sentence and the second starts this close after it ("26 cities overseas" ... "15 cities within").
+SAME_SENTENCE_GAP = 40
+_SENTENCE_END = re.compile(r"[.!?。！？][\"'”’)\]]*\s*$")
+# Status stages in the order a project goes through them.
+STAGES = {"proposed": 0, "planned": 1, "under_construction": 2, "operational": 3}
+
+
+class _OrderedSet:
+    """Insertion-ordered set: membership in O(1), no list scans."""
+
+    def __init__(self, items: Iterable[Any] = ()) -> None:
+        self._items: dict[Any, None] = dict.fromkeys(items)
+
+    def add_all(self, items: Iterable[Any]) -> None:
+        for item in items:
+            self._items.setdefault(item, None)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items)
 
 
 @dataclass
@@ -51,18 +91,50 @@ class MergedFact:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     subjects: set[str] = field(default_factory=set)  # match keys of every source's subject (metrics)
+    # Per article: the spans it gives for this fact; for projects also the status and timeline it states.
+    spans: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
+    states: dict[str, dict[str, _OrderedSet]] = field(default_factory=dict)  # article -> status/timeline -> values
+    conflicts_omitted: int = 0
+    lists: dict[str, _OrderedSet] = field(default_factory=dict)  # union of list fields over sources
+    first: str = ""  # the article id whose fields are shown
+    evidence_keys: set[tuple[str, int, int]] = field(default_factory=set)
 
     def add_source(self, article_id: str, fact: Metric | InfrastructureProject | PolicyStatement) -> None:
-        if article_id not in self.articles:
+        spans = self.spans.get(article_id)
+        if spans is None:
+            spans = self.spans[article_id] = []
             self.articles.append(article_id)
         for ev in fact.evidence:
-            entry = {"article": article_id, "quote": ev.quote, "start": ev.start, "end": ev.end}
-            if entry not in self.evidence:
-                self.evidence.append(entry)
+            if (article_id, ev.start, ev.end) in self.evidence_keys:
+                continue
+            self.evidence_keys.add((article_id, ev.start, ev.end))
+            spans.append((ev.start, ev.end, ev.quote))
+            self.evidence.append({"article": article_id, "quote": ev.quote, "start": ev.start, "end": ev.end})
 
     def record(self) -> dict[str, Any]:
-        return {"type": self.type, "id": self.id, **self.fields, "articles": self.articles,
-                "evidence": self.evidence, "conflicts": self.conflicts}
+        record = {"type": self.type, "id": self.id, **self.fields, "articles": self.articles,
+                  "evidence": self.evidence, "conflicts": self.conflicts}
+        if self.conflicts_omitted:
+            record["conflicts_omitted"] = self.conflicts_omitted
+        return record
+
+    def finish(self) -> None:
+        """Sources in article order (whatever order the sheets came in)."""
+        self.articles.sort()
+        self.evidence.sort(key=lambda e: e["article"])  # stable: each article's quotes keep their order
+        for name, values in self.lists.items():
+            self.fields[name] = list(values)
+
+
+@dataclass
+class Corpus:
+    """The merged facts and the metadata of every article they come from."""
+
+    facts: list[MergedFact]
+    articles: dict[str, ArticleMeta]
+
+    def of_type(self, fact_type: str) -> list[MergedFact]:
+        return [f for f in self.facts if f.type == fact_type]
 
 
 def _id(prefix: str, key: tuple[Any, ...]) -> str:
@@ -73,7 +145,8 @@ def _value_key(value: float) -> str:
     return f"{value:.9g}"
 
 
-def _interval(value: float, comparator: Comparator) -> tuple[float, float]:
+def _interval(value: float, comparator: Comparator | str) -> tuple[float, float]:
+    comparator = Comparator(comparator)
     if comparator is Comparator.gt:
         return value, math.inf
     if comparator is Comparator.lt:
@@ -96,134 +169,289 @@ def _place(name: str | None) -> str | None:
     return name.casefold() if name else None
 
 
-def merge_facts(sheets: Iterable[FactSheet], canonicaliser: Canonicaliser | None = None) -> list[MergedFact]:
-    """Every fact of `sheets` once, with its sources; conflicts flagged. Order is stable."""
-    canonicaliser = canonicaliser or Canonicaliser.default()
-    merged: dict[tuple[Any, ...], MergedFact] = {}
-    first_metric: dict[str, Metric] = {}  # merged id -> a representative metric (for conflict checks)
-    for sheet in sorted(sheets, key=lambda s: s.article.id):
+def one_sentence(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
+    """Whether two quotes of one article come from one sentence (see SAME_SENTENCE_GAP)."""
+    (s1, e1, q1), (s2, e2, _) = sorted((a, b))
+    if s2 < e1 or (s1, e1) == (s2, e2):
+        return True
+    return s2 - e1 <= SAME_SENTENCE_GAP and not _SENTENCE_END.search(q1)
+
+
+class _Merger:
+    """Builds the corpus from sheets given one at a time."""
+
+    def __init__(self, canonicaliser: Canonicaliser) -> None:
+        self.canonicaliser = canonicaliser
+        self.merged: dict[tuple[Any, ...], MergedFact] = {}
+        self.representative: dict[str, Metric] = {}  # merged metric id -> the metric its fields come from
+        self.articles: dict[str, ArticleMeta] = {}
+
+    def _fact(self, key: tuple[Any, ...], fact_type: str, prefix: str, article_id: str,
+              fact: Metric | InfrastructureProject | PolicyStatement, lists: Sequence[str] = ()) -> MergedFact:
+        merged = self.merged.get(key)
+        if merged is None or article_id < merged.first:
+            fields = fact.model_dump(mode="json", exclude={"evidence", *lists})
+            if merged is None:
+                merged = self.merged[key] = MergedFact(fact_type, _id(prefix, key), fields, first=article_id)
+                merged.lists = {name: _OrderedSet() for name in lists}
+            else:  # the fields come from the first source by article id, in whatever order sheets arrive
+                merged.fields.update(fields)
+                merged.first = article_id
+            if isinstance(fact, Metric):
+                self.representative[merged.id] = fact
+        for name in lists:
+            merged.lists[name].add_all(getattr(fact, name))
+        merged.add_source(article_id, fact)
+        return merged
+
+    def add(self, sheet: FactSheet) -> None:
         article_id = sheet.article.id
+        self.articles[article_id] = sheet.article
         for metric in sheet.metrics:
             key = ("metric", metric.kind.value, metric.status.value, _value_key(metric.value), metric.unit,
                    metric.period, _place(metric.location))
-            fact = merged.get(key)
-            if fact is None:
-                fields = metric.model_dump(mode="json", exclude={"evidence"})
-                fact = merged[key] = MergedFact("metric", _id("m", key), fields)
-                first_metric[fact.id] = metric
-            fact.subjects.add(name_key(metric.subject))
-            fact.add_source(article_id, metric)
+            self._fact(key, "metric", "m", article_id, metric).subjects.add(name_key(metric.subject))
         for project in sheet.infrastructure_projects:
-            key = ("project", name_key(canonicaliser.initiative(project.name)), project.kind.value)
-            fact = merged.get(key)
-            if fact is None:
-                fields = project.model_dump(mode="json", exclude={"evidence"})
-                fact = merged[key] = MergedFact("infrastructure_project", _id("p", key), fields)
-                fact.fields["sources_status"] = {}
-                fact.fields["sources_timeline"] = {}
-            _merge_project(fact, project, article_id)
-            fact.add_source(article_id, project)
+            key = ("project", name_key(self.canonicaliser.initiative(project.name)), project.kind.value)
+            fact = self._fact(key, "infrastructure_project", "p", article_id, project,
+                              ("locations", "partners", "initiatives"))
+            state = fact.states.setdefault(article_id, {"status": _OrderedSet(), "timeline": _OrderedSet()})
+            if project.status.value != "unknown":
+                state["status"].add_all([project.status.value])
+            if project.timeline:
+                state["timeline"].add_all([project.timeline])
         for statement in sheet.policy_statements:
             key = ("statement", name_key(statement.actor), statement.kind.value, name_key(statement.summary))
-            fact = merged.get(key)
-            if fact is None:
-                fields = statement.model_dump(mode="json", exclude={"evidence"})
-                fact = merged[key] = MergedFact("policy_statement", _id("s", key), fields)
-            else:
-                fact.fields["initiatives"] = list(dict.fromkeys([*fact.fields["initiatives"], *statement.initiatives]))
-            fact.add_source(article_id, statement)
-    facts = list(merged.values())
-    _flag_metric_conflicts([f for f in facts if f.type == "metric"], first_metric)
-    for fact in facts:
-        if fact.type == "infrastructure_project":
-            _flag_project_conflicts(fact)
-    return facts
+            self._fact(key, "policy_statement", "s", article_id, statement, ("initiatives",))
+
+    def finish(self) -> Corpus:
+        facts = sorted(self.merged.values(), key=lambda f: f.first)  # stable: by first source, then as met
+        for fact in facts:
+            fact.finish()
+        _flag_metric_conflicts([f for f in facts if f.type == "metric"], self.representative)
+        for fact in facts:
+            if fact.type == "infrastructure_project":
+                _settle_project(fact, self.articles)
+        return Corpus(facts, self.articles)
 
 
-def _merge_project(fact: MergedFact, project: InfrastructureProject, article_id: str) -> None:
-    for name in ("locations", "partners", "initiatives"):
-        fact.fields[name] = list(dict.fromkeys([*fact.fields[name], *getattr(project, name)]))
-    if project.status.value != "unknown":
-        fact.fields["sources_status"].setdefault(project.status.value, []).append(article_id)
-        if fact.fields["status"] == "unknown":
-            fact.fields["status"] = project.status.value
-    if project.timeline:
-        fact.fields["sources_timeline"].setdefault(project.timeline, []).append(article_id)
-        fact.fields["timeline"] = fact.fields["timeline"] or project.timeline
+def merge_corpus(sheets: Iterable[FactSheet], canonicaliser: Canonicaliser | None = None,
+                 on_sheet: Callable[[FactSheet], None] | None = None) -> Corpus:
+    """Every fact of `sheets` (consumed once, in any order) once, with its sources; conflicts flagged."""
+    merger = _Merger(canonicaliser or Canonicaliser.default())
+    for sheet in sheets:
+        if on_sheet is not None:
+            on_sheet(sheet)
+        merger.add(sheet)
+    return merger.finish()
 
 
-def _flag_project_conflicts(fact: MergedFact) -> None:
-    for name in ("status", "timeline"):
-        seen: dict[str, list[str]] = fact.fields.pop(f"sources_{name}")
-        if len(seen) > 1:
-            for value, articles in seen.items():
-                if value != fact.fields[name]:
-                    fact.conflicts.append({"field": name, "value": value, "articles": sorted(set(articles))})
+def merge_facts(sheets: Iterable[FactSheet], canonicaliser: Canonicaliser | None = None) -> list[MergedFact]:
+    """The merged facts of `sheets`; order is stable (by first source)."""
+    return merge_corpus(sheets, canonicaliser).facts
 
 
-def _flag_metric_conflicts(metrics: list[MergedFact], first: dict[str, Metric]) -> None:
+# Projects -----------------------------------------------------------------------------
+
+
+def _date(meta: ArticleMeta | None) -> str | None:
+    return meta.published.isoformat() if meta is not None and meta.published else None
+
+
+def _settle_project(fact: MergedFact, metas: dict[str, ArticleMeta]) -> None:
+    """The project's status (the latest dated article's), its history, and its conflicts."""
+    history = sorted(({"article": a, "published": _date(metas.get(a)), "status": status}
+                      for a, s in fact.states.items() for status in s["status"]),
+                     key=lambda h: (h["published"] or "", h["article"], STAGES.get(h["status"], 9)))
+    dated = [h for h in history if h["published"]]
+    if dated:
+        fact.fields["status"] = dated[-1]["status"]
+    elif history:
+        fact.fields["status"] = min(history, key=lambda h: h["article"])["status"]
+    fact.fields["status_history"] = history
+    if not fact.fields.get("timeline"):
+        fact.fields["timeline"] = next((t for a in fact.articles for t in fact.states[a]["timeline"]), None)
+    _status_conflicts(fact, metas)
+    _timeline_conflicts(fact)
+
+
+def _by_value(fact: MergedFact, name: str) -> dict[str, set[str]]:
+    values: dict[str, set[str]] = {}
+    for article, state in fact.states.items():
+        for value in state[name]:
+            values.setdefault(str(value), set()).add(article)
+    return values
+
+
+def _advances(earlier: set[str], later: set[str], metas: dict[str, ArticleMeta]) -> bool:
+    """Every article of `earlier` is dated before every article of `later`."""
+    first_dates = [_date(metas.get(a)) for a in earlier]
+    later_dates = [_date(metas.get(a)) for a in later]
+    if None in first_dates or None in later_dates:
+        return False
+    return max(first_dates) < min(later_dates)  # type: ignore[type-var]
+
+
+def _status_conflicts(fact: MergedFact, metas: dict[str, ArticleMeta]) -> None:
+    values = sorted(_by_value(fact, "status").items(), key=lambda kv: STAGES.get(kv[0], 9))
+    for i, (low, low_articles) in enumerate(values):  # at most four stages: at most six pairs
+        for high, high_articles in values[i + 1 :]:
+            only_low, only_high = low_articles - high_articles, high_articles - low_articles
+            if not only_low or not only_high or _advances(only_low, only_high, metas):
+                continue  # the same article on both sides, or a project moving on
+            mine, theirs = (low, high) if fact.fields["status"] != high else (high, low)
+            sides = {low: only_low, high: only_high}
+            fact.conflicts.append({"field": "status", "value": theirs, "articles": sorted(sides[theirs]),
+                                   "versus": mine, "versus_articles": sorted(sides[mine])})
+
+
+def _timeline_conflicts(fact: MergedFact) -> None:
+    values = _by_value(fact, "timeline")
+    mine = fact.fields.get("timeline")
+    if len(values) < 2 or mine not in values:
+        return
+    own = values[mine]
+    for value, articles in values.items():
+        if value == mine or not (articles - own) or not (own - articles):
+            continue
+        fact.conflicts.append({"field": "timeline", "value": value, "articles": sorted(articles - own),
+                               "versus": mine, "versus_articles": sorted(own - articles)})
+
+
+# Metrics ------------------------------------------------------------------------------
+
+
+def _disagreement(a: MergedFact, b: MergedFact) -> tuple[bool, bool] | None:
+    """None if the two figures are no conflict because one sentence states both; else
+    (across articles, within one article)."""
+    small, large = (a, b) if len(a.spans) <= len(b.spans) else (b, a)
+    within = False
+    for article, spans in small.spans.items():
+        others = large.spans.get(article)
+        if others is None:
+            continue
+        if any(one_sentence(x, y) for x in spans for y in others):
+            return None
+        within = True
+    across = not (len(a.spans) == 1 and a.spans.keys() == b.spans.keys())
+    return across, within
+
+
+def _flag_metric_conflicts(metrics: list[MergedFact], representative: dict[str, Metric]) -> None:
     groups: dict[tuple[Any, ...], list[MergedFact]] = {}
     for fact in metrics:
         f = fact.fields
         if f["period"] is None:  # two figures of unknown date may well both be true
             continue
         for subject in fact.subjects:
-            groups.setdefault((subject, f["kind"], f["status"], f["unit"], f["period"], _place(f["location"])), []).append(fact)
+            groups.setdefault((subject, f["kind"], f["status"], f["unit"], f["period"], _place(f["location"])),
+                              []).append(fact)
+    listed: dict[str, set[str]] = {}
     for group in groups.values():
-        for i, a in enumerate(group):
-            for b in group[i + 1 :]:
-                if a is b or compatible(first[a.id], first[b.id]):
-                    continue
-                _add_conflict(a, b)
-                _add_conflict(b, a)
-
-
-def _add_conflict(fact: MergedFact, other: MergedFact) -> None:
-    if any(c.get("id") == other.id for c in fact.conflicts):
-        return
-    fact.conflicts.append({"field": "value", "id": other.id, "value": other.fields["value"],
-                           "comparator": other.fields["comparator"], "articles": list(other.articles)})
-
-
-def _number(value: float) -> str:
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.15g}"
-
-
-def _conflict_text(fact: MergedFact) -> str:
-    parts = []
-    for c in fact.conflicts:
-        comparator = "" if c["comparator"] == "eq" else f" ({c['comparator']})"
-        parts.append(f"{_number(c['value'])} {fact.fields['unit']}{comparator} in {', '.join(c['articles'])}")
-    return "; ".join(parts)
-
-
-def metrics_csv(facts: Iterable[MergedFact]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(METRIC_CSV_COLUMNS)
-    for fact in facts:
-        if fact.type != "metric":
+        if len(group) < 2:
             continue
-        f = fact.fields
-        writer.writerow([
-            fact.id, f["subject"], _number(f["value"]), f["unit"], f["kind"], f["comparator"], f["status"],
-            f["period"] or "", f["location"] or "", ";".join(fact.articles), len(fact.articles),
-            fact.evidence[0]["quote"] if fact.evidence else "", _conflict_text(fact),
-        ])
-    return buffer.getvalue()
+        spans = {g.id: _interval(representative[g.id].value, representative[g.id].comparator) for g in group}
+        by_hi = sorted(group, key=lambda g: spans[g.id][1])
+        by_lo = sorted(group, key=lambda g: spans[g.id][0])
+        his = [spans[g.id][1] for g in by_hi]
+        los = [spans[g.id][0] for g in by_lo]
+        for fact in group:
+            lo, hi = spans[fact.id]
+            below = bisect.bisect_left(his, lo)  # by_hi[:below] end before this interval starts
+            above = bisect.bisect_right(los, hi)  # by_lo[above:] start after it ends
+            candidates = [*range(below), *range(above, len(by_lo))] if below + len(by_lo) - above <= 2 * MAX_CONFLICTS \
+                else None
+            if candidates is None:  # a huge group: look at the first ones only, count the rest
+                _flag_some(fact, by_hi, by_lo, below, above, representative, listed)
+                continue
+            for n, index in enumerate(candidates):
+                other = by_hi[index] if n < below else by_lo[index]
+                _check_pair(fact, other, representative, listed)
+
+
+def _check_pair(fact: MergedFact, other: MergedFact, representative: dict[str, Metric],
+                listed: dict[str, set[str]]) -> None:
+    if other is fact or math.isclose(representative[other.id].value, representative[fact.id].value,
+                                     rel_tol=1e-9, abs_tol=1e-12):
+        return
+    _add_conflict(fact, other, listed)
+
+
+def _flag_some(fact: MergedFact, by_hi: list[MergedFact], by_lo: list[MergedFact], below: int, above: int,
+               representative: dict[str, Metric], listed: dict[str, set[str]]) -> None:
+    """Examine candidates until MAX_CONFLICTS are listed; the ones not examined go to conflicts_omitted."""
+    examined = 0
+    total = below + len(by_lo) - above
+    for other in (*by_hi[: min(below, 2 * MAX_CONFLICTS)], *by_lo[above : above + 2 * MAX_CONFLICTS]):
+        if len(fact.conflicts) >= MAX_CONFLICTS:
+            break
+        examined += 1
+        _check_pair(fact, other, representative, listed)
+    fact.conflicts_omitted += total - examined
+
+
+def _add_conflict(fact: MergedFact, other: MergedFact, listed: dict[str, set[str]]) -> None:
+    seen = listed.setdefault(fact.id, set())
+    if other.id in seen:
+        return
+    seen.add(other.id)
+    how = _disagreement(fact, other)
+    if how is None:
+        return
+    if len(fact.conflicts) >= MAX_CONFLICTS:
+        fact.conflicts_omitted += 1
+        return
+    across, within = how
+    fact.conflicts.append({"field": "value", "id": other.id, "value": other.fields["value"],
+                           "comparator": other.fields["comparator"], "articles": list(other.articles),
+                           "same_article": within and not across})
+
+
+# Writing ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def atomic_text(path: Path) -> Iterator[IO[str]]:
+    """A text file written in pieces that appears whole or not at all (like output.write_atomic)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            mask = os.umask(0)
+            os.umask(mask)
+            os.fchmod(handle.fileno(), 0o666 & ~mask)
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def facts_jsonl(facts: Iterable[MergedFact]) -> str:
     return "".join(json.dumps(f.record(), ensure_ascii=False) + "\n" for f in facts)
 
 
-def write_corpus(out_dir: Path, sheets: list[FactSheet], canonicaliser: Canonicaliser | None = None) -> list[MergedFact]:
-    """(Re)write factsheets.jsonl, facts.jsonl and metrics.csv in `out_dir`, each atomically."""
-    ordered = sorted(sheets, key=lambda s: s.article.id)
-    facts = merge_facts(ordered, canonicaliser)
-    write_atomic(out_dir / FACTSHEETS_JSONL, "".join(s.model_dump_json() + "\n" for s in ordered))
-    write_atomic(out_dir / FACTS_JSONL, facts_jsonl(facts))
-    write_atomic(out_dir / METRICS_CSV, metrics_csv(facts))
-    return facts
+def write_corpus(out_dir: Path, sheets: Iterable[FactSheet], canonicaliser: Canonicaliser | None = None
+                 ) -> list[MergedFact]:
+    """(Re)write the corpus files in `out_dir`, each atomically, from one pass over `sheets`.
+
+    `sheets` may be a generator (consumed once). factsheets.jsonl keeps the order they come in
+    (a list is sorted by article id first; the store yields them by id); everything else is
+    independent of that order.
+    """
+    from extract.entities import entities_jsonl
+    from extract.tables import metrics_csv, projects_csv, statements_csv
+
+    if isinstance(sheets, Sequence):
+        sheets = sorted(sheets, key=lambda s: s.article.id)
+    with atomic_text(out_dir / FACTSHEETS_JSONL) as handle:
+        corpus = merge_corpus(sheets, canonicaliser, on_sheet=lambda s: handle.write(s.model_dump_json() + "\n"))
+    write_atomic(out_dir / FACTS_JSONL, facts_jsonl(corpus.facts))
+    write_atomic(out_dir / METRICS_CSV, metrics_csv(corpus))
+    write_atomic(out_dir / PROJECTS_CSV, projects_csv(corpus))
+    write_atomic(out_dir / STATEMENTS_CSV, statements_csv(corpus))
+    write_atomic(out_dir / ENTITIES_JSONL, entities_jsonl(corpus))
+    return corpus.facts

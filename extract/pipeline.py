@@ -26,7 +26,7 @@ from extract.canonical import Canonicaliser
 from extract.corpus import FACTSHEETS_JSONL, write_corpus
 from extract.errors import FactsheetError
 from extract.grounding import ground_sheet
-from extract.output import sheet_json, sheet_path, write_atomic
+from extract.output import drop_stale_copy, remove_sheet, set_aside_sheet, sheet_json, sheet_path, write_atomic
 from extract.store import (
     STORE_NAME,
     ArticleRow,
@@ -40,6 +40,7 @@ from extract.store import (
     metering,
     using_cache,
 )
+from extract.store.calls import recording_calls
 from schemas import SCHEMA_VERSION, FactSheet, Usage
 
 log = logging.getLogger("factsheet")
@@ -48,7 +49,7 @@ COMBINED_JSONL = FACTSHEETS_JSONL
 
 # Bump when grounding or canonicalisation code changes what a sheet holds: every article is
 # then re-extracted on the next run (for free where the LLM cache has the answers).
-POSTPROCESS_VERSION = "1"
+POSTPROCESS_VERSION = "2"  # 2: evidence must be a whole clause; caps on facts and field lengths
 
 OUTCOMES = ("new", "changed", "unchanged", "failed", "removed")
 _TEMP_FILE = re.compile(r"^\..+\.(json|jsonl|csv)\.[A-Za-z0-9_]+\.tmp$")
@@ -230,6 +231,7 @@ def plan_run(sources: list[ArticleSource], store: Store, fingerprint: Fingerprin
             article = load(source, max_bytes=options.max_bytes, encoding=options.encoding)
         except FactsheetError as e:
             store.record_failure(run_id=run_id, article_id=source.id, source=source.label, error=str(e))
+            set_aside_sheet(options.out_dir, source.id)  # its old sheet may not match the file any more
             plan.failed.append(ArticleResult(source, error=str(e), outcome="failed"))
             continue
         digest = content_hash(article)
@@ -304,7 +306,7 @@ class _Run:
 async def _extract_planned(planned: Planned, ctx: _Run) -> ArticleResult:
     result = ArticleResult(planned.source, reason=planned.reason)
     sheet: FactSheet | None = None
-    with metering() as meter:
+    with metering() as meter, recording_calls(ctx.store, ctx.run_id, planned.source.id):
         try:
             sheet = _note_cache(await extract_article(planned.article, ctx.backend, ctx.canonicaliser), meter)
         except FactsheetError as e:
@@ -325,6 +327,7 @@ async def _extract_planned(planned: Planned, ctx: _Run) -> ArticleResult:
             result.error = f"cannot write its sheet: {e.strerror or e}"
             result.spent = TokenCount()  # already in the ledger
         else:
+            drop_stale_copy(ctx.options.out_dir, sheet.article.id)
             result.sheet = sheet
             result.outcome = "new" if planned.first_time else "changed"
             return result
@@ -332,6 +335,7 @@ async def _extract_planned(planned: Planned, ctx: _Run) -> ArticleResult:
     ctx.store.record_failure(run_id=ctx.run_id, article_id=planned.source.id, source=planned.source.label,
                              error=result.error or "unknown error", model=backend_model(ctx.backend),
                              spent=result.spent)
+    set_aside_sheet(ctx.options.out_dir, planned.source.id)  # its old sheet's quotes may not match the new text
     return result
 
 
@@ -406,7 +410,7 @@ async def _run_planned(sources: list[ArticleSource], ctx: _Run, on_result: Calla
     if options.prune:
         for article_id in plan.missing:
             # The file first, then the row: a crash between leaves a row the next --prune removes.
-            sheet_path(out_dir, article_id).unlink(missing_ok=True)
+            remove_sheet(out_dir, article_id)
             store.delete(article_id)
             report.removed.append(article_id)
 

@@ -59,7 +59,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
 
 
-def run_batch_command(args: argparse.Namespace, name: str, backend: Any, sources: list[Any]) -> int:
+def run_batch_command(args: argparse.Namespace, name: str, backend: Any, sources: list[Any], out_dir: Path) -> int:
     """`factsheet run --batch [--wait]`: collect, submit, and optionally wait."""
     from extract.backends.llm.backend import LLMBackend
     from extract.backends.llm.cost import cost_note
@@ -75,7 +75,7 @@ def run_batch_command(args: argparse.Namespace, name: str, backend: Any, sources
     local = LocalBatches.read(args.batch_answers or []) if args.batch_local else None
     progress = Progress(0)
     try:
-        report = asyncio.run(run_batch(sources, backend, options_from_args(args), wait=args.wait,
+        report = asyncio.run(run_batch(sources, backend, options_from_args(args, out_dir), wait=args.wait,
                                        interval=max(0.01, args.poll), on_result=progress, local=local))
     except KeyboardInterrupt:
         log.info("stopped waiting: the batches keep running on the server; re-run the same command to collect them")
@@ -87,7 +87,7 @@ def run_batch_command(args: argparse.Namespace, name: str, backend: Any, sources
         sys.stdout.write(f"{batch_id}\n")
     ok = sum(1 for r in report.results if r.ok)
     log.info("batch run into %s: %d articles collected, %d failed, %d submitted in %d new batches, %d waiting in "
-             "batches submitted before", args.output, ok, len(report.failed), report.submitted_articles,
+             "batches submitted before", out_dir, ok, len(report.failed), report.submitted_articles,
              len(report.submitted), report.waiting)
     if report.batch_usage.requests:
         log.info("tokens answered by batches: %d prompt, %d completion in %d requests%s",

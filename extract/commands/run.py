@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from extract.articles import DEFAULT_MAX_BYTES, discover
+from extract.articles import DEFAULT_MAX_BYTES, check_article_id, discover, resolved
 from extract.backends import BACKENDS, choose_backend_name, make_backend
+from extract.backends.base import Backend
 from extract.backends.llm.settings import add_cli_arguments as add_llm_arguments
 from extract.backends.llm.settings import options_from_args as llm_options
-from extract.pipeline import COMBINED_JSONL, ArticleResult, RunOptions, RunPlan, backend_model, run
+from extract.errors import ConfigError
+from extract.grounding import AnswerLimits
+from extract.pipeline import COMBINED_JSONL, ArticleResult, RunOptions, RunPlan, RunReport, backend_model, run
 from extract.store import TokenCount
 from schemas import Usage
+
+STDOUT = "-"
 
 REASONS = ("new", "content", "fingerprint", "retry", "forced")
 
@@ -30,11 +37,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "OPENAI_API_KEY or OPENAI_BASE_URL is set, else the offline 'rules'.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="article files, folders of them, or -")
-    parser.add_argument("-o", "--output", type=Path, default=Path("out"), help="output folder (default: out)")
+    parser.add_argument("-o", "--output", default="out",
+                        help="output folder (default: out); '-' writes the sheets as JSONL to standard output "
+                        "and keeps no folder (give --store to keep the run store)")
+    parser.add_argument("--stdout", action="store_true",
+                        help="also write this run's sheets as JSONL (one per line) to standard output")
+    parser.add_argument("--json", action="store_true",
+                        help="print a machine-readable summary of the run on standard output")
     parser.add_argument("--backend", choices=sorted(BACKENDS), help="extractor (default: llm if configured, else rules)")
     parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
                         help=f"refuse articles larger than this (default: {DEFAULT_MAX_BYTES})")
     parser.add_argument("--encoding", help="encoding to try for articles that are not UTF-8 (e.g. gbk)")
+    parser.add_argument("--id", dest="stdin_id", metavar="NAME",
+                        help="id of the article read from standard input (default: stdin- and a hash of its bytes)")
     parser.add_argument("--store", type=Path, help="run store (default: OUT_DIR/factsheet.sqlite); see docs/store.md")
     parser.add_argument("--force", action="store_true", help="extract every article again, even unchanged ones")
     parser.add_argument("--prune", action="store_true",
@@ -61,6 +76,11 @@ def backend_options(args: argparse.Namespace) -> dict[str, Any]:
     return llm_options(args)
 
 
+def plural(n: int, word: str) -> str:
+    """'1 article', '2 articles'."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 class Progress:
     """A progress bar on a terminal, one plain log line per article otherwise."""
 
@@ -74,8 +94,9 @@ class Progress:
     def __call__(self, result: ArticleResult) -> None:
         if result.sheet is not None:
             sheet = result.sheet
-            line = (f"ok {sheet.article.id}: {len(sheet.metrics)} metrics, "
-                    f"{len(sheet.infrastructure_projects)} projects, {len(sheet.policy_statements)} statements")
+            line = (f"ok {sheet.article.id}: {plural(len(sheet.metrics), 'metric')}, "
+                    f"{plural(len(sheet.infrastructure_projects), 'project')}, "
+                    f"{plural(len(sheet.policy_statements), 'statement')}")
         else:
             line = f"FAILED {result.source.label}: {result.error}"
         if self.bar is not None:
@@ -97,27 +118,91 @@ def _cost_note(model: str | None, spent: TokenCount) -> str:
     return cost_note(model, Usage(prompt_tokens=spent.prompt_tokens, completion_tokens=spent.completion_tokens))
 
 
-def options_from_args(args: argparse.Namespace) -> RunOptions:
-    return RunOptions(out_dir=args.output, max_bytes=args.max_bytes, encoding=args.encoding,
+def options_from_args(args: argparse.Namespace, out_dir: Path) -> RunOptions:
+    return RunOptions(out_dir=out_dir, max_bytes=args.max_bytes, encoding=args.encoding,
                       store=args.store, force=args.force, prune=args.prune, cache=not args.no_cache,
-                      inputs=[p if p == "-" else str(Path(p).resolve()) for p in args.paths])
+                      inputs=[p if p == "-" else resolved(p) for p in args.paths])
+
+
+def announce(name: str, backend: Backend, chosen: bool) -> None:
+    """Say which backend runs and why: model, mode and endpoint host for an LLM (never the key)."""
+    if name == "rules" and not chosen:
+        log.info("no LLM configured (OPENAI_API_KEY / OPENAI_BASE_URL unset): using the offline 'rules' backend")
+        return
+    settings = getattr(backend, "settings", None)
+    if name == "llm" and settings is not None:
+        why = "" if chosen else " (OPENAI_API_KEY or OPENAI_BASE_URL is set)"
+        log.info("using the 'llm' backend%s: model %s, mode %s, endpoint %s", why, settings.model, settings.mode,
+                 settings.host or "api.openai.com")
+
+
+def summary(report: RunReport, name: str, backend: Backend, out_dir: Path | None, exit_status: int) -> dict[str, Any]:
+    """The run as data, for `--json`: counts, each article's outcome, what was spent, the exit status."""
+    spent = report.spent
+    articles = []
+    for result in report.results:
+        sheet = result.sheet
+        articles.append({
+            "id": result.source.id,
+            "source": result.source.label,
+            "outcome": result.outcome or "failed",
+            "reason": result.reason,
+            "error": result.error,
+            "metrics": len(sheet.metrics) if sheet else None,
+            "projects": len(sheet.infrastructure_projects) if sheet else None,
+            "statements": len(sheet.policy_statements) if sheet else None,
+            "requests": result.spent.requests,
+            "cached_requests": result.spent.cached_requests,
+            "prompt_tokens": result.spent.prompt_tokens,
+            "completion_tokens": result.spent.completion_tokens,
+        })
+    return {
+        "exit_status": exit_status,
+        "backend": name,
+        "model": backend_model(backend),
+        "out_dir": str(out_dir) if out_dir is not None else None,
+        "store": str(report.store_path) if report.store_path else None,
+        "counts": report.counts,
+        "articles": articles,
+        "usage": {"requests": spent.requests, "cached_requests": spent.cached_requests,
+                  "prompt_tokens": spent.prompt_tokens, "completion_tokens": spent.completion_tokens},
+        "missing": report.missing,
+    }
 
 
 def main(args: argparse.Namespace) -> int:
+    AnswerLimits.from_env()  # a bad FACTSHEET_MAX_FACTS / _MAX_FIELD_CHARS stops the run here, exit 2
+    to_stdout = args.output == STDOUT or args.stdout
+    if args.batch and to_stdout:
+        raise ConfigError("--batch keeps its state in the output folder's store: give -o DIR, not -o - or --stdout")
+    if to_stdout and args.json:
+        raise ConfigError("--json and the sheets on standard output (-o - or --stdout) would mix on stdout: "
+                          "choose one, or write the sheets to a folder with -o DIR")
+    if args.output == STDOUT:
+        with tempfile.TemporaryDirectory(prefix="factsheet-") as scratch:
+            return _run(args, Path(scratch), keep=False, to_stdout=True)
+    return _run(args, Path(args.output), keep=True, to_stdout=to_stdout)
+
+
+def _run(args: argparse.Namespace, out_dir: Path, *, keep: bool, to_stdout: bool) -> int:
+    """One run into `out_dir`; `keep` False when it is a scratch folder (`-o -`)."""
     options = backend_options(args)
     name = choose_backend_name(args.backend, options)
-    if args.backend is None and name == "rules":
-        log.info("no LLM configured (OPENAI_API_KEY / OPENAI_BASE_URL unset): using the offline 'rules' backend")
     backend = make_backend(name, options)
-    sources = list(discover(args.paths))
+    announce(name, backend, chosen=args.backend is not None)
+    stdin_name = check_article_id(args.stdin_id) if args.stdin_id is not None else None
+    sources = list(discover(args.paths, stdin_name=stdin_name))
     if not sources:
         log.error("no articles found in %s", " ".join(args.paths))
+        if args.json:
+            sys.stdout.write(json.dumps({"exit_status": 1, "backend": name, "counts": {}, "articles": [],
+                                         "error": "no articles found"}) + "\n")
         return 1
     progress: Progress | None = None
 
     def on_plan(plan: RunPlan) -> None:
         nonlocal progress
-        log.info("%d articles: %d to extract (%s), %d unchanged", len(sources), len(plan.todo),
+        log.info("%s: %d to extract (%s), %d unchanged", plural(len(sources), "article"), len(plan.todo),
                  ", ".join(f"{plan.count(why)} {why}" for why in REASONS if plan.count(why)) or "none",
                  len(plan.unchanged))
         progress = Progress(len(plan.todo) + len(plan.failed))
@@ -129,22 +214,30 @@ def main(args: argparse.Namespace) -> int:
     if args.batch:
         from extract.commands.batch import run_batch_command
 
-        return run_batch_command(args, name, backend, sources)
-    if args.wait:
-        log.error("--wait goes with --batch")
-        return 2
-    run_options = options_from_args(args)
+        return run_batch_command(args, name, backend, sources, out_dir)
+    if args.wait or args.batch_local or args.batch_answers:
+        raise ConfigError("--wait, --batch-local and --batch-answers go with --batch")
+    run_options = options_from_args(args, out_dir)
     try:
         report = run(sources, backend, run_options, on_result=on_result, on_plan=on_plan)
     finally:
         if progress is not None:
             progress.close()
     spent = report.spent
-    log.info("done with '%s' into %s: %s", name, args.output, report.summary())
+    log.info("done with '%s' into %s: %s", name, out_dir if keep else "standard output", report.summary())
     if spent.requests or spent.cached_requests:
-        log.info("tokens spent: %d prompt, %d completion in %d requests (%d answered from the cache)%s",
-                 spent.prompt_tokens, spent.completion_tokens, spent.requests, spent.cached_requests,
+        log.info("tokens spent: %d prompt, %d completion in %s (%d answered from the cache)%s",
+                 spent.prompt_tokens, spent.completion_tokens, plural(spent.requests, "request"), spent.cached_requests,
                  _cost_note(backend_model(backend), spent))
     if report.missing:
-        log.info("%d articles in the store are no longer among the inputs (remove them with --prune)", len(report.missing))
-    return 1 if report.failed else 0
+        log.info("%s in the store %s no longer among the inputs (remove them with --prune)",
+                 plural(len(report.missing), "article"), "is" if len(report.missing) == 1 else "are")
+    status = 1 if report.failed else 0
+    if to_stdout:
+        for sheet in report.sheets:
+            sys.stdout.write(sheet.model_dump_json() + "\n")
+        sys.stdout.flush()
+    if args.json:
+        data = summary(report, name, backend, out_dir if keep else None, status)
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    return status

@@ -132,7 +132,8 @@ def collect(out_dir: Path, store_path: Path | None = None, backend: str | None =
         status.stale_against = label
         if fingerprint is not None:
             status.stale = [r.id for r in rows if r.status == "done" and r.fingerprint != fingerprint.hash]
-            for stored in sorted({r.fingerprint for r in rows if r.id in status.stale and r.fingerprint}):
+            stale = set(status.stale)
+            for stored in sorted({r.fingerprint for r in rows if r.id in stale and r.fingerprint}):
                 before = store.fingerprint_parts(stored) or {}
                 for key in sorted(set(before) | set(fingerprint.parts)):
                     if before.get(key) != fingerprint.parts.get(key):
@@ -146,24 +147,26 @@ def collect(out_dir: Path, store_path: Path | None = None, backend: str | None =
             status.completion_tokens += spent.completion_tokens
         status.cost, status.currency = _cost(store)
         status.batches = live_summaries(store)
-        sheets = [FactSheet.model_validate_json(text) for _, text in store.done_sheets()]
         last = store.last_run()
         if last is not None:
             status.last_run = {k: last[k] for k in ("started_at", "finished_at", "backend", "new", "changed",
                                                     "unchanged", "failed", "removed")}
-    facts = merge_facts(sheets)
+        facts = merge_facts(FactSheet.model_validate_json(text) for _, text in store.done_sheets())
+    by_id = {f.id: f.conflicts for f in facts}
     for kind in ("metric", "infrastructure_project", "policy_statement"):
         of_kind = [f for f in facts if f.type == kind]
         status.facts[kind] = len(of_kind)
         status.facts[f"{kind}_several_sources"] = sum(1 for f in of_kind if len(f.articles) > 1)
     for fact in facts:
         for c in fact.conflicts:
-            if c.get("id", "") < fact.id and c["field"] == "value":
+            if c["field"] == "value" and c["id"] < fact.id and any(o.get("id") == fact.id for o in by_id[c["id"]]):
                 continue  # each value conflict once
             what = fact.fields.get("subject") or fact.fields.get("name")
-            mine = fact.fields.get(c["field"])
-            status.conflicts.append(f"{fact.id} {what}: {c['field']} {mine} ({', '.join(fact.articles)}) "
-                                    f"vs {c['value']} ({', '.join(c['articles'])})")
+            mine = c.get("versus", fact.fields.get(c["field"]))
+            mine_articles = c.get("versus_articles", fact.articles)
+            note = " (the same article twice)" if c.get("same_article") else ""
+            status.conflicts.append(f"{fact.id} {what}: {c['field']} {mine} ({', '.join(mine_articles)}) "
+                                    f"vs {c['value']} ({', '.join(c['articles'])}){note}")
     return status
 
 

@@ -10,10 +10,12 @@ requests pass through untouched.
 from __future__ import annotations
 
 import json
+import time
 
 import httpx2
 
 from extract.store.cache import ResponseCache, active_cache, current_meter, response_usage
+from extract.store.calls import record_http
 
 _CACHEABLE_PATHS = ("/chat/completions", "/completions", "/responses")
 _DROP_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
@@ -27,6 +29,16 @@ class CachingTransport(httpx2.AsyncBaseTransport):
         self.cache = cache
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        started = time.monotonic()
+        try:
+            response = await self._handle(request)
+        except Exception as e:
+            record_http(request, None, started, e)  # the call log (extract/store/calls.py)
+            raise
+        record_http(request, response, started)
+        return response
+
+    async def _handle(self, request: httpx2.Request) -> httpx2.Response:
         cache = self.cache or active_cache()
         meter = current_meter()
         body = self._json_body(request)

@@ -77,7 +77,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             last_hit_at TEXT
         )""",
     ),
-    # 3: Batch API submissions and the article chunks each one holds.
+    # 3: the LLM call log, one row per HTTP request to the model (extract/store/calls.py).
+    (
+        """CREATE TABLE llm_calls (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            run_id INTEGER,
+            article_id TEXT,
+            model TEXT,
+            mode TEXT,
+            endpoint TEXT,
+            status TEXT NOT NULL,
+            http_status INTEGER,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            duration_ms INTEGER,
+            reask INTEGER NOT NULL DEFAULT 0,
+            retry INTEGER NOT NULL DEFAULT 0,
+            finish_reason TEXT,
+            error TEXT,
+            request_key TEXT
+        )""",
+        "CREATE INDEX llm_calls_article ON llm_calls (article_id)",
+    ),
+    # 4: Batch API submissions and the article chunks each one holds.
     (
         """CREATE TABLE batches (
             token TEXT PRIMARY KEY,

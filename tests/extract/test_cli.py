@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from extract import __version__, backends
-from extract.articles import Article, ArticleSource, load
+from extract.articles import Article, ArticleSource, load, stdin_id
 from extract.backends.base import Backend
 from extract.cli import build_parser, main
 from extract.pipeline import COMBINED_JSONL
@@ -123,19 +123,20 @@ def test_gbk_file_is_decoded_correctly_with_encoding(mixed_folder, tmp_path, cap
 
 
 def test_stdin_input(tmp_path, monkeypatch, capsys, quoting):
-    data = "Published: 2020-01-21\nFujian’s trade grew by 7.2% last year.\n".encode()
+    data = "Published: 2020-01-21 by the trade office\nFujian’s trade grew by 7.2% last year.\n".encode()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     out = tmp_path / "out"
     assert main(["run", "-", "-o", str(out), "--backend", "quoting"]) == 0
-    sheet = FactSheet.model_validate_json((out / "stdin.json").read_text(encoding="utf-8"))
+    sheet = FactSheet.model_validate_json((out / f"{stdin_id(data)}.json").read_text(encoding="utf-8"))
     assert str(sheet.article.published) == "2020-01-21"
-    assert sheet.metrics[0].evidence[0].quote == "Published: 2020-01-21"
+    assert sheet.metrics[0].evidence[0].quote == "Published: 2020-01-21 by the trade office"  # a clause, not 2 words
     assert len((out / COMBINED_JSONL).read_text(encoding="utf-8").splitlines()) == 1
 
 
 def test_missing_input_is_named_and_fails(tmp_path, capsys):
-    assert main(["run", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "out"), "--backend", "rules"]) == 1
+    assert main(["run", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "out"), "--backend", "rules"]) == 2
     assert "nope.txt" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # a usage error creates nothing
 
 
 def test_empty_folder_fails(tmp_path, capsys):
@@ -183,14 +184,94 @@ def test_broken_plugin_command_does_not_break_the_cli(monkeypatch, capsys):
     class Entry:
         name, value = "broken", "nowhere.cli"
 
-        def load(self):
-            raise ModuleNotFoundError("No module named 'nowhere'")
-
     import extract.cli as cli
 
     monkeypatch.setattr(cli, "entry_points", lambda group: [Entry()])
-    assert main(["schema", "-o", "schema.json"]) == 0
+    assert main(["schema", "-o", "schema.json"]) == 0  # not even imported: no warning
+    assert "broken" not in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["broken"])
+    assert exc.value.code == 2
     assert "command 'broken' (nowhere.cli) is unavailable" in capsys.readouterr().err
+
+
+def test_only_the_chosen_command_is_imported(monkeypatch):
+    """`--help` and the core commands never import the eval plug-in (it pulls in scipy)."""
+    code = ("import sys; from extract.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            "heavy = sorted(m for m in ('evals.cli', 'scipy', 'openai', 'instructor', 'rapidfuzz', 'tqdm')"
+            " if m in sys.modules)\nprint(','.join(heavy))")
+    for argv in (["--help"], ["schema", "--help"], ["run", "--help"]):
+        proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, env=_env(), timeout=60)
+        assert proc.stdout.splitlines()[-1] == "", (argv, proc.stdout)
+    proc = subprocess.run([sys.executable, "-c", code, "eval", "--help"], capture_output=True, text=True, env=_env(),
+                          timeout=60)
+    assert "evals.cli" in proc.stdout.splitlines()[-1]
+
+
+def test_help_lists_every_command_with_its_summary(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for name, words in [("run", "extract fact sheets"), ("logs", "LLM request"), ("eval", "score")]:
+        line = next(ln for ln in out.splitlines() if ln.strip().startswith(name + " "))
+        assert words in line, line
+
+
+def test_verbosity_flags_before_and_after_the_command(tmp_path, capsys, quoting, seeds_dir):
+    out = tmp_path / "out"
+    assert main(["run", str(seeds_dir), "-o", str(out), "--backend", "quoting", "-q"]) == 0
+    assert capsys.readouterr().err == ""  # -q after the command: only warnings and errors
+    assert main(["-q", "run", str(seeds_dir), "-o", str(out), "--backend", "quoting"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["-q", "run", str(seeds_dir), "-o", str(out), "--backend", "quoting", "-v"]) == 0
+    assert "INFO " in capsys.readouterr().err  # the later flag wins: -v prefixes the level
+    assert main(["run", str(seeds_dir), "-o", str(out), "--backend", "quoting"]) == 0
+    assert "5 unchanged" in capsys.readouterr().err
+
+
+def test_run_json_summary_on_stdout(mixed_folder, tmp_path, capsys, quoting):
+    out = tmp_path / "out"
+    assert main(["run", str(mixed_folder), "-o", str(out), "--backend", "quoting", "--json"]) == 1
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)  # stdout holds the JSON only; the log stays on stderr
+    assert data["exit_status"] == 1 and data["backend"] == "quoting"
+    assert data["counts"] == {"new": 5, "changed": 0, "unchanged": 0, "failed": 3, "removed": 0}
+    outcomes = {a["id"]: a["outcome"] for a in data["articles"]}
+    assert outcomes["empty"] == outcomes["binary"] == outcomes["gbk"] == "failed"
+    assert {outcomes[i] for i in SEED_IDS} == {"new"}
+    failed = next(a for a in data["articles"] if a["id"] == "empty")
+    assert "empty" in failed["error"] and failed["metrics"] is None
+    assert next(a for a in data["articles"] if a["id"] in SEED_IDS)["metrics"] == 1
+    assert data["usage"] == {"requests": 0, "cached_requests": 0, "prompt_tokens": 0, "completion_tokens": 0}
+    assert data["out_dir"] == str(out) and data["store"].endswith("factsheet.sqlite")
+    assert "done with 'quoting'" in captured.err
+
+    assert main(["run", str(mixed_folder), "-o", str(out), "--backend", "quoting", "--json"]) == 1
+    again = json.loads(capsys.readouterr().out)
+    assert again["counts"]["unchanged"] == 5 and again["counts"]["new"] == 0
+
+
+def test_sheets_as_jsonl_on_stdout(tmp_path, capsys, quoting, seeds_dir):
+    assert main(["run", str(seeds_dir), "-o", "-", "--backend", "quoting"]) == 0
+    captured = capsys.readouterr()
+    sheets = [FactSheet.model_validate_json(line) for line in captured.out.splitlines()]
+    assert sorted(s.article.id for s in sheets) == sorted(SEED_IDS)
+    assert "done with 'quoting' into standard output" in captured.err
+    assert not (tmp_path / "-").exists() and not (tmp_path / "out").exists()  # no folder is kept
+
+    out = tmp_path / "kept"
+    assert main(["run", str(seeds_dir), "-o", str(out), "--backend", "quoting", "--stdout"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 5 and (out / COMBINED_JSONL).exists()
+    assert main(["run", str(seeds_dir), "-o", "-", "--json", "--backend", "quoting"]) == 2
+    assert "would mix on stdout" in capsys.readouterr().err
+
+
+def test_counts_read_in_the_singular_for_one(tmp_path, capsys, quoting, seeds_dir):
+    path = seeds_dir / "001_c9623f5d1761bc86.txt"
+    assert main(["run", str(path), "-o", str(tmp_path / "out"), "--backend", "quoting"]) == 0
+    err = capsys.readouterr().err
+    assert "1 article: 1 to extract" in err and "1 metric," in err and "1 articles" not in err
 
 
 # --- the installed console script --------------------------------------------------------
@@ -213,10 +294,10 @@ def test_console_script_end_to_end(mixed_folder, tmp_path):
     proc = subprocess.run([str(CONSOLE_SCRIPT), "--version"], capture_output=True, text=True, env=_env(), timeout=60)
     assert proc.returncode == 0 and re.fullmatch(r"factsheet \d+\.\d+\.\d+\S*\n", proc.stdout)
 
+    piped = "Fujian’s trade grew by 7.2% last year.".encode()
     proc = subprocess.run([str(CONSOLE_SCRIPT), "run", "-", "-o", str(tmp_path / "out2"), "--backend", "rules"],
-                          input="Fujian’s trade grew by 7.2% last year.".encode(), capture_output=True,
-                          env=_env(), cwd=tmp_path, timeout=60)
+                          input=piped, capture_output=True, env=_env(), cwd=tmp_path, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    FactSheet.model_validate_json((tmp_path / "out2" / "stdin.json").read_text(encoding="utf-8"))
+    FactSheet.model_validate_json((tmp_path / "out2" / f"{stdin_id(piped)}.json").read_text(encoding="utf-8"))
 
 

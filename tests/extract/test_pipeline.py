@@ -32,7 +32,7 @@ class FakeBackend(Backend):
             if self.fail_on.startswith("crash"):
                 raise RuntimeError("backend bug")
             raise BackendError("the model refused: try again later")
-        sentence = re.search(r"\S[^.。\n]{8,}", article.text).group(0)
+        sentence = re.search(r"\S(?:[^.。\n]|(?<=\d)\.(?=\d)){8,}", article.text).group(0)  # "7.2" is not cut
         perturbed = sentence.replace("’", "'").replace("“", '"').replace("”", '"')
         real = Evidence(quote=perturbed, start=0, end=len(perturbed))
         invented = "a sentence that is not in any article"

@@ -106,9 +106,20 @@ class LLMSettings(BaseModel):
     def _base_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
+        example = "it must look like http://HOST:PORT/v1 (the server's OpenAI-compatible root)"
         parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("base URL must look like http://HOST:PORT/v1 (the server's OpenAI-compatible root)")
+        if not parts.scheme or not parts.netloc:
+            raise ValueError(f"base URL has no scheme or host: {example}")
+        if parts.scheme not in ("http", "https"):
+            raise ValueError(f"base URL scheme {parts.scheme[:10]!r} is not http or https: {example}")
+        if not parts.hostname:
+            raise ValueError(f"base URL has no host: {example}")
+        try:
+            parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+        except ValueError:  # out of range or not a number; the value is not echoed (it may hold credentials)
+            raise ValueError(f"base URL port is not a number from 1 to 65535: {example}") from None
+        if parts.port == 0:
+            raise ValueError(f"base URL port is not a number from 1 to 65535: {example}")
         return value.strip()
 
     @model_validator(mode="after")

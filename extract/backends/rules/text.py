@@ -11,6 +11,7 @@ _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "no", "co", "ltd", "inc", "corp", "jan", "feb", "mar", "apr",
     "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "e.g", "i.e", "vs", "etc", "gov",
 }
+_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.")
 _END = re.compile(r"[.!?。！？]+[\"'”’)]*(?=\s+|$)")
 
 
@@ -35,11 +36,27 @@ def paragraphs(text: str) -> list[Span]:
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
-    word = re.search(r"([A-Za-z.]+)$", text[:dot])
-    if not word:
+    """The word before the full stop at `dot` is a known abbreviation or an initial.
+
+    Scans back only over the word itself (letters and dots), so splitting a text is linear
+    in its length: a run of letters and dots never spans two sentence ends, which are
+    followed by white space.
+    """
+    end = dot - 1 if dot > 0 and text[dot - 1] == "\n" else dot  # the word may stand at the end of the line before
+    start = end
+    while start > 0 and text[start - 1] in _WORD_CHARS:
+        start -= 1
+    if start == end:
         return False
-    token = word.group(1).lower().rstrip(".")
+    token = text[start:end].lower().rstrip(".")
     return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
+
+
+def _next_char(text: str, start: int, end: int) -> str:
+    """The first character of text[start:end] that is not white space, or ''."""
+    while start < end and text[start].isspace():
+        start += 1
+    return text[start] if start < end else ""
 
 
 def sentences(text: str) -> list[Span]:
@@ -51,12 +68,31 @@ def sentences(text: str) -> list[Span]:
             end = match.end()
             if text[match.start()] == "." and _is_abbreviation(text, match.start()):
                 continue
-            nxt = text[end:para.end].lstrip()
-            if nxt and not (nxt[0].isupper() or nxt[0].isdigit() or nxt[0] in "\"“‘'(" or not nxt[0].isascii()):
+            nxt = _next_char(text, end, para.end)  # not a slice of the rest: that would be quadratic
+            if nxt and not (nxt.isupper() or nxt.isdigit() or nxt in "\"“‘'(" or not nxt.isascii()):
                 continue
             _add(text, start, end, out)
             start = end
         _add(text, start, para.end, out)
+    return out
+
+
+def sentences_by_paragraph(paras: list[Span], sents: list[Span]) -> list[list[Span]]:
+    """The sentences of each paragraph (those that start in it), in one pass over both lists.
+
+    The same as `[s for s in sents if p.start <= s.start < p.end]` for each paragraph `p`,
+    in linear rather than paragraphs-times-sentences time; both lists are in text order.
+    """
+    out: list[list[Span]] = []
+    i = 0
+    for para in paras:
+        while i < len(sents) and sents[i].start < para.start:
+            i += 1
+        mine: list[Span] = []
+        while i < len(sents) and sents[i].start < para.end:
+            mine.append(sents[i])
+            i += 1
+        out.append(mine)
     return out
 
 

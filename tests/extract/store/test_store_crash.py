@@ -53,8 +53,8 @@ def check_outputs(out: Path) -> None:
             assert text == "" or text.endswith("\n"), name
             for line in text.splitlines():
                 json.loads(line)
-        elif name == "metrics.csv":
-            assert path.read_text(encoding="utf-8").startswith("id,subject,")
+        elif name.endswith(".csv"):  # metrics.csv, projects.csv, statements.csv
+            assert path.read_text(encoding="utf-8").startswith("id,"), name
         else:
             raise AssertionError(f"unexpected file in the output folder: {name}")
     if (out / STORE_NAME).exists():
