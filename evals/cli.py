@@ -8,21 +8,20 @@ import re
 import sys
 from pathlib import Path
 
-from evals.baseline import BASELINE_PATH, write_baseline
+from evals.baseline import write_baseline
 from evals.diff import render_diff
 from evals.gold import load_gold
 from evals.html_report import render_eval_html
 from evals.runner import cases, predictions_for
 from evals.scoring import score
+from evals.sets import DEFAULT_SET, get_set, load_sets
 from evals.table import render_table
 from extract.backends import BACKENDS
+from extract.errors import FactsheetError
 from extract.output import write_atomic, write_sheet
 
 log = logging.getLogger("factsheet")
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_GOLD = Path(__file__).resolve().parent / "gold"
-DEFAULT_ARTICLES = ROOT / "seeds"
 DEFAULT_OUT = Path("out") / "eval"
 
 
@@ -37,18 +36,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--backend", choices=sorted(BACKENDS), help="run this backend over the labelled articles")
     source.add_argument("--pred", type=Path, metavar="DIR", help="score existing predictions DIR/<id>.json")
-    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD, metavar="DIR",
-                        help="hand labels (default: evals/gold)")
-    parser.add_argument("--articles", type=Path, default=DEFAULT_ARTICLES, metavar="DIR",
-                        help="article texts the labels are for (default: seeds)")
+    parser.add_argument("--set", dest="eval_set", metavar="NAME",
+                        help=f"a labelled set from evals/sets.json ({', '.join(load_sets())}; default: {DEFAULT_SET}); "
+                        "gives --gold, --articles and the baseline file")
+    parser.add_argument("--gold", type=Path, metavar="DIR",
+                        help="hand labels (default: the set's, evals/gold for the seeds)")
+    parser.add_argument("--articles", type=Path, metavar="DIR",
+                        help="article texts the labels are for (default: the set's, seeds/ for the seeds)")
     parser.add_argument("--json", type=Path, metavar="FILE",
                         help="JSON report (default: out/eval/<backend or folder>/report.json)")
     parser.add_argument("--diff", type=Path, metavar="FILE",
                         help="Markdown diff (default: beside the JSON report, diff.md)")
     parser.add_argument("--html", type=Path, metavar="FILE",
                         help="also write the report as one HTML page: scores chart, facts marked on the texts")
-    parser.add_argument("--write-baseline", nargs="?", const=BASELINE_PATH, type=Path, metavar="FILE",
-                        help="also write the headline scores as the committed baseline (default: evals/baseline.json)")
+    parser.add_argument("--write-baseline", nargs="?", const=True, type=Path, metavar="FILE",
+                        help="also write the headline scores as the committed baseline "
+                        "(default: the set's baseline file, evals/baseline.json for the seeds)")
     parser.set_defaults(handler=main)
 
 
@@ -62,12 +65,19 @@ def _slug(args: argparse.Namespace) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    eval_set = get_set(args.eval_set or DEFAULT_SET)
+    if args.write_baseline is True and not args.eval_set and (args.gold or args.articles):
+        raise FactsheetError("--write-baseline with --gold/--articles but no --set would overwrite the seeds' "
+                             "baseline: pass --set NAME or a baseline FILE")
+    args.gold = args.gold or eval_set.gold
+    args.articles = args.articles or eval_set.articles
     gold = load_gold(args.gold, args.articles)
     predictions = predictions_for(gold, backend=args.backend, pred_dir=args.pred)
     report = score(cases(gold, predictions), _label(args),
                    meta={"gold": str(args.gold), "articles": str(args.articles),
                          "backend": args.backend, "pred": str(args.pred) if args.pred else None})
-    json_path = args.json or DEFAULT_OUT / _slug(args) / "report.json"
+    slug = _slug(args) + ("" if eval_set.name == DEFAULT_SET and not args.eval_set else f"-{eval_set.name}")
+    json_path = args.json or DEFAULT_OUT / slug / "report.json"
     diff_path = args.diff or json_path.with_name("diff.md")
     write_atomic(json_path, report.to_json())
     write_atomic(diff_path, render_diff(report))
@@ -80,6 +90,8 @@ def main(args: argparse.Namespace) -> int:
         write_atomic(args.html, render_eval_html(report, {g.id: g.article.text for g in gold}))
     print(f"\nreport: {json_path}\ndiff:   {diff_path}" + (f"\nhtml:   {args.html}" if args.html else ""))
     if args.write_baseline:
-        write_baseline(report, args.write_baseline)
-        print(f"baseline: {args.write_baseline} (overall F1 {report.overall_f1:.4f})")
+        path = eval_set.baseline if args.write_baseline is True else args.write_baseline
+        write_baseline(report, path, eval_set.name)
+        print(f"baseline: {path} (set {eval_set.name}: overall F1 {report.overall_f1:.4f}, "
+              f"strict F1 {report.overall_strict_f1:.4f})")
     return 0 if report.validity.numerator == report.validity.denominator else 1

@@ -87,7 +87,7 @@ def chart_svg(micro: Mapping[str, Mapping[str, Any]]) -> str:
 
 
 def scores_table(data: Mapping[str, Any]) -> str:
-    micro, macro = data.get("micro", {}), data.get("macro", {})
+    micro, macro, strict = data.get("micro", {}), data.get("macro", {}), data.get("strict") or {}
     rows = []
     for key in (*FACT_TYPES, OVERALL):
         c = micro.get(key)
@@ -96,7 +96,8 @@ def scores_table(data: Mapping[str, Any]) -> str:
         m = macro.get(key) or {}
         rows.append(f"<tr><td>{esc(SHORT_TYPE[key])}</td><td>{c['gold']}</td><td>{c['predicted']}</td>"
                     f"<td>{c['matched']}</td><td>{_num(c['precision'])}</td><td>{_num(c['recall'])}</td>"
-                    f"<td>{_num(c['f1'])}</td><td>{_num(m.get('f1'))}</td></tr>")
+                    f"<td>{_num(c['f1'])}</td><td>{_num(m.get('f1'))}</td>"
+                    f"<td>{_num((strict.get(key) or {}).get('f1'))}</td></tr>")
     rates = []
     for name, meaning in (("grounding", "predicted facts whose every quote is in the text"),
                           ("validity", "articles whose output parsed into the schema")):
@@ -104,7 +105,8 @@ def scores_table(data: Mapping[str, Any]) -> str:
         rates.append(f"<li><strong>{name}</strong> {_num(rate.get('value'))} "
                      f"({rate.get('numerator', 0)}/{rate.get('denominator', 0)} {meaning})</li>")
     return ("<table class=\"scores\"><thead><tr><th>fact type</th><th>gold</th><th>predicted</th><th>matched</th>"
-            "<th>P</th><th>R</th><th>F1</th><th>macro F1</th></tr></thead><tbody>" + "".join(rows)
+            "<th>P</th><th>R</th><th>F1</th><th>macro F1</th>"
+            "<th title=\"a match counts only with its key fields right\">strict F1</th></tr></thead><tbody>" + "".join(rows)
             + "</tbody></table><ul class=\"rates\">" + "".join(rates) + "</ul>")
 
 

@@ -18,11 +18,18 @@ def _rate(name: str, rate: Rate, meaning: str) -> str:
 def render_table(report: EvalReport) -> str:
     """Per-type and overall P/R/F1 (micro, plus macro F1), field accuracy, grounding, validity."""
     lines = [f"{report.label}: {len(report.articles)} hand-labelled articles", ""]
-    lines.append(f"{'fact type':<24} {'gold':>5} {'pred':>5} {'match':>5}  {'P':>5}  {'R':>5}  {'F1':>5}  {'macro-F1':>8}")
+    lines.append(f"{'fact type':<24} {'gold':>5} {'pred':>5} {'match':>5}  {'P':>5}  {'R':>5}  {'F1':>5}  {'macro-F1':>8}"
+                 f"  {'strict':>6} {'strict-F1':>9}")
     for key in (*FACT_TYPE_NAMES, OVERALL):
         c, m = report.micro[key], report.macro[key]
+        s = report.strict.get(key)
+        strict = f"  {s.matched:>6} {fmt(s.f1):>9}" if s else ""
         lines.append(f"{key:<24} {c.gold:>5} {c.predicted:>5} {c.matched:>5}  {fmt(c.precision)}  {fmt(c.recall)}  "
-                     f"{fmt(c.f1)}  {fmt(m.f1):>8}")
+                     f"{fmt(c.f1)}  {fmt(m.f1):>8}{strict}")
+    keys = report.settings.get("strict_fields") or {}
+    if keys:
+        lines.append("strict: a match counts only with its key fields right ("
+                     + "; ".join(f"{t}: {', '.join(f)}" for t, f in keys.items()) + ")")
     lines += ["", "field accuracy over matched pairs"]
     for fact_type in FACT_TYPE_NAMES:
         fields = report.field_accuracy[fact_type]

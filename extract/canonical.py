@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from schemas import FactSheet, InfrastructureProject, Metric, PolicyStatement
 
-_TABLES = ("initiatives", "provinces", "cities", "partners")
+_TABLES = ("initiatives", "provinces", "cities", "partners", "regions")
 _QUOTES = re.compile(r"[\"'\u2018\u2019\u201c\u201d\u300c\u300d]")
 _DASH_SPACE = re.compile(r"[\s\-\u2010-\u2015]+")
 
@@ -82,6 +82,7 @@ class Canonicaliser:
         self.units: dict[str, str] = {}
         for group in ("money", "volume", "count"):
             self.units.update({k.casefold(): v for k, v in units[group].items()})
+        self.regions: dict[str, str] = dict(tables.get("regions", {}).get("in", {}))
         self.tables = tables  # the raw alias tables, for modules that search text for names
         blob = json.dumps([tables, units], sort_keys=True).encode()
         self.version = hashlib.sha256(blob).hexdigest()[:12]
@@ -106,6 +107,10 @@ class Canonicaliser:
             if stripped != cleaned:
                 return stripped
         return cleaned
+
+    def region_of(self, name: str) -> str | None:
+        """The province (or, abroad, the country) a known city lies in, by canonical names; None if unknown."""
+        return self.regions.get(self.place(name))
 
     def unit(self, unit: str) -> str:
         """SPEC unit for a unit word; already-canonical units come back unchanged."""

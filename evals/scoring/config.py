@@ -60,6 +60,16 @@ STRING_MATCH = 0.85
 PAIR_BONUS = 1e-6
 
 
+# Strict score: a matched pair counts only when these key fields are also right (issue #13):
+# the fields an analyst filters by. Plain F1 says "the fact was found"; strict F1 says "found
+# and filed under the right unit, status and period" (or kind and status, or kind).
+STRICT_FIELDS = {
+    "metrics": ("unit", "status", "period"),
+    "infrastructure_projects": ("kind", "status"),
+    "policy_statements": ("kind",),
+}
+
+
 def as_dict() -> dict[str, object]:
     """The settings, for the report (so a score can be traced to the rules it was made by)."""
     return {
@@ -71,4 +81,5 @@ def as_dict() -> dict[str, object]:
         "generic_name_words": sorted(GENERIC_NAME_WORDS),
         "statement_weights": STATEMENT_WEIGHTS,
         "string_match": STRING_MATCH,
+        "strict_fields": {k: list(v) for k, v in STRICT_FIELDS.items()},
     }

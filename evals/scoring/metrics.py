@@ -110,12 +110,15 @@ def score_article(case: Case) -> ArticleResult:
         pred = [locate(f, folded) for f in getattr(predicted, fact_type)] if predicted else []
         matches, missed, spurious = match_type(fact_type, gold, pred)
         result.counts[fact_type] = Counts(len(matches), len(pred), len(gold))
+        strict = sum(m.strict(config.STRICT_FIELDS[fact_type]) for m in matches)
+        result.strict[fact_type] = Counts(strict, len(pred), len(gold))
         result.matched += matches
         result.missed += missed
         result.spurious += spurious
         grounded += sum(f.grounded for f in pred)
         total += len(pred)
     result.counts[OVERALL] = sum((result.counts[t] for t in FACT_TYPE_NAMES), Counts())
+    result.strict[OVERALL] = sum((result.strict[t] for t in FACT_TYPE_NAMES), Counts())
     result.grounding = Rate(grounded, total)
     return result
 
@@ -124,6 +127,7 @@ def aggregate(results: Sequence[ArticleResult], label: str = "", meta: dict[str,
     """Micro and macro P/R/F1, field accuracy, grounding and validity over articles."""
     keys = (*FACT_TYPE_NAMES, OVERALL)
     micro = {k: sum((r.counts[k] for r in results), Counts()) for k in keys}
+    strict = {k: sum((r.strict[k] for r in results), Counts()) for k in keys}
     macro = {k: _macro([r.counts[k] for r in results]) for k in keys}
     accuracy = {t: {f: FieldAccuracy() for f in FIELDS[t]} for t in FACT_TYPE_NAMES}
     for r in results:
@@ -135,7 +139,8 @@ def aggregate(results: Sequence[ArticleResult], label: str = "", meta: dict[str,
     grounding = Rate(sum(r.grounding.numerator for r in results), sum(r.grounding.denominator for r in results))
     validity = Rate(sum(r.valid for r in results), len(results))
     meta = {"created_at": datetime.now(UTC).isoformat(timespec="seconds"), **(meta or {})}
-    return EvalReport(label, config.as_dict(), list(results), micro, macro, accuracy, grounding, validity, meta)
+    return EvalReport(label, config.as_dict(), list(results), micro, macro, accuracy, grounding, validity, meta,
+                      strict)
 
 
 def _macro(counts: list[Counts]) -> PRF:

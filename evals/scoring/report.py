@@ -134,6 +134,10 @@ class Match:
     def field_errors(self) -> list[FieldResult]:
         return [f for f in self.fields if not f.correct]
 
+    def strict(self, key_fields: tuple[str, ...]) -> bool:
+        """Whether every key field of the pair is right (the pair counts for strict F1)."""
+        return all(f.correct for f in self.fields if f.field in key_fields)
+
 
 @dataclass
 class Unmatched:
@@ -151,6 +155,7 @@ class ArticleResult:
     valid: bool
     error: str | None
     counts: dict[str, Counts]  # per fact type and OVERALL
+    strict: dict[str, Counts] = field(default_factory=dict)  # as counts, matched only with key fields right
     matched: list[Match] = field(default_factory=list)
     missed: list[Unmatched] = field(default_factory=list)
     spurious: list[Unmatched] = field(default_factory=list)
@@ -168,10 +173,15 @@ class EvalReport:
     grounding: Rate
     validity: Rate
     meta: dict[str, Any] = field(default_factory=dict)  # gold and article folders, time
+    strict: dict[str, Counts] = field(default_factory=dict)  # micro counts of strict matches
 
     @property
     def overall_f1(self) -> float:
         return self.micro[OVERALL].f1
+
+    @property
+    def overall_strict_f1(self) -> float:
+        return self.strict[OVERALL].f1 if self.strict else 0.0
 
     def summary(self) -> dict[str, Any]:
         """The headline numbers (what the baseline keeps)."""
@@ -179,6 +189,7 @@ class EvalReport:
             "label": self.label,
             "articles": len(self.articles),
             "micro": {k: _round(v.to_dict()) for k, v in self.micro.items()},
+            "strict": {k: _round(v.to_dict()) for k, v in self.strict.items()},
             "macro": {k: _round(_fields(v)) for k, v in self.macro.items()},
             "field_accuracy": {t: {f: _round(a.accuracy) for f, a in fs.items()} for t, fs in self.field_accuracy.items()},
             "grounding": _round(self.grounding.value),

@@ -90,3 +90,29 @@ def test_diff_marks_a_hallucinated_quote(article_dir: Path):
           "--json", str(article_dir / "r.json"), "--diff", str(diff)])
     text = diff.read_text(encoding="utf-8")
     assert "> Nine ships sailed. **quote not found in the article**" in text
+
+
+def test_eval_set_names_gold_articles_and_its_own_baseline_file(tmp_path: Path, monkeypatch):
+    import evals.sets as sets
+
+    monkeypatch.setattr(sets, "load_sets", lambda path=None: {
+        "seeds": sets.EvalSet("seeds", GOLD_DIR, SEEDS_DIR, tmp_path / "seeds.json"),
+        "mine": sets.EvalSet("mine", GOLD_DIR, SEEDS_DIR, tmp_path / "mine.json")})
+    code = main(["eval", "--pred", str(GOLD_DIR), "--set", "mine", "--json", str(tmp_path / "r.json"),
+                 "--write-baseline"])
+    assert code == 0
+    data = json.loads((tmp_path / "mine.json").read_text(encoding="utf-8"))
+    assert data["set"] == "mine" and data["overall_strict_f1"] == 1.0
+    assert not (tmp_path / "seeds.json").exists()
+
+
+def test_eval_refuses_to_overwrite_the_seeds_baseline_with_another_gold(article_dir: Path, capsys):
+    before = (REPO_BASELINE).read_text(encoding="utf-8")
+    code = main(["eval", "--pred", str(article_dir / "gold"), "--gold", str(article_dir / "gold"),
+                 "--articles", str(article_dir / "articles"), "--write-baseline"])
+    assert code != 0
+    assert "--set NAME" in capsys.readouterr().err
+    assert REPO_BASELINE.read_text(encoding="utf-8") == before
+
+
+REPO_BASELINE = GOLD_DIR.parent / "baseline.json"

@@ -7,15 +7,18 @@ reporting verbs. Nothing here knows any particular article.
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from extract.articles import Article
 from extract.backends.base import Backend
 from extract.backends.rules.lexicon import lexicon
 from extract.backends.rules.metrics import sentence_metrics
 from extract.backends.rules.periods import TimeMention, time_mentions
-from extract.backends.rules.places import Place, dominant_place, find_places
+from extract.backends.rules.places import Place, dateline_spans, dominant_place, find_places, in_dateline
 from extract.backends.rules.projects import extract_projects
 from extract.backends.rules.statements import extract_statements
-from extract.backends.rules.text import paragraphs, sentences
+from extract.backends.rules.text import paragraphs, sentences, sentences_by_paragraph
 from schemas import FactSheet, Metric, Provenance
 
 
@@ -29,27 +32,55 @@ class RulesBackend(Backend):
         return extract_sheet(article)
 
 
+def _frame(text: str, sentence_start: int, timed: list[TimeMention]) -> TimeMention:
+    """The time a sentence sets for the ones after it: a leading phrase ("In 2018, ..."), else its
+    last period that is not a running total ("since 2013" holds for its own figure only)."""
+    start = max([sentence_start, *(b for a, b in dateline_spans(text) if a <= sentence_start < b)])
+    lead = [t for t in timed if t.start - start <= 40]
+    if lead and lead[0].kind != "since":
+        return lead[0]
+    plain = [t for t in timed if t.kind != "since"]
+    return plain[-1] if plain else timed[-1]
+
+
+def _target_frame(text: str, published: date | None) -> str | None:
+    """The year an article's plans are for, when it says so: "this year" (or "next year") in a
+    sentence that states a plan or goal."""
+    if published is None:
+        return None
+    cues = lexicon().regex("target_cues")
+    for m in re.finditer(r"\b(this|next)\s+year\b", text, re.I):
+        window = text[max(0, m.start() - 150) : m.end() + 150]
+        if cues.search(window):
+            return str(published.year + (m.group(1).lower() == "next"))
+    return None
+
+
 def extract_sheet(article: Article) -> FactSheet:
     text, published = article.text, article.meta.published
     fallback = dominant_place(text)
+    target_frame = _target_frame(text, published)
     metrics: list[Metric] = []
     all_sentences = sentences(text)
     carried: tuple[list[Place], TimeMention | None] = ([], None)
-    for para in paragraphs(text):
+    paras = paragraphs(text)
+    for para, para_sentences in zip(paras, sentences_by_paragraph(paras, all_sentences), strict=True):
         context_places: list[Place] = []
         context_time: TimeMention | None = None
         if lexicon().regex("continuing_connectives").match(para.text):
             # "However, ..." goes on with the paragraph before: its place and period still hold.
             context_places, context_time = carried
-        for sentence in (s for s in all_sentences if para.start <= s.start < para.end):
-            metrics.extend(sentence_metrics(text, sentence, published, context_places, context_time, fallback))
-            context_places = context_places + [p for p in find_places(text, sentence.start, sentence.end) if p.domestic]
+        for sentence in para_sentences:
+            metrics.extend(sentence_metrics(text, sentence, published, context_places, context_time, fallback,
+                                            target_frame))
+            context_places = context_places + [p for p in find_places(text, sentence.start, sentence.end)
+                                               if p.name != "China" and not in_dateline(text, p)]
             timed = [t for t in time_mentions(text, sentence.start, sentence.end, published) if t.period and not t.milestone]
             if timed:
-                context_time = timed[-1]
+                context_time = _frame(text, sentence.start, timed)
         carried = (context_places, context_time)
     projects = extract_projects(text, all_sentences, fallback)
-    statements = extract_statements(text, paragraphs(text), all_sentences)
+    statements = extract_statements(text, paragraphs(text), all_sentences, fallback)
     return FactSheet(
         article=article.meta,
         metrics=metrics,

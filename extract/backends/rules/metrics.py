@@ -8,8 +8,9 @@ from datetime import date
 from extract.backends.rules.lexicon import lexicon
 from extract.backends.rules.numbers import Quantity, find_quantities
 from extract.backends.rules.periods import TimeMention, period_for, time_mentions
-from extract.backends.rules.places import Place, find_places
+from extract.backends.rules.places import Place, find_places, in_dateline
 from extract.backends.rules.text import Span
+from extract.canonical import Canonicaliser
 from schemas import Evidence, Metric
 
 _CLAUSE_START = re.compile(r"[,;:，；]\s*|\b(?:and|while|of which|which|that)\s+", re.I)
@@ -113,16 +114,89 @@ def _status(sentence_before: str, mention: TimeMention | None, published: date |
     return "actual"
 
 
-def _location(q: Quantity, places: list[Place], context: list[Place], fallback: str | None) -> str | None:
-    inside = [p for p in places if q.noun_start <= p.start < q.end and p.domestic]
+_ORG_HEAD = re.compile(r"\b(?:Group|Railways?|Bank|Company|Corporation|Association|Fund|Organization|Organisation)\b")
+_CURRENCY_AFTER = re.compile(r"\s*(?:dollars?|USD)\b", re.I)
+_ANAPHOR = re.compile(r"\b(?:the|this|that|our)\s+(province|city|country|region|municipality|nation)\b", re.I)
+_AFTER_PLACE = re.compile(r"^[^,;.]{0,40}?\b(?:in|into|to|across|from)\s+(?:the\s+)?$", re.I)
+
+
+def _kind_matches(place: Place, word: str) -> bool:
+    if word in ("province", "region"):
+        return place.table == "provinces"
+    if word in ("city", "municipality"):
+        return place.table == "cities"
+    return place.table == "partners"
+
+
+def _resolve_anaphor(word: str, earlier: list[Place]) -> str | None:
+    """'the province' in a paragraph about Zhengzhou is Henan: the latest place of that kind, or the
+    province (country) of the latest city."""
+    canonical = Canonicaliser.default()
+    for place in reversed(earlier):
+        if _kind_matches(place, word):
+            return place.name
+        region = canonical.region_of(place.name) if place.table == "cities" else None
+        if region and word not in ("city", "municipality"):
+            region_table = "provinces" if region in canonical.tables["provinces"]["names"] else "partners"
+            if (region_table == "provinces") == (word in ("province", "region")):
+                return region
+    return None
+
+
+def _subject_places(text: str, q: Quantity, places: list[Place]) -> list[Place]:
+    """Places that can be what a figure is about: not the figure's own unit ("U.S. dollars"), not a
+    route's far end ("China-Europe trains" is about neither; "Zhengzhou-Qingdao trains" is about
+    Zhengzhou), not an organisation."""
+    out = []
+    for p in places:
+        if (q.group == "money" and q.start <= p.start < q.end) or _CURRENCY_AFTER.match(text, p.end):
+            continue  # "U.S. dollars" names a currency, not a place
+        if p.name in lexicon().words("broad_regions"):
+            continue  # "Europe", "ASEAN": where goods go, rarely what a figure is about
+        joined_before = p.start > 0 and text[p.start - 1] in "-–—"
+        joined_after = text[p.end : p.end + 1] in ("-", "–", "—")
+        if joined_before:
+            continue
+        if joined_after and p.name == "China":
+            continue
+        if p.table == "partners" and _ORG_HEAD.search(p.name):
+            continue
+        out.append(p)
+    return out
+
+
+def _location(text: str, sentence: Span, q: Quantity, places: list[Place], context: list[Place],
+              fallback: str | None) -> str | None:
+    context = [p for p in context if p.name not in lexicon().words("broad_regions")]
+    """The place the figure is about: a place in its own noun phrase; one the subject refers to
+    ("the province", "the country"); the subject's place ("China's trade with ..." is China, "trade
+    between China and Serbia" is Serbia); a place the figure is "in"; the paragraph's; the article's."""
+    places = _subject_places(text, q, places)
+    inside = [p for p in places if q.noun_start <= p.start < q.end and p.name != "China"]
     if inside:
         return inside[0].name
-    before = [p for p in places if p.end <= q.start and p.domestic]
+    before = [p for p in places if p.end <= q.start]
+    anaphor = list(_ANAPHOR.finditer(text, sentence.start, sentence.end))
+    if anaphor:
+        word = anaphor[0].group(1).lower()
+        resolved = _resolve_anaphor(word, context + [p for p in before if p.start < anaphor[0].start()])
+        if resolved:
+            return resolved
+    if before:
+        possessive = [p for p in before if text[p.end : p.end + 2] in ("'s", "’s")]
+        if possessive:
+            return possessive[0].name
+    after = [p for p in places if p.start >= q.end and p.name != "China"]
+    if after and _AFTER_PLACE.match(text[q.end : after[0].start]):
+        return after[0].name  # "invested $6.5 billion in Serbia", "60% ... comes from Sichuan"
+    if before:
+        named = [p for p in before if p.name != "China"]
+        if named:
+            return named[-1].name
     if before:
         return before[-1].name
     if context:
         return context[-1].name
-    after = [p for p in places if p.start >= q.end and p.domestic]
     if after:
         return after[0].name
     return fallback
@@ -135,20 +209,28 @@ def sentence_metrics(
     context_places: list[Place],
     context_time: TimeMention | None,
     fallback_place: str | None,
+    target_frame: str | None = None,
 ) -> list[Metric]:
     """The metrics stated in one sentence; evidence is the sentence itself."""
     quantities = find_quantities(text, sentence.start, sentence.end)
     if not quantities:
         return []
     mentions = time_mentions(text, sentence.start, sentence.end, published)
-    places = find_places(text, sentence.start, sentence.end)
+    places = [p for p in find_places(text, sentence.start, sentence.end) if not in_dateline(text, p)]
     evidence = [Evidence(quote=sentence.text, start=sentence.start, end=sentence.end)]
     out: list[Metric] = []
     for q in quantities:
         before = text[sentence.start : q.start]
         kind, sign = _kind(q, before)
-        mention = period_for(q.start, mentions) or context_time
+        mention = period_for(q.start, mentions, text, (sentence.start, sentence.end))
+        # A goal year set earlier ("by 2025") does not carry into a sentence that states no goal.
+        if mention is None and context_time is not None and not (
+                context_time.future and not lexicon().regex("target_cues").search(sentence.text)):
+            mention = context_time
         status = _status(before, mention, published)
+        period = mention.period if mention else None
+        if period is None and status == "target":
+            period = target_frame  # the year the article's plans are for
         previous = (quantities[len(out) - 1], out[-1]) if out else None
         out.append(Metric(
             subject=_subject(text, sentence, q, previous),
@@ -157,8 +239,8 @@ def sentence_metrics(
             kind=kind,
             comparator=q.comparator,
             status=status,
-            period=mention.period if mention else None,
-            location=_location(q, places, context_places, fallback_place),
+            period=period,
+            location=_location(text, sentence, q, places, context_places, fallback_place),
             evidence=evidence,
         ))
     return out

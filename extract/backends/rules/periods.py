@@ -11,6 +11,10 @@ _MONTHS = {
     "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
 }
 _MONTH = "|".join(_MONTHS)
+_ABBR = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10,
+         "nov": 11, "dec": 12}
+_ANY_MONTH = rf"(?:{_MONTH}|(?:{'|'.join(_ABBR)})\.?(?=\s))"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d\d"
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11}
 _COUNT = "|".join(_COUNTS)
@@ -21,7 +25,21 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"\b(?:from|between)\s+({_YEAR})\s+(?:to|and|through)\s+({_YEAR})\b", re.I), "range"),
     (re.compile(rf"\b({_YEAR})\s*[-–—/]\s*({_YEAR})\b", re.I), "range"),
     (re.compile(rf"\bsince\s+(?:(?:the\s+)?(?:opening|launch|start)\s+in\s+)?(?:({_MONTH})\s+)?({_YEAR})\b", re.I), "since"),
-    (re.compile(r"\b(?:at present|currently|so far|as of now|up to now|to date)\b", re.I), "present"),
+    # "since its launch in 2013", "since the first train left Chongqing in March 2011": a cumulative
+    # figure from that date to the time of writing.
+    (re.compile(rf"\bsince\s+(?:its|their|the|it|they|a|an)\b[^,;.]{{0,70}}?\bin\s+(?:({_MONTH})\s+)?({_YEAR})\b", re.I),
+     "since"),
+    # "by Aug 15 this year", "as of the end of November": cumulative from January.
+    (re.compile(rf"\b(?:by|as of|as at|up to|until|till)\s+(?:the\s+end\s+of\s+)?({_ANY_MONTH})(?:\s+{_DAY})?"
+                rf"(?:,?\s+({_YEAR}|this year|last year))?(?!\s+to\b)", re.I), "to_month"),
+    (re.compile(r"\b(?:at present|currently|so far|as of now|up to now|to date|(?<!from )(?<!until )now)\b", re.I),
+     "present"),
+    # "On the morning of the 21st" in a story dated the 22nd: the month of writing.
+    (re.compile(rf"\bon\s+(?:the\s+(?:morning|afternoon|evening)\s+of\s+)?the\s+({_DAY})(?!\s*(?:session|anniversary|century))\b",
+                re.I), "on_day"),
+    # "on September 21": a figure about a dated event takes the event's month.
+    (re.compile(rf"\bon\s+(?:the\s+(?:morning|afternoon|evening)\s+of\s+)?({_ANY_MONTH})\s+{_DAY}\b"
+                rf"(?:,?\s+({_YEAR}))?", re.I), "month"),
     (re.compile(rf"\b(?:from\s+)?({_MONTH})\s+to\s+({_MONTH})(?:\s+(?:of\s+)?({_YEAR}|last year|this year))?\b", re.I), "months"),
     (re.compile(rf"\b(?:the\s+)?first\s+(\d{{1,2}}|{_COUNT})\s+(months|quarters)(?:\s+of\s+({_YEAR}|last year|this year|the year))?", re.I), "first_n"),
     (re.compile(rf"\b(?:the\s+)?(?:past|last|previous)\s+(\d{{1,2}}|{_COUNT})\s+years\b", re.I), "past_years"),
@@ -55,10 +73,12 @@ class TimeMention:
     period: str | None
     future: bool  # the period lies after the published date
     milestone: bool = False  # a date of an event ("opened in 2013"), not a figure's period
+    kind: str = ""  # which pattern found it ("since", "year", ...)
 
 
 def _month(name: str) -> int:
-    return _MONTHS[name.lower()]
+    low = name.lower().rstrip(".")
+    return _MONTHS.get(low) or _ABBR[low]
 
 
 def _year_of(ref: str | None, published: date | None, last_month: int) -> int | None:
@@ -107,11 +127,26 @@ def _resolve(kind: str, m: re.Match[str], published: date | None) -> str | None:
         return f"{y}-01/{y}-{last:02d}" if y else None
     if kind == "past_years":
         n = int(m.group(1)) if m.group(1).isdigit() else _COUNTS[m.group(1).lower()]
-        return f"{year - n}/{year - 1}" if year and n > 0 else None
+        if not (published and n > 0):
+            return None
+        # Ends at the year of writing; a report written early in a year looks back on the years
+        # just ended ("the past five years" in a January work report is 2016/2020).
+        return f"{published.year - n}/{published.year - 1}" if published.month <= 3 else f"{published.year - n}/{published.year}"
     if kind in ("quarter", "half"):
         a, b = _QUARTERS[m.group(1).lower()] if kind == "quarter" else ((1, 6) if m.group(1).lower() == "first" else (7, 12))
         y = _year_of(m.group(2), published, last_month=b)
         return f"{y}-{a:02d}/{y}-{b:02d}" if y else None
+    if kind == "on_day":
+        if published is None:
+            return None
+        day = int(re.match(r"\d+", m.group(1)).group(0))  # type: ignore[union-attr]
+        y, mo = (published.year, published.month) if day <= published.day else (
+            (published.year, published.month - 1) if published.month > 1 else (published.year - 1, 12))
+        return f"{y}-{mo:02d}"
+    if kind == "to_month":
+        last = _month(m.group(1))
+        y = _year_of(m.group(2), published, last_month=last)
+        return (f"{y}-01/{y}-{last:02d}" if last > 1 else f"{y}-01") if y else None
     if kind == "month":
         y = _year_of(m.group(2), published, last_month=_month(m.group(1)))
         return f"{y}-{_month(m.group(1)):02d}" if y else None
@@ -131,12 +166,29 @@ def time_mentions(text: str, start: int, end: int, published: date | None) -> li
             period = _resolve(kind, m, published)
             future = bool(published and period and int(period[:4]) > published.year)
             milestone = kind in ("year", "month") and bool(_MILESTONE.search(text[max(start, m.start() - 60) : m.start()]))
-            found.append(TimeMention(m.start(), m.end(), period, future, milestone))
+            found.append(TimeMention(m.start(), m.end(), period, future, milestone, kind))
     return sorted(found, key=lambda t: t.start)
 
 
-def period_for(position: int, mentions: list[TimeMention]) -> TimeMention | None:
-    """The mention that governs a figure: the nearest before it, else the nearest after it."""
+_CLAUSE_BREAK = re.compile(r"[;:；：]|,\s+(?:and|while|but|with|up|down|an?\s+(?:increase|decrease|rise|drop))\b|,\s+(?=[a-z])")
+
+
+def period_for(position: int, mentions: list[TimeMention], text: str | None = None,
+               sentence: tuple[int, int] | None = None) -> TimeMention | None:
+    """The mention that governs a figure: one in the figure's own clause (nearest before it, then
+    after it), else the nearest before it in the sentence, else the nearest after it."""
+    if text is not None and sentence is not None:
+        start, end = sentence
+        cuts = [m.end() for m in _CLAUSE_BREAK.finditer(text, start, position)]
+        clause_start = cuts[-1] if cuts else start
+        nxt = _CLAUSE_BREAK.search(text, position, end)
+        clause_end = nxt.start() if nxt else end
+        own = [t for t in mentions if clause_start <= t.start and t.end <= clause_end and t.period and not t.milestone]
+        own_before = [t for t in own if t.end <= position]
+        if own_before:
+            return own_before[-1]
+        if own:
+            return own[0]
     before = [t for t in mentions if t.end <= position and t.period and not t.milestone]
     if before:
         return before[-1]

@@ -10,6 +10,15 @@ from extract.canonical import Canonicaliser
 
 DOMESTIC_TABLES = ("provinces", "cities")
 
+# Where a story was filed is not what its figures are about: "China News Service, Nanning,
+# December 12 (Reporter X)", "Xinhua, Hefei, March 5 --", "By X in Belgrade | China Daily".
+_DATELINE = re.compile(
+    r"^[ \t]*(?:(?:(?:[A-Z][\w.'-]*\s?){1,5},\s*)?(?:[A-Z][\w.'’-]*\s?){1,3},\s*"
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?"
+    r"\s*(?:\([^)\n]{0,60}\))?|By\s+[^|\n]{1,60}\|[^\n]*)",
+    re.M,
+)
+
 
 @dataclass(frozen=True)
 class Place:
@@ -52,13 +61,30 @@ def find_places(text: str, start: int = 0, end: int | None = None) -> list[Place
     return out
 
 
+@lru_cache(maxsize=8)
+def dateline_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Character spans of datelines and bylines in the text."""
+    return tuple((m.start(), m.end()) for m in _DATELINE.finditer(text))
+
+
+def in_dateline(text: str, place: Place) -> bool:
+    return any(a <= place.start < b for a, b in dateline_spans(text))
+
+
 def dominant_place(text: str) -> str | None:
-    """The domestic place the article is most about: the most mentioned, earliest on ties."""
+    """The place the article is most about: the most mentioned outside datelines, earliest on
+    ties; China only when nothing else is named."""
     counts: dict[str, tuple[int, int]] = {}
     for place in find_places(text):
-        if place.domestic:
+        if place.name != "China" and not in_dateline(text, place):
             n, first = counts.get(place.name, (0, place.start))
             counts[place.name] = (n + 1, first)
     if not counts:
-        return None
-    return max(counts, key=lambda k: (counts[k][0], -counts[k][1]))
+        return "China" if any(p.name == "China" for p in find_places(text)) else None
+    top = max(counts, key=lambda k: (counts[k][0], -counts[k][1]))
+    # A city's story told for its province ("Guangxi's trains ... Nanning"): the province when
+    # the article names it about as often as the city.
+    region = Canonicaliser.default().region_of(top)
+    if region and region in counts and 2 * counts[region][0] >= counts[top][0]:
+        return region
+    return top

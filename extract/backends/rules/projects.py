@@ -56,7 +56,8 @@ def _is_capitalised(token: str) -> bool:
 def _compound_word(token: str) -> bool:
     low = token.lower()
     stops = lexicon().words("stop_words_between") + lexicon().words("imperative_verbs")
-    return low.isalpha() and token.islower() and low not in stops and low not in ("a", "an", "the")
+    return (low.replace("-", "").isalpha() and token.islower() and low not in stops
+            and low not in ("a", "an", "the"))
 
 
 def _capitalised_within(tokens: list[tuple[str, int]], i: int, reach: int) -> bool:
@@ -101,12 +102,15 @@ def _modifiers(text: str, sentence: Span, head_start: int) -> int | None:
     return start
 
 
-def _clean_name(raw: str, kind: str) -> str:
+def _clean_name(raw: str, kind: str, head: str = "") -> str:
     name = " ".join(raw.replace("“", "").replace("”", "").replace('"', "").split())
     name = re.sub(r"^(?:the|a|an)\s+", "", name, flags=re.I)
     if kind == "rail_freight_service":
         name = re.sub(r"\btrains\b", "train", name, flags=re.I)
     words = name.split()
+    n_head = max(1, len(head.split()))
+    if any(w.islower() and w not in _CONNECTORS for w in words[:-n_head]):
+        return name  # "Kunming-Vientiane cross-border freight train": a described service keeps its case
     # Title-case a lowercase head after a proper name: "Dalian port" -> "Dalian Port".
     return " ".join(w.capitalize() if w.isalpha() and w.islower() and w not in _CONNECTORS else w for w in words)
 
@@ -172,7 +176,7 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
     for m in pattern.finditer(text, sentence.start, sentence.end):
         after = text[m.end() : m.end() + 30]
         nxt = re.match(r"\s+([A-Z][a-z]+)", after)
-        if nxt and nxt.group(1) not in ("In", "On", "At", "And"):
+        if nxt and nxt.group(1) not in ("In", "On", "At", "And", "Phase"):
             continue  # the head is itself a modifier: "Industrial Park Alliance", "Port Group"
         org = re.match(r"\s*([A-Za-z]+)", after)
         if org and org.group(1).lower() in lexicon().words("organisation_nouns"):
@@ -188,16 +192,73 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
             start, prefix = _place_for_bare_name(text, sentence, m.start())
         if start is None:
             continue
-        raw = prefix + text[start : m.end()]
+        end = m.end()
+        branded = _BRAND_AFTER.match(text, end)
+        if branded and branded.end() <= sentence.end:
+            end = branded.end()  # "China-Europe train (Zhengzhou)": the city's service
+        raw = prefix + text[start:end]
         if not head_capital and not find_places(raw) and not re.search(r"[“\"(]", raw) and not _stem_regex().match(raw):
             continue  # "international trains": a common noun phrase with no proper name
         kind = kinds[" ".join(m.group(0).lower().split())]
-        name = _clean_name(raw, kind)
+        name = _clean_name(raw, kind, m.group(0))
         if len(name) < 5 or _is_initiative(name, canonical) or _is_operator(name):
             continue
-        if any(c.start <= start < c.end or start <= c.start < m.end() for c in out):
+        if any(_overlaps(text, c, start, end) for c in out):
             continue
-        out.append(Candidate(name, kind, start, m.end(), sentence))
+        out.append(Candidate(name, kind, start, end, sentence))
+    out.extend(_port_of(text, sentence, out))
+    out.extend(_parts(text, sentence, out))
+    return out
+
+
+_BRAND_AFTER = re.compile(r"\s*\((?:[A-Z][\w'’-]*\s?){1,3}\)")
+_PHASE_AFTER = re.compile(r"\s+(?:Phase|phase)\s+(I{1,3}|IV|V|\d)\b")
+_PHASE_BEFORE = re.compile(r"\b(?:the\s+)?(first|second|third|fourth|fifth)[-\s]phase(?:\s+(?:project|expansion|works))?\s+of\s+(?:the\s+)?$", re.I)
+_ROMAN = {"first": "I", "second": "II", "third": "III", "fourth": "IV", "fifth": "V"}
+_SECTION_BEFORE = re.compile(
+    r"\b(?:the\s+)?((?:\d[\w-]*\s+)?(?:[A-Z][\w'’]*(?:[\s-][A-Z][\w'’]*)*))\s+(section|stretch|segment|leg)\s+of\s+(?:the\s+)?$")
+_PORT_OF = re.compile(r"\b(?:the\s+)?(?:(?:[A-Z][\w'’]*\s+){0,3})?(?:port|Port|harbour|Harbour|harbor|Harbor)\s+of\s+"
+                      r"((?:[A-Z][\w'’-]*)(?:\s+[A-Z][\w'’-]*)?)")
+
+
+def _overlaps(text: str, earlier: Candidate, start: int, end: int) -> bool:
+    """Whether a new mention is the same as an earlier one. A longer name that holds an earlier one
+    and goes on with lower-case words ("X Port sea-rail intermodal trains") is another project."""
+    if not (earlier.start <= start < earlier.end or start <= earlier.start < end):
+        return False
+    holds = start <= earlier.start and end > earlier.end
+    return not (holds and re.search(r"\s[a-z][\w-]*\s", text[earlier.end : end]))
+
+
+def _port_of(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]:
+    """"the Caspian Sea port of Aktau", "the Port of Piraeus": the port is named by its city."""
+    out = []
+    for m in _PORT_OF.finditer(text, sentence.start, sentence.end):
+        name = f"Port of {m.group(1)}"
+        found[:] = [c for c in found if not (m.start() <= c.start < m.end() and c.kind == "port")]
+        out.append(Candidate(name, "port", m.start(), m.end(), sentence))
+    return out
+
+
+def _parts(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]:
+    """Phases and sections of a named project: "X Phase II", "the third phase project of X",
+    "the Belgrade-Novi Sad section of the X railway"."""
+    out = []
+    for cand in found:
+        after = _PHASE_AFTER.match(text, cand.end)
+        if after:
+            out.append(Candidate(f"{cand.name} Phase {after.group(1)}", cand.kind, cand.start, after.end(), sentence))
+        before = text[max(sentence.start, cand.start - 60) : cand.start]
+        phase = _PHASE_BEFORE.search(before)
+        if phase:
+            roman = _ROMAN[phase.group(1).lower()]
+            out.append(Candidate(f"{cand.name} Phase {roman}", cand.kind, cand.start, cand.end, sentence))
+        section = _SECTION_BEFORE.search(before)
+        if section:
+            part = re.sub(r"^(?:The\s+)?\d[\w-]*\s+|^The\s+", "", section.group(1))
+            name = f"{part} {section.group(2)} of the {cand.name}"
+            start = cand.start - len(before) + section.start(1)
+            out.append(Candidate(name, cand.kind, start, cand.end, sentence))
     return out
 
 
@@ -211,12 +272,31 @@ def _status(text: str, cand: Candidate) -> str:
     return "unknown"
 
 
+_FIGURE = re.compile(r"\d[\d,.]*\s*(?:%|percent|per cent|billion|million|thousand|tonnes|tons|TEU|trains|trips|routes|"
+                     r"containers|passengers|columns|flights|km)", re.I)
+
+
+def _status_of(text: str, cand: Candidate, spans: list[Span]) -> str:
+    """Status from the first mention's clause, then its sentence; a project that reports figures
+    for a past or present period in a later mention, and says nothing of its status, is running."""
+    status = _status(text, cand)
+    if status != "unknown":
+        return status
+    future = lexicon().regex("future_cues")
+    if any(_FIGURE.search(s.text) and not future.search(s.text) for s in spans):
+        return "operational"
+    return status
+
+
 def _clause_around(text: str, cand: Candidate) -> str:
     sentence = cand.sentence
     before = text[max(sentence.start, cand.start - 120) : cand.start]
     cut = max(before.rfind(";"), before.rfind(","), before.rfind("，"))
     start = cand.start - len(before) + cut + 1 if cut >= 0 else cand.start - len(before)
-    after = text[cand.end : min(sentence.end, cand.end + 60)]
+    after = text[cand.end : min(sentence.end, cand.end + 90)]
+    relative = re.match(r",\s*(?:which|that|where)\b[^,;]*", after)  # "X, which opened in 2022, ..."
+    if relative:
+        return text[start : cand.end + relative.end()]
     stop = min([i for i in (after.find(";"), after.find(","), after.find(" and ")) if i >= 0], default=len(after))
     return text[start : cand.end + stop]
 
@@ -248,6 +328,26 @@ def initiatives_in(text: str) -> list[str]:
     return _initiatives(text, Canonicaliser.default())
 
 
+def _locations(text: str, cand: Candidate, fallback: str | None, canonical: Canonicaliser) -> list[str]:
+    """The places a project is in or connects: those in its name, else the nearest place named
+    before it in its sentence (its own clause first), else the article's place; plus the
+    province (or country) of each known city."""
+    places = [p.name for p in find_places(cand.name) if p.name != "China" or cand.name.startswith("China-")]
+    if not places:
+        sentence = cand.sentence
+        before = [p for p in find_places(text, sentence.start, cand.start) if p.name != "China"]
+        after = [p for p in find_places(text, cand.end, sentence.end) if p.name != "China"]
+        if before:
+            places = [before[-1].name]
+        elif after and re.match(r"\s*(?:in|at|of|near)\s+(?:the\s+)?(?:[a-z]+\s+){0,2}$",
+                                text[cand.end : after[0].start]):
+            places = [after[0].name]  # "the industrial park in Zrenjanin"
+        elif fallback:
+            places = [fallback]
+    regions = [r for r in (canonical.region_of(p) for p in places) if r]
+    return list(dict.fromkeys([*places, *regions]))
+
+
 def extract_projects(text: str, sentences: list[Span], fallback_place: str | None) -> list[InfrastructureProject]:
     canonical = Canonicaliser.default()
     merged: dict[str, tuple[Candidate, list[Span]]] = {}
@@ -266,15 +366,11 @@ def extract_projects(text: str, sentences: list[Span], fallback_place: str | Non
     for key in order:
         cand, spans = merged[key]
         first = spans[0].text
-        places = [p.name for p in find_places(cand.name)]
-        if not places:
-            sentence_places = [p for p in find_places(text, cand.sentence.start, cand.sentence.end) if p.domestic]
-            places = [sentence_places[0].name] if sentence_places else ([fallback_place] if fallback_place else [])
         projects.append(InfrastructureProject(
             name=cand.name,
             kind=cand.kind,
-            status=_status(text, cand),
-            locations=list(dict.fromkeys(places)),
+            status=_status_of(text, cand, spans),
+            locations=_locations(text, cand, fallback_place, canonical),
             partners=[],
             initiatives=_initiatives(" ".join(s.text for s in spans), canonical),
             timeline=_timeline(first),

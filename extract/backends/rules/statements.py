@@ -11,7 +11,7 @@ from functools import lru_cache
 from extract.backends.rules.lexicon import lexicon, phrase_regex
 from extract.backends.rules.places import find_places
 from extract.backends.rules.projects import initiatives_in
-from extract.backends.rules.text import Span
+from extract.backends.rules.text import Span, sentences_by_paragraph
 from schemas import Evidence, PolicyStatement
 
 _NAME = r"[A-Z][a-z]+(?:[- ][A-Z][a-z]+){1,2}"
@@ -48,9 +48,10 @@ def _words(key: str) -> list[str]:
 def _jurisdiction(*texts: str | None) -> str | None:
     for text in texts:
         if text:
-            domestic = [p for p in find_places(text) if p.domestic]
-            if domestic:
-                return domestic[0].name
+            # "Ambassador of Kazakhstan to China", "state secretary at Serbia's Ministry": the first place.
+            named = [p for p in find_places(text) if p.name not in lexicon().words("broad_regions")]
+            if named:
+                return named[0].name
             if any(marker in text.lower() for marker in _words("national_markers")):
                 return "China"
     return None
@@ -98,6 +99,41 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
         if low.endswith(group) or bare.lower() == group:
             return Actor(group[0].upper() + group[1:], None, "group", None)
     return None
+
+
+_SPEAKER_AFTER = re.compile(
+    rf"[,\"”’]\s*[\"”’]?\s*(said|says|added|noted|told reporters|explained)\s+(?:the\s+)?({_NAME})(?:,\s+([^.;\"”]{{3,140}}?))?\s*[.;]?\s*$")
+_SPEAKER_ROLES = ("economist", "expert", "analyst", "professor", "researcher")
+_ACCORDING = re.compile(r",\s*according\s+to\s+(?:the\s+)?([A-Z][^,.;]{2,90}?)\s*\.?\s*$")
+
+
+def _speaker_after(text: str, sentence: Span) -> tuple[Actor, str, str] | None:
+    """'"...," said Zhang Wei, party secretary of X.' and '..., according to the X Bureau.':
+    the speaker named after the position. Returns (actor, verb, position)."""
+    body = sentence.text
+    m = _SPEAKER_AFTER.search(body)
+    if m and not find_places(m.group(2)) and not _is_org(m.group(2)):
+        titled = m.group(3) and any(r in m.group(3).lower() for r in [*_words("role_nouns"), *_SPEAKER_ROLES])
+        role = _clean_role(m.group(3)) if titled else None
+        actor = Actor(m.group(2), role, "person", _jurisdiction(role))
+        return actor, m.group(1), body[: m.start()]
+    m = _ACCORDING.search(body)
+    if m:
+        name = m.group(1).strip()
+        if _is_org(name) or re.search(r"\b(?:Railways?|Infrastructure|Ministry|Customs|Agency|Office|Bureau)\b", name):
+            return Actor(name, None, "body", _jurisdiction(name)), "said", body[: m.start()]
+        if re.fullmatch(_NAME, name):
+            return Actor(name, None, "person", None), "said", body[: m.start()]
+    return None
+
+
+_TITLE_BEFORE = re.compile(rf"\b((?:(?:Vice|Deputy|Executive|Party|Acting)\s+)?(?:Governor|Mayor|Minister|Premier|President|Chairman|Director|Secretary|Ambassador))\s+({_NAME2})\b")
+
+
+def _titled_people(sentence: str) -> list[Actor]:
+    """'Governor Zhang Mingde made the report': a title before a name gives the person's role."""
+    return [Actor(m.group(2), m.group(1), "person", None) for m in _TITLE_BEFORE.finditer(sentence)
+            if not find_places(m.group(2))]
 
 
 def _appositive_person(sentence: str) -> Actor | None:
@@ -194,14 +230,29 @@ def _imperative_start(sentence: str) -> bool:
     return bool(first and first.group(0).lower() in _words("imperative_verbs"))
 
 
-def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span]) -> list[PolicyStatement]:
+def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
+                       home: str | None = None) -> list[PolicyStatement]:
     verb_re, classes = _verb_regex()
     out: list[PolicyStatement] = []
     last: Actor | None = None
     known: dict[str, Actor] = {}
-    for para in paragraphs:
+    for para_sentences in sentences_by_paragraph(paragraphs, sentences):
         para_actor: Actor | None = None
-        for sentence in (s for s in sentences if para.start <= s.start < para.end):
+        for sentence in para_sentences:
+            for person in _titled_people(sentence.text):
+                known.setdefault(person.name, person)
+            after = _speaker_after(text, sentence)
+            if after is not None:
+                actor, verb, position = after
+                if actor.kind == "person":
+                    earlier = known.get(actor.name)
+                    actor = earlier if earlier and not actor.role else actor
+                    known.setdefault(actor.name, actor)
+                last = para_actor = actor
+                verb_class = "assessment"
+                out.append(_statement(actor, _kind(verb_class, actor, position), verb, position, sentence, sentence.text,
+                                      home))
+                continue
             found = None
             for m in verb_re.finditer(text, sentence.start, sentence.end):
                 if _PASSIVE.match(text, m.end()):
@@ -216,7 +267,8 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span])
                     # "Lin Hao, mayor of Wuhan, attended ...": a later "He said" is his.
                     last = known.setdefault(person.name, person)
                 if para_actor and para_actor.kind == "place" and _imperative_start(sentence.text):
-                    out.extend(_plan_items(text, para_actor, "will", sentence, Span(sentence.start, sentence.end, sentence.text)))
+                    out.extend(_plan_items(text, para_actor, "will", sentence, Span(sentence.start, sentence.end, sentence.text),
+                                           home))
                 continue
             actor, m = found
             if actor.kind == "person":
@@ -239,19 +291,29 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span])
                 complement = "that " + before[:cut]
             kind = _kind(verb_class, actor, complement)
             if kind == "plan" and actor.kind == "place":
-                out.extend(_plan_items(text, actor, verb, sentence, Span(m.end(), sentence.end, complement)))
+                out.extend(_plan_items(text, actor, verb, sentence, Span(m.end(), sentence.end, complement), home))
                 continue
-            out.append(_statement(actor, kind, verb, complement, sentence, sentence.text))
+            out.append(_statement(actor, kind, verb, complement, sentence, sentence.text, home))
     return out
 
 
-def _statement(actor: Actor, kind: str, verb: str, complement: str, evidence: Span, sentence_text: str) -> PolicyStatement:
+def _is_government(actor: Actor) -> bool:
+    role = (actor.role or "").lower()
+    return actor.kind in ("place", "body") or any(re.search(rf"\b{re.escape(r)}\b", role) for r in _words("government_roles"))
+
+
+def _statement(actor: Actor, kind: str, verb: str, complement: str, evidence: Span, sentence_text: str,
+               home: str | None = None) -> PolicyStatement:
     if kind == "plan" and _QUANTIFIED_GOAL.search(complement):
         kind = "target"  # a plan with a figure to reach is a quantified goal
+    jurisdiction = actor.jurisdiction
+    if jurisdiction is None and _is_government(actor):
+        # A governor's or a body's words with no place in the title: the government the article is about.
+        jurisdiction = home or _jurisdiction(sentence_text)
     return PolicyStatement(
         actor=actor.name,
         actor_role=actor.role,
-        jurisdiction=actor.jurisdiction or _jurisdiction(sentence_text),
+        jurisdiction=jurisdiction,
         kind=kind,
         summary=_summary(actor, verb, complement),
         initiatives=initiatives_in(evidence.text),
@@ -260,12 +322,13 @@ def _statement(actor: Actor, kind: str, verb: str, complement: str, evidence: Sp
     )
 
 
-def _plan_items(text: str, actor: Actor, verb: str, sentence: Span, complement: Span) -> list[PolicyStatement]:
+def _plan_items(text: str, actor: Actor, verb: str, sentence: Span, complement: Span,
+                home: str | None = None) -> list[PolicyStatement]:
     items = _split_items(text, complement)
     verb = "plans to" if len(items) > 1 or _imperative_start(complement.text.strip()) else verb
     out = []
     for i, item in enumerate(items):
         # The first item's evidence starts at the sentence, so that it names the actor.
         evidence = _trimmed(text, sentence.start, item.end) if i == 0 else item
-        out.append(_statement(actor, "plan", verb, item.text, evidence, sentence.text))
+        out.append(_statement(actor, "plan", verb, item.text, evidence, sentence.text, home))
     return out

@@ -1,0 +1,81 @@
+"""Where a figure is about and where a project is, on invented sentences (issue #13, locations)."""
+
+from __future__ import annotations
+
+import pytest
+from rules_helpers import sheet
+
+from extract.canonical import Canonicaliser
+
+
+def metric(text: str, value: float):
+    found = [m for m in sheet(text).metrics if m.value == pytest.approx(value)]
+    assert found, [(m.value, m.location) for m in sheet(text).metrics]
+    return found[0]
+
+
+def test_the_dateline_city_is_not_where_a_figure_is():
+    text = ("Xinhua News Agency, Wuhan, March 3 (Reporter Tao Ran) Exports of Kenya rose to 41 billion shillings "
+            "last year, officials said.")
+    assert metric(text, 41e9).location == "Kenya"
+
+
+def test_a_possessive_subject_names_the_place():
+    text = "China's trade with Kazakhstan reached 31 billion U.S. dollars in 2020."
+    assert metric(text, 31e9).location == "China"
+
+
+def test_trade_between_china_and_a_country_is_about_the_country():
+    text = "In the first half of the year, trade between China and Georgia grew 9.1 percent to 600 million dollars."
+    m = metric(text, 6e8)
+    assert m.location == "Georgia"
+
+
+def test_a_currency_name_is_not_a_place():
+    text = "Hunan attracted 2.4 billion U.S. dollars of foreign investment last year."
+    assert metric(text, 2.4e9).location == "Hunan"
+
+
+def test_the_province_is_resolved_from_a_city_in_the_paragraph():
+    text = ("Changsha hosted the expo in June. The foreign trade of the province reached 610 billion yuan last year, "
+            "the customs office said.")
+    assert metric(text, 6.1e11).location == "Hunan"
+
+
+def test_the_country_is_the_country_of_the_paragraph():
+    text = ("Chinese firms are busy in Kazakhstan. Last year they invested 1.9 billion dollars in the country, "
+            "a local agency said.")
+    assert metric(text, 1.9e9).location == "Kazakhstan"
+
+
+def test_a_place_the_figure_is_in_beats_an_earlier_city():
+    text = "Engineers from Chengdu said the company has invested 300 million dollars in Uzbekistan since 2018."
+    assert metric(text, 3e8).location == "Uzbekistan"
+
+
+def test_a_route_named_after_two_places_is_not_about_the_far_end():
+    text = "Kunming sent 420 China-Laos freight trains in the third quarter."
+    assert metric(text, 420).location == "Kunming"
+
+
+def test_city_to_province_table_through_the_canonicaliser():
+    c = Canonicaliser.default()
+    assert c.region_of("Lianyungang") == "Jiangsu"
+    assert c.region_of("Xian") == "Shaanxi"  # through the city aliases
+    assert c.region_of("Budapest") == "Hungary"
+    assert c.region_of("Fujian") is None
+    for city, region in c.regions.items():
+        assert city in c.tables["cities"]["names"], city
+        assert region in c.tables["provinces"]["names"] or region in c.tables["partners"]["names"], region
+
+
+def test_a_project_in_a_known_city_is_also_in_its_province():
+    text = "The Yantai Port handled 4 million containers last year."
+    (project,) = [p for p in sheet(text).infrastructure_projects if "Yantai" in p.name]
+    assert project.locations == ["Yantai", "Shandong"]
+
+
+def test_a_project_without_a_place_in_its_name_takes_the_place_it_is_in():
+    text = "A new logistics park in Almaty, the Silk Way Logistics Park, opened in May."
+    (project,) = [p for p in sheet(text).infrastructure_projects if "Silk Way" in p.name]
+    assert project.locations == ["Almaty", "Kazakhstan"]

@@ -1,0 +1,68 @@
+"""Project recall and status on invented sentences (issue #13): phases, sections, "the port of Y",
+city-branded services, two-city train services, status from the clause."""
+
+from __future__ import annotations
+
+from rules_helpers import sheet
+
+from extract.canonical import Canonicaliser
+
+
+def projects(text: str) -> dict[str, tuple[str, str]]:
+    return {p.name: (p.kind.value, p.status.value) for p in sheet(text).infrastructure_projects}
+
+
+def test_a_phase_after_the_name_is_its_own_project():
+    found = projects("The city will start building the Kunming Changshui International Airport Phase II next year.")
+    assert "Kunming Changshui International Airport Phase II" in found
+
+
+def test_the_nth_phase_of_a_named_project():
+    found = projects("Workers are accelerating the construction of the second phase of the Yangpu Bonded Port Area.")
+    assert found.get("Yangpu Bonded Port Area Phase II", ("", ""))[0] == "trade_zone"
+
+
+def test_a_section_of_a_named_railway():
+    text = "The Vientiane-Vang Vieng section of the Laos-Thailand Railway opened in May, officials said."
+    found = projects(text)
+    assert found.get("Vientiane-Vang Vieng section of the Laos-Thailand Railway") == ("railway", "operational")
+
+
+def test_the_x_port_of_y_is_the_port_of_y():
+    found = projects("Shippers want more routes to the Black Sea port of Poti, a trader said.")
+    assert "Port of Poti" in found
+    assert not any(name.startswith("Black Sea") for name in found)
+
+
+def test_a_city_branded_service_of_an_initiative_is_a_project():
+    found = projects("Last year, the China-Europe train (Hefei) ran 900 trips.")
+    canonical = {Canonicaliser.default().project_name(name): kind for name, kind in found.items()}
+    assert canonical.get("China-Europe Railway Express (Hefei)", ("", ""))[0] == "rail_freight_service"
+
+
+def test_a_train_service_between_two_named_cities():
+    found = projects("The Kunming-Vientiane cross-border freight trains ran 300 trips in May.")
+    assert any(name.startswith("Kunming-Vientiane cross-border freight train") for name in found), found
+
+
+def test_status_from_a_relative_clause_after_the_name():
+    found = projects("The Jakarta-Bandung High-Speed Railway, which was put into operation in 2023, carried 5 million people.")
+    assert found["Jakarta-Bandung High-Speed Railway"][1] == "operational"
+
+
+def test_status_from_the_clause_not_the_whole_sentence():
+    text = "Yantai Port handled 4 million containers, and the city will build the Yantai Cold Chain Logistics Park."
+    found = projects(text)
+    assert found["Yantai Port"][1] == "operational"
+    assert found["Yantai Cold Chain Logistics Park"][1] == "planned"
+
+
+def test_a_project_reporting_figures_is_operational():
+    found = projects("In the first half, throughput at Lianyungang Port grew 6 percent to 140 million tonnes.")
+    assert found["Lianyungang Port"][1] == "operational"
+
+
+def test_under_construction_and_proposed_from_the_clause():
+    assert projects("The Dongxing Border Trade Zone is being built.")["Dongxing Border Trade Zone"][1] == "under_construction"
+    text = "A delegate suggested building the Ruili Logistics Hub."
+    assert projects(text)["Ruili Logistics Hub"][1] == "proposed"

@@ -1,0 +1,94 @@
+"""A figure's period from its clause, sentence, paragraph and the article's frame (issue #13), on
+invented sentences. The helper's published date is 2021-12-20."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from rules_helpers import sheet
+
+
+def period(text: str, value: float, published: date = date(2021, 12, 20)) -> str | None:
+    found = [m for m in sheet(text, published).metrics if m.value == pytest.approx(value)]
+    assert found, [(m.value, m.period) for m in sheet(text, published).metrics]
+    return found[0].period
+
+
+def test_first_n_months_is_january_to_month_n():
+    assert period("In the first 11 months, Yunnan's exports to Laos reached 9.4 billion yuan.", 9.4e9) == "2021-01/2021-11"
+
+
+def test_since_its_launch_in_a_year_runs_to_the_published_year():
+    text = "Since its launch in 2016, the Harbin freight service has made 1,240 trips."
+    assert period(text, 1240) == "2016/2021"
+
+
+def test_since_the_first_train_left_in_a_month_runs_to_the_published_month():
+    text = "Since the first train left Lanzhou in June 2018, the route has carried 55,000 containers."
+    assert period(text, 55000) == "2018-06/2021-12"
+
+
+def test_the_past_ten_years_ends_at_the_published_year():
+    assert period("In the past ten years, Guangdong built 130 new wharves.", 130) == "2011/2021"
+
+
+def test_by_a_day_this_year_is_cumulative_from_january():
+    text = "By Aug 15 this year, the yard had handled 77,000 containers."
+    assert period(text, 77000) == "2021-01/2021-08"
+
+
+def test_as_of_the_end_of_a_month_is_cumulative_from_january():
+    assert period("As of the end of October, Jiangxi had opened 19 air cargo routes.", 19) == "2021-01/2021-10"
+
+
+def test_a_leading_year_carries_to_the_next_sentences_of_the_paragraph():
+    text = "In 2019, Shaanxi's exports rose 12 percent. Its imports reached 88 billion yuan."
+    assert period(text, 8.8e10) == "2019"
+
+
+def test_a_running_total_does_not_set_the_period_of_the_next_sentence():
+    text = ("Last year, the service ran 800 trips, and it has run 5,000 trips since it was opened in 2014. "
+            "Its revenue was 2 billion yuan.")
+    assert period(text, 2e9) == "2020"
+
+
+def test_the_figures_own_clause_wins_over_an_earlier_period():
+    text = "In the first half of the year the port grew 8 percent, and the group plans to add 40 berths next year."
+    assert period(text, 40) == "2022"
+
+
+def test_a_target_year_is_the_period_of_a_target():
+    text = "Hainan aims to attract 500 global firms by 2025."
+    (m,) = [m for m in sheet(text).metrics if m.value == 500]
+    assert (m.status.value, m.period) == ("target", "2025")
+
+
+def test_a_goal_year_does_not_carry_into_a_reported_fact():
+    text = "Gansu plans to open 20 routes by 2025. During the fair, organisers held 9 trade meetings."
+    assert period(text, 9) != "2025"
+
+
+def test_plans_take_the_year_the_article_says_they_are_for():
+    text = ("The government said this year it will deepen opening up.\n"
+            "We will open 6 new freight routes and build 2 bonded warehouses.")
+    assert period(text, 6) == "2021"
+
+
+def test_now_is_the_month_of_writing():
+    text = "The park, which began operation in 2017, is now home to 31 companies."
+    assert period(text, 31) == "2021-12"
+
+
+def test_on_the_day_in_a_dated_story_is_the_month_of_writing():
+    text = ("Kunming, December 18 (Reporter Li Ping) On the morning of the 18th, the expo opened. "
+            "More than 900 guests attended.")
+    assert period(text, 900) == "2021-12"
+
+
+def test_a_figure_in_a_suggestion_or_a_list_of_goals_is_a_target():
+    text = "A delegate suggested that the county build 4 cold-storage warehouses."
+    (m,) = [m for m in sheet(text).metrics if m.value == 4]
+    assert m.status.value == "target"
+    text = "The main goals are: exports up 6 percent and 20 new routes."
+    assert {m.status.value for m in sheet(text).metrics} == {"target"}
