@@ -27,6 +27,7 @@ from extract.backends.llm.answer import ArticleFacts, new_context
 from extract.backends.llm.chunking import Chunk, split_in_two, split_text
 from extract.backends.llm.merge import Facts, merge_parts
 from extract.backends.llm.prompt import Prompt, load_prompt, messages
+from extract.backends.llm.request_schema import RequestSchemaError, request_schema_sha256, resolve_strict, with_request_schema
 from extract.backends.llm.settings import LLMSettings
 from extract.backends.llm.transport import Transport, UsageMeter
 from extract.errors import BackendError
@@ -86,6 +87,9 @@ class LLMBackend(Backend):
         self.prompt = prompt or load_prompt()
         self.concurrency = settings.concurrency
         self._mode = instructor.Mode[settings.mode]
+        # The closed answer schema (request_schema.py) replaces instructor's in every request; OpenAI's strict flag
+        # is sent where the server enforces it.
+        self.strict = resolve_strict(settings.strict_setting, settings.host, settings.mode)
         self._transport: Transport | None = None
 
     def __repr__(self) -> str:
@@ -105,6 +109,8 @@ class LLMBackend(Backend):
             "max_tokens": str(s.max_tokens or ""),
             "chunk_tokens": str(s.chunk_tokens),
             "reasks": str(s.reasks),
+            "request_schema_sha256": request_schema_sha256(),
+            "strict": str(self.strict).lower(),
         }
 
     def _get_transport(self) -> Transport:
@@ -158,7 +164,8 @@ class LLMBackend(Backend):
         provenance = Provenance(
             backend=self.name, model=self.settings.model, prompt_version=self.prompt.version, usage=usage,
             dropped_facts=len(outcome.dropped), mode=self.settings.mode, prompt_sha256=self.prompt.sha256,
-            endpoint=self.settings.host, chunks=len(chunks), reasks=outcome.reasks,
+            endpoint=self.settings.host, chunks=len(chunks), reasks=outcome.reasks, strict=self.strict,
+            request_schema_sha256=request_schema_sha256(),
         )
         facts = merge_parts([part for chunk_parts in parts for part in chunk_parts])
         return FactSheet(article=article.meta, provenance=provenance, **facts)
@@ -189,6 +196,11 @@ class LLMBackend(Backend):
         async def send(**kwargs: Any) -> Any:
             nonlocal attempts
             attempts += 1
+            try:
+                kwargs = with_request_schema(kwargs, self._mode, strict=self.strict)
+            except RequestSchemaError as e:
+                raise BackendError(f"cannot put the answer schema into the {self.settings.mode} request ({e}); "
+                                   "please report it, and try another --mode meanwhile") from e
             if capture:
                 raise _Captured(kwargs)
             if attempts == 1 and first is not None:  # answered already (a batch): count it, send nothing
