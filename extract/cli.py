@@ -31,6 +31,7 @@ CORE_COMMANDS = {
     "logs": "extract.commands.logs",
     "view": "extract.commands.view",
     "schema": "extract.commands.schema",
+    "batch": "extract.commands.batch",
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

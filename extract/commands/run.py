@@ -58,6 +58,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="send every LLM request to the model, even ones the store has answered before")
     parser.add_argument("--workers", type=int, metavar="N",
                         help="processes for the offline rules backend (default: the cores)")
+    parser.add_argument("--batch", action="store_true",
+                        help="with --backend llm: send new and changed articles as one Batch API job (half the price, "
+                             "answers within 24 h); re-run the same command to collect them (docs/llm.md)")
+    parser.add_argument("--wait", action="store_true", help="with --batch: poll until every batch is collected")
+    parser.add_argument("--batch-local", action="store_true",
+                        help="with --batch: only write the request file (out/batches/*.jsonl) for an offline runner such "
+                             "as vLLM's run_batch; collect its output with --batch-answers")
+    parser.add_argument("--batch-answers", type=Path, nargs="+", metavar="FILE",
+                        help="with --batch-local: output files of the offline runner to collect")
+    parser.add_argument("--poll", type=float, default=10.0, metavar="SECONDS",
+                        help="with --batch --wait: first polling interval; it grows by half each time up to 5 minutes")
     add_llm_arguments(parser)
     parser.set_defaults(handler=main)
 
@@ -109,6 +120,12 @@ def _cost_note(model: str | None, spent: TokenCount) -> str:
     return cost_note(model, Usage(prompt_tokens=spent.prompt_tokens, completion_tokens=spent.completion_tokens))
 
 
+def options_from_args(args: argparse.Namespace, out_dir: Path) -> RunOptions:
+    return RunOptions(out_dir=out_dir, max_bytes=args.max_bytes, encoding=args.encoding,
+                      store=args.store, force=args.force, prune=args.prune, cache=not args.no_cache,
+                      inputs=[p if p == "-" else resolved(p) for p in args.paths], workers=args.workers)
+
+
 def announce(name: str, backend: Backend, chosen: bool) -> None:
     """Say which backend runs and why: model, mode and endpoint host for an LLM (never the key)."""
     if name == "rules" and not chosen:
@@ -158,6 +175,8 @@ def summary(report: RunReport, name: str, backend: Backend, out_dir: Path | None
 def main(args: argparse.Namespace) -> int:
     AnswerLimits.from_env()  # a bad FACTSHEET_MAX_FACTS / _MAX_FIELD_CHARS stops the run here, exit 2
     to_stdout = args.output == STDOUT or args.stdout
+    if args.batch and to_stdout:
+        raise ConfigError("--batch keeps its state in the output folder's store: give -o DIR, not -o - or --stdout")
     if to_stdout and args.json:
         raise ConfigError("--json and the sheets on standard output (-o - or --stdout) would mix on stdout: "
                           "choose one, or write the sheets to a folder with -o DIR")
@@ -194,10 +213,13 @@ def _run(args: argparse.Namespace, out_dir: Path, *, keep: bool, to_stdout: bool
         if progress is not None:
             progress(result)
 
-    run_options = RunOptions(out_dir=out_dir, max_bytes=args.max_bytes, encoding=args.encoding,
-                             store=args.store, force=args.force, prune=args.prune, cache=not args.no_cache,
-                             inputs=[p if p == "-" else resolved(p) for p in args.paths],
-                             workers=args.workers)
+    if args.batch:
+        from extract.commands.batch import run_batch_command
+
+        return run_batch_command(args, name, backend, sources, out_dir)
+    if args.wait or args.batch_local or args.batch_answers:
+        raise ConfigError("--wait, --batch-local and --batch-answers go with --batch")
+    run_options = options_from_args(args, out_dir)
     try:
         report = run(sources, backend, run_options, on_result=on_result, on_plan=on_plan)
     finally:

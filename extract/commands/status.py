@@ -18,6 +18,7 @@ from extract.corpus import merge_facts
 from extract.errors import FactsheetError
 from extract.pipeline import content_hash, run_fingerprint
 from extract.store import STORE_NAME, Fingerprint, Store
+from extract.store.batches import live_summaries
 from schemas import FactSheet, Usage
 
 log = logging.getLogger("factsheet")
@@ -64,6 +65,7 @@ class Status:
     facts: dict[str, int] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)
     last_run: dict[str, Any] | None = None
+    batches: list[dict[str, Any]] = field(default_factory=list)  # live Batch API submissions
 
 
 def _backend_fingerprint(requested: str | None) -> tuple[Fingerprint | None, str]:
@@ -144,6 +146,7 @@ def collect(out_dir: Path, store_path: Path | None = None, backend: str | None =
             status.prompt_tokens += spent.prompt_tokens
             status.completion_tokens += spent.completion_tokens
         status.cost, status.currency = _cost(store)
+        status.batches = live_summaries(store)
         last = store.last_run()
         if last is not None:
             status.last_run = {k: last[k] for k in ("started_at", "finished_at", "backend", "new", "changed",
@@ -196,6 +199,9 @@ def render(status: Status) -> str:
         lines.append(f"  pending, changed since extracted: {_ids(status.pending_changed)}")
     if not status.inputs:
         lines.append("  pending: unknown (no inputs recorded; give them with --inputs)")
+    for b in status.batches:
+        lines.append(f"  batch {b['id']}: {b['articles']} articles, {b['state']}, submitted {b['age_minutes']:g} min ago "
+                     "(re-run with --batch to collect)")
     cost = f"; estimated cost {status.cost:.4f} {status.currency}" if status.cost is not None else ""
     lines.append(f"tokens spent so far: {status.prompt_tokens} prompt, {status.completion_tokens} completion "
                  f"in {status.requests} requests ({status.cached_requests} more answered from the cache){cost}")

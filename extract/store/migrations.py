@@ -106,6 +106,31 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE articles ADD COLUMN sheet_sha256 TEXT",
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
+    # 5: Batch API submissions and the article chunks each one holds.
+    (
+        """CREATE TABLE batches (
+            token TEXT PRIMARY KEY,
+            batch_id TEXT,
+            input_file_id TEXT,
+            state TEXT NOT NULL CHECK (state IN ('submitting', 'submitted', 'collected', 'abandoned')),
+            status TEXT,
+            fingerprint TEXT NOT NULL,
+            model TEXT,
+            lines INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX batches_state ON batches (state)",
+        """CREATE TABLE batch_lines (
+            token TEXT NOT NULL REFERENCES batches (token),
+            custom_id TEXT NOT NULL,
+            article_id TEXT NOT NULL,
+            source TEXT,
+            content_hash TEXT NOT NULL,
+            PRIMARY KEY (token, custom_id)
+        )""",
+        "CREATE INDEX batch_lines_article ON batch_lines (article_id)",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

@@ -27,6 +27,7 @@ from extract.backends.llm.answer import ArticleFacts, new_context
 from extract.backends.llm.chunking import Chunk, split_in_two, split_text
 from extract.backends.llm.merge import Facts, merge_parts
 from extract.backends.llm.prompt import Prompt, load_prompt, messages
+from extract.backends.llm.request_schema import RequestSchemaError, request_schema_sha256, resolve_strict, with_request_schema
 from extract.backends.llm.settings import LLMSettings
 from extract.backends.llm.transport import Transport, UsageMeter
 from extract.errors import BackendError
@@ -46,6 +47,14 @@ class _Outcome:
 
     dropped: list[str] = field(default_factory=list)
     reasks: int = 0
+
+
+class _Captured(Exception):
+    """Raised by `send` to stop before any HTTP: carries the request the direct path would send."""
+
+    def __init__(self, request: dict[str, Any]) -> None:
+        super().__init__("request captured")
+        self.request = request
 
 
 async def _all(awaitables: Iterable[Awaitable[T]]) -> list[T]:
@@ -78,6 +87,9 @@ class LLMBackend(Backend):
         self.prompt = prompt or load_prompt()
         self.concurrency = settings.concurrency
         self._mode = instructor.Mode[settings.mode]
+        # The closed answer schema (request_schema.py) replaces instructor's in every request; OpenAI's strict flag
+        # is sent where the server enforces it.
+        self.strict = resolve_strict(settings.strict_setting, settings.host, settings.mode)
         self._transport: Transport | None = None
 
     def __repr__(self) -> str:
@@ -97,6 +109,8 @@ class LLMBackend(Backend):
             "max_tokens": str(s.max_tokens or ""),
             "chunk_tokens": str(s.chunk_tokens),
             "reasks": str(s.reasks),
+            "request_schema_sha256": request_schema_sha256(),
+            "strict": str(self.strict).lower(),
         }
 
     def _get_transport(self) -> Transport:
@@ -113,11 +127,32 @@ class LLMBackend(Backend):
             await self._transport.client.close()
             self._transport = None
 
-    async def extract(self, article: Article) -> FactSheet:
+    def chunks(self, article: Article) -> list[Chunk]:
+        """The parts the article is asked in, one request each (the same for the direct and batch paths)."""
+        return split_text(article.text, self.settings.chunk_tokens)
+
+    async def request_bodies(self, article: Article) -> list[tuple[Chunk, dict[str, Any]]]:
+        """The first request of each chunk exactly as the direct path would send it, without sending it."""
+        bodies = []
+        for chunk in self.chunks(article):
+            context = new_context(FoldedText(chunk.text(article.text)), chunk.start)
+            try:
+                await self._ask(article, chunk, context, UsageMeter(), _Outcome(), capture=True)
+            except _Captured as captured:
+                bodies.append((chunk, captured.request))
+            else:  # pragma: no cover - capture always raises
+                raise AssertionError("request capture sent nothing")
+        return bodies
+
+    async def extract(self, article: Article, answers: dict[int, Any] | None = None) -> FactSheet:
+        """The article's sheet; `answers` (chunk index -> chat completion) are first answers already given,
+        e.g. by a batch: they are validated exactly like a direct answer, and only re-asks go over HTTP."""
         meter, outcome = UsageMeter(), _Outcome()
-        chunks = split_text(article.text, self.settings.chunk_tokens)
+        chunks = self.chunks(article)
+        answers = answers or {}
         try:
-            parts = await _all(self._extract_chunk(article, chunk, meter, outcome) for chunk in chunks)
+            parts = await _all(self._extract_chunk(article, chunk, meter, outcome, first=answers.get(chunk.index))
+                               for chunk in chunks)
         except BackendError as e:
             raise BackendError(f"{e} [{meter.requests} requests, {meter.prompt_tokens} prompt and "
                                f"{meter.completion_tokens} completion tokens spent]") from e
@@ -129,17 +164,18 @@ class LLMBackend(Backend):
         provenance = Provenance(
             backend=self.name, model=self.settings.model, prompt_version=self.prompt.version, usage=usage,
             dropped_facts=len(outcome.dropped), mode=self.settings.mode, prompt_sha256=self.prompt.sha256,
-            endpoint=self.settings.host, chunks=len(chunks), reasks=outcome.reasks,
+            endpoint=self.settings.host, chunks=len(chunks), reasks=outcome.reasks, strict=self.strict,
+            request_schema_sha256=request_schema_sha256(),
         )
         facts = merge_parts([part for chunk_parts in parts for part in chunk_parts])
         return FactSheet(article=article.meta, provenance=provenance, **facts)
 
     async def _extract_chunk(self, article: Article, chunk: Chunk, meter: UsageMeter, outcome: _Outcome,
-                             depth: int = 0) -> list[Facts]:
+                             depth: int = 0, first: Any = None) -> list[Facts]:
         folded = FoldedText(chunk.text(article.text))
         context = new_context(folded, chunk.start)
         try:
-            answer = await self._ask(article, chunk, context, meter, outcome)
+            answer = await self._ask(article, chunk, context, meter, outcome, first=first)
         except IncompleteOutputException as e:
             halves = split_in_two(article.text, chunk) if depth < MAX_SPLIT_DEPTH else None
             if halves is None:
@@ -152,15 +188,28 @@ class LLMBackend(Backend):
         return [answer.to_facts(folded, chunk.start)]
 
     async def _ask(self, article: Article, chunk: Chunk, context: dict[str, Any], meter: UsageMeter,
-                   outcome: _Outcome) -> ArticleFacts:
-        transport = self._get_transport()
+                   outcome: _Outcome, *, first: Any = None, capture: bool = False) -> ArticleFacts:
+        transport = None if capture else self._get_transport()
         attempts = 0
         last = self.settings.reasks + 1
 
         async def send(**kwargs: Any) -> Any:
             nonlocal attempts
             attempts += 1
-            completion = await transport.complete(meter, **kwargs)
+            try:
+                kwargs = with_request_schema(kwargs, self._mode, strict=self.strict)
+            except RequestSchemaError as e:
+                raise BackendError(f"cannot put the answer schema into the {self.settings.mode} request ({e}); "
+                                   "please report it, and try another --mode meanwhile") from e
+            if capture:
+                raise _Captured(kwargs)
+            if attempts == 1 and first is not None:  # answered already (a batch): count it, send nothing
+                meter.requests += 1
+                meter.record(first)
+                completion = first
+            else:
+                assert transport is not None
+                completion = await transport.complete(meter, **kwargs)
             # The last attempt keeps the facts that pass and drops the rest (see answer.py).
             context["final"] = attempts >= last
             return completion
@@ -175,6 +224,8 @@ class LLMBackend(Backend):
                                 strict=False, **request)
         except InstructorRetryException as e:
             cause = e.__cause__
+            if isinstance(cause, _Captured):
+                raise cause from None
             if isinstance(cause, BackendError):
                 raise BackendError(str(cause)) from cause
             raise BackendError(f"no valid answer in {e.n_attempts} attempt{'s' if e.n_attempts != 1 else ''}: "

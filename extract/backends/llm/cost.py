@@ -26,6 +26,8 @@ class TokenCounts(Protocol):
 class Price:
     input: float  # per `per_tokens` prompt tokens
     output: float  # per `per_tokens` completion tokens
+    batch_input: float | None = None  # the same through the Batch API
+    batch_output: float | None = None
 
 
 @dataclass(frozen=True)
@@ -42,25 +44,34 @@ class PriceTable:
         return self.models[max(prefixes, key=len)] if prefixes else None
 
 
+def _maybe(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
 @lru_cache(maxsize=1)
 def price_table() -> PriceTable:
     data = json.loads(resources.files("extract.data").joinpath("prices.json").read_text(encoding="utf-8"))
-    models = {name: Price(float(p["input"]), float(p["output"])) for name, p in data["models"].items()}
+    models = {name: Price(float(p["input"]), float(p["output"]), _maybe(p.get("batch_input")), _maybe(p.get("batch_output")))
+              for name, p in data["models"].items()}
     return PriceTable(currency=data["currency"], per_tokens=int(data["per_tokens"]), models=models)
 
 
-def estimate_cost(model: str | None, usage: TokenCounts, table: PriceTable | None = None) -> float | None:
-    """Estimated cost of `usage` in the table's currency; None when the model is not in the table."""
+def estimate_cost(model: str | None, usage: TokenCounts, table: PriceTable | None = None,
+                  batch: bool = False) -> float | None:
+    """Estimated cost of `usage` in the table's currency (Batch API prices with `batch`); None when not listed."""
     table = table or price_table()
     price = table.find(model) if model else None
     if price is None:
         return None
-    return (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / table.per_tokens
+    rates = (price.batch_input, price.batch_output) if batch else (price.input, price.output)
+    if rates[0] is None or rates[1] is None:
+        return None
+    return (usage.prompt_tokens * rates[0] + usage.completion_tokens * rates[1]) / table.per_tokens
 
 
-def cost_note(model: str | None, usage: TokenCounts) -> str:
+def cost_note(model: str | None, usage: TokenCounts, batch: bool = False) -> str:
     """', estimated cost 0.0123 USD' for the run summary, or '' when there is no estimate."""
-    cost = estimate_cost(model, usage)
+    cost = estimate_cost(model, usage, batch=batch)
     if cost is None:
         return ""
-    return f", estimated cost {cost:.4f} {price_table().currency} ({model})"
+    return f", estimated cost {cost:.4f} {price_table().currency} ({model}{', batch price' if batch else ''})"

@@ -61,6 +61,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("chunk_tokens", "--chunk-tokens", "FACTSHEET_CHUNK_TOKENS", int,
            "split longer articles into parts of about this many tokens (default: 3000)"),
     Option("max_tokens", "--max-tokens", "FACTSHEET_MAX_TOKENS", int, "limit on answer tokens (default: the server's)"),
+    Option("strict_schema", "--strict-schema", "FACTSHEET_STRICT_SCHEMA", str,
+           "send OpenAI's strict: true with the closed answer schema: auto (default: on for OpenAI in TOOLS and "
+           "JSON_SCHEMA modes, off elsewhere), on or off"),
     Option("backoff", "--backoff", "FACTSHEET_BACKOFF", float,
            "seconds before the first transport retry, doubling after each (default: 1)"),
     Option("max_wait", "--max-wait", "FACTSHEET_MAX_WAIT", float,
@@ -88,6 +91,17 @@ class LLMSettings(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1)
     backoff: float = Field(default=1.0, ge=0)
     max_wait: float = Field(default=60.0, ge=0)
+    strict_schema: Literal["auto", "on", "off"] = "auto"
+
+    @field_validator("strict_schema", mode="before")
+    @classmethod
+    def _strict_word(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def strict_setting(self) -> bool | None:
+        """None: the server's default (request_schema.default_strict); else as set."""
+        return None if self.strict_schema == "auto" else self.strict_schema == "on"
 
     @field_validator("mode", mode="before")
     @classmethod

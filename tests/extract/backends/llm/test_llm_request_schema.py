@@ -351,17 +351,9 @@ def test_a_setting_overrides_the_default_where_the_mode_has_a_flag() -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_the_perfect_model_bar_holds_with_the_request_schema_in_the_request(
-        fake_llm: FakeLLM, settings: LLMSettings, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
-    # backend.py does not send the request schema yet (the lead wires it); this applies it exactly where it
-    # will go, in the `create` instructor wraps, and runs the real backend over HTTP against the local server.
-    real_patch = instructor.patch
-
-    def patch(*, create: Any, mode: instructor.Mode, **kwargs: Any) -> Any:
-        async def send(**request: Any) -> Any:
-            return await create(**with_request_schema(request, mode, strict=True))
-        return real_patch(create=send, mode=mode, **kwargs)
-
-    monkeypatch.setattr(instructor, "patch", patch)
+        fake_llm: FakeLLM, settings: LLMSettings, mode: str) -> None:
+    # The real backend over HTTP against the local server, strict asked for: every request carries the closed schema.
+    settings = settings.model_copy(update={"strict_schema": "on"})
     for article_id in GOLD_IDS:
         fake_llm.records.clear()
         article = seed(article_id)
@@ -377,3 +369,23 @@ def test_the_perfect_model_bar_holds_with_the_request_schema_in_the_request(
             assert body["tools"][0]["function"]["strict"] is True
         elif mode == "JSON_SCHEMA":
             assert body["response_format"]["json_schema"]["strict"] is True
+
+
+def test_by_default_a_local_server_gets_the_closed_schema_without_the_strict_flag(fake_llm: FakeLLM,
+                                                                                   settings: LLMSettings) -> None:
+    article = seed(GOLD_IDS[0])
+    sheet = extract_one(settings.model_copy(update={"mode": "JSON_SCHEMA"}), article)
+    body = fake_llm.records[0].body
+    assert schema_of("JSON_SCHEMA", body) == strict_schema()
+    assert not body["response_format"]["json_schema"].get("strict")
+    assert sheet.provenance.strict is False and sheet.provenance.request_schema_sha256 == request_schema_sha256()
+
+
+def test_strict_schema_setting_is_checked_and_changes_the_fingerprint(settings: LLMSettings) -> None:
+    from extract.backends.llm.backend import LLMBackend
+
+    with pytest.raises(ValueError, match="strict_schema"):
+        settings.model_copy(update={}).model_validate({**settings.model_dump(), "strict_schema": "maybe"})
+    on = LLMBackend(settings.model_copy(update={"strict_schema": "on"})).fingerprint()
+    auto = LLMBackend(settings).fingerprint()
+    assert on["strict"] == "true" and auto["strict"] == "false"
