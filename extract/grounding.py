@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from extract.align import FoldedText
 from extract.errors import ConfigError
+from extract.figures import value_problem
 from schemas import Evidence, FactSheet
 
 FACT_LISTS = ("metrics", "infrastructure_projects", "policy_statements")
@@ -225,7 +226,8 @@ def ground_fact(folded: FoldedText, fact: BaseModel) -> tuple[list[Evidence], st
 
 def ground_sheet(text: str, sheet: FactSheet, folded: FoldedText | None = None,
                  limits: AnswerLimits | None = None) -> GroundingResult:
-    """The sheet capped, with offsets recomputed and every fact without a whole-clause quote in the text removed."""
+    """The sheet capped, with offsets recomputed, and every fact without a whole-clause quote in the text, and
+    every metric whose value its quotes do not state (extract.figures), removed."""
     limits = limits or AnswerLimits.from_env()
     dropped: list[str] = []
     count = 0
@@ -250,6 +252,8 @@ def ground_sheet(text: str, sheet: FactSheet, folded: FoldedText | None = None,
         kept[list_name] = []
         for fact in facts:
             evidence, reason = ground_fact(folded, fact)
+            if reason is None and list_name == "metrics":  # no figure without a quote that states it
+                reason = value_problem(fact.value, [e.quote for e in evidence])
             if reason is not None:
                 dropped.append(f"{list_name}: {reason}")
                 count += 1

@@ -52,7 +52,7 @@ COMBINED_JSONL = FACTSHEETS_JSONL
 
 # Bump when grounding or canonicalisation code changes what a sheet holds: every article is
 # then re-extracted on the next run (for free where the LLM cache has the answers).
-POSTPROCESS_VERSION = "2"  # 2: evidence must be a whole clause; caps on facts and field lengths
+POSTPROCESS_VERSION = "3"  # 2: evidence must be a whole clause, caps; 3: a metric value its quotes state
 
 # Finished articles are committed in groups of this many, or after this many seconds.
 BATCH_SIZE = 16

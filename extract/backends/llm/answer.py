@@ -4,7 +4,9 @@ The fact models are derived from schemas/ (same names, types, defaults and descr
 with `evidence` reduced to `[{"quote": ...}]`: offsets are computed here, by the aligner,
 never taken from the model. Validation is where the business rules meet the model:
 
-- every quote must stand in the text the model was given (extract.align.FoldedText,
+- every quote must stand in the text the model was given, as a whole clause
+  (extract.grounding.clause_problem), and a metric's quotes must state its value
+  (extract.figures); every quote must stand in the text the model was given (extract.align.FoldedText,
   passed through instructor's `context=`); unit, period and enum rules come from schemas/,
   and every message says how to fix the answer, because instructor sends it back;
 - on the last attempt (`context["final"]`), a fact that still fails is dropped and its
@@ -19,6 +21,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator, model_validator
 
 from extract.align import FoldedText
+from extract.figures import value_problem
+from extract.grounding import clause_problem
 from schemas import FACT_TYPES, Evidence, InfrastructureProject, Metric, PolicyStatement, check_period, check_unit
 
 MAX_QUOTE_CHARS = 1000
@@ -55,7 +59,12 @@ class Quote(BaseModel):
             raise ValueError(f"quote is {len(value)} characters long: quote at most about two sentences, "
                              "the ones that state the fact")
         folded = (info.context or {}).get("folded")
-        if folded is not None and folded.find(value) is None:
+        span = folded.find(value) if folded is not None else None
+        if folded is not None and span is not None:
+            problem = clause_problem(folded.text, span.start, span.end)
+            if problem:
+                raise ValueError(problem)
+        if folded is not None and span is None:
             raise ValueError(
                 f"quote not found in the article: {_short(value)!r}. Copy the words exactly as they stand in the "
                 "article text (same words, spelling and punctuation; do not translate, correct or join separate "
@@ -102,6 +111,10 @@ class FactAnswer(BaseModel):
     @model_validator(mode="after")
     def _fits_schema(self) -> FactAnswer:
         """Cross-field rules (a share needs '%', money is an amount...) exactly as schemas/ states them."""
+        if getattr(self, "value", None) is not None:  # a metric: its quotes must state its value
+            problem = value_problem(self.value, [q.quote for q in self.evidence])  # type: ignore[attr-defined]
+            if problem:
+                raise ValueError(problem)
         placeholder = [{"quote": q.quote, "start": 0, "end": len(q.quote)} for q in self.evidence]  # type: ignore[attr-defined]
         try:
             self.fact_type.model_validate({**self.model_dump(exclude={"evidence"}), "evidence": placeholder})

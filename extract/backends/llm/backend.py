@@ -26,6 +26,7 @@ from extract.backends.base import Backend
 from extract.backends.llm.answer import ArticleFacts, new_context
 from extract.backends.llm.chunking import Chunk, split_in_two, split_text
 from extract.backends.llm.merge import Facts, merge_parts
+from extract.backends.llm.parsing import clean_completion
 from extract.backends.llm.prompt import Prompt, load_prompt, messages
 from extract.backends.llm.request_schema import RequestSchemaError, request_schema_sha256, resolve_strict, with_request_schema
 from extract.backends.llm.settings import LLMSettings
@@ -47,6 +48,7 @@ class _Outcome:
 
     dropped: list[str] = field(default_factory=list)
     reasks: int = 0
+    unwrapped: int = 0  # answers whose JSON was cut out of fences, <think> blocks or prose
 
 
 class _Captured(Exception):
@@ -165,6 +167,7 @@ class LLMBackend(Backend):
             backend=self.name, model=self.settings.model, prompt_version=self.prompt.version, usage=usage,
             dropped_facts=len(outcome.dropped), mode=self.settings.mode, prompt_sha256=self.prompt.sha256,
             endpoint=self.settings.host, chunks=len(chunks), reasks=outcome.reasks, strict=self.strict,
+            repairs={"json_unwrapped": outcome.unwrapped},
             request_schema_sha256=request_schema_sha256(),
         )
         facts = merge_parts([part for chunk_parts in parts for part in chunk_parts])
@@ -210,6 +213,8 @@ class LLMBackend(Backend):
             else:
                 assert transport is not None
                 completion = await transport.complete(meter, **kwargs)
+            # Fences, <think> blocks and prose around the JSON are taken off here, inside the attempt (parsing.py).
+            outcome.unwrapped += clean_completion(completion)
             # The last attempt keeps the facts that pass and drops the rest (see answer.py).
             context["final"] = attempts >= last
             return completion

@@ -27,7 +27,7 @@ _ARTICLE_ID = re.compile(r"Article id: (\S+)")
 
 @dataclass(frozen=True)
 class Fault:
-    """One scripted misbehaviour: status, slow, drop, invalid_json, truncated, hallucinate, no_usage."""
+    """One scripted misbehaviour: status, slow, drop, invalid_json, truncated, hallucinate, wrong_value, no_usage."""
 
     kind: str
     status: int = 500
@@ -89,6 +89,24 @@ def hallucinate(payload: Payload) -> Payload:
     return altered
 
 
+def wrong_value(payload: Payload) -> Payload:
+    """The payload with its first metric's value 1000 times what its quote states, the quote untouched."""
+    altered = json.loads(json.dumps(payload))
+    for fact in altered.get("metrics", []):
+        fact["value"] = fact["value"] * 1000
+        return altered
+    return altered
+
+
+def wrapped(text: str, habit: str) -> str:
+    """An answer's JSON as a reasoning or local model sends it."""
+    if habit == "fence":
+        return f"```json\n{text}\n```"
+    if habit == "think":
+        return f"<think>\nThe article states several figures {{like these}}. Let me list them.\n</think>\n{text}"
+    return f"Here is the JSON you asked for:\n{text}\nI hope this helps."
+
+
 class FakeLLM:
     """The server's state: responder, fault scripts and the record of requests."""
 
@@ -101,6 +119,7 @@ class FakeLLM:
         self.in_flight = 0
         self.max_in_flight = 0
         self.url = ""
+        self.wrap: str | None = None  # a habit kept on every answer: "fence", "think" or "prose" around the JSON
 
     def script(self, article_id: str, *faults: Fault) -> None:
         """Faults for the next requests about `article_id` ('*' for any), one per request."""
@@ -186,6 +205,8 @@ class _Handler(BaseHTTPRequestHandler):
         payload = fake.responder(body)
         if fault.kind == "hallucinate":
             payload = hallucinate(payload)
+        elif fault.kind == "wrong_value":
+            payload = wrong_value(payload)
         text, finish = json.dumps(payload), "stop"
         if fault.kind == "invalid_json":
             text = text.replace('"', "'")[: max(10, len(text) // 2)] + " ... and so on"
@@ -195,6 +216,8 @@ class _Handler(BaseHTTPRequestHandler):
         record.completion_tokens = len(text) // 4 + 1
         usage = {"prompt_tokens": record.prompt_tokens, "completion_tokens": record.completion_tokens,
                  "total_tokens": record.prompt_tokens + record.completion_tokens}
+        if fake.wrap and not body.get("tools"):
+            text = wrapped(text, fake.wrap)
         response = {"id": f"chatcmpl-{len(fake.records)}", "object": "chat.completion", "created": int(time.time()),
                     "model": body.get("model", "fake"), "choices": [_answer(body, text, finish)], "usage": usage}
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
