@@ -174,3 +174,40 @@ def test_leftover_temporary_files_are_removed(run_fake, out: Path) -> None:
     leftover.write_text('{"half')
     run_fake()
     assert not leftover.exists()
+
+
+def test_a_no_op_run_leaves_current_corpus_files_alone_and_rewrites_touched_ones(run_fake, articles: Path, out: Path) -> None:
+    run_fake()
+    corpus = out / "facts.jsonl"
+    stamp = corpus.stat().st_mtime_ns
+    run_fake()
+    assert corpus.stat().st_mtime_ns == stamp  # nothing changed: not rewritten
+    (out / "metrics.csv").unlink()
+    run_fake()
+    assert (out / "metrics.csv").exists()  # a missing corpus file is written again
+    write_articles(articles, 1, start=6)
+    run_fake()
+    assert '"a006"' in (out / "factsheets.jsonl").read_text(encoding="utf-8").replace(": ", ":")
+
+
+def test_the_rules_backend_in_worker_processes_gives_the_same_sheets(tmp_path: Path) -> None:
+    import shutil
+
+    from extract.articles import discover
+    from extract.backends.rules import RulesBackend
+    from extract.pipeline import POOL_MIN_ARTICLES
+
+    seeds = sorted((Path(__file__).resolve().parents[3] / "seeds").glob("*.txt"))
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for i in range(POOL_MIN_ARTICLES):  # just enough for the pool to start
+        shutil.copy(seeds[i % len(seeds)], folder / f"x{i:02d}.txt")
+    sources = list(discover([str(folder)]))
+    made = {}
+    for workers in (1, 2):
+        report = run(sources, RulesBackend(), RunOptions(out_dir=tmp_path / f"out{workers}", workers=workers))
+        assert report.counts["new"] == POOL_MIN_ARTICLES and [r.source.id for r in report.results] == [s.id for s in sources]
+        made[workers] = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / f"out{workers}").glob("x*.json")}
+        for sheet in made[workers].values():
+            del sheet["provenance"]["created_at"]
+    assert made[1] == made[2] and len(made[1]) == POOL_MIN_ARTICLES

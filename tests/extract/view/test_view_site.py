@@ -130,7 +130,9 @@ def test_site_opens_in_chromium_and_links_from_tables_to_spans(page: Page, corpu
     page.wait_for("!!document.body && document.body.dataset.ready === '1'")
     href = page.eval("document.querySelector('a.jump').href")
     page.click("a.jump")
-    page.wait_for(f"location.href === {href!r} && !!document.body && document.body.dataset.ready === '1'")
+    # Polled while the next page loads: a check that runs between two documents counts as "not yet".
+    page.wait_for(f"(() => {{ try {{ return location.href === {href!r} && document.body.dataset.ready === '1'; }} "
+                  "catch (e) { return false; } })()", timeout=10)
     target = href.split("#", 1)[1]
     assert page.eval(f"!!document.getElementById({target!r})")
     assert page.eval("document.querySelectorAll('main mark.hl').length") > 0
