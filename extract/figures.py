@@ -21,7 +21,7 @@ _WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six"
           "a quarter": 0.25, "one-third": 1 / 3, "a third": 1 / 3, "double": 2, "doubled": 2, "twice": 2,
           "tripled": 3, "triple": 3, "a hundred": 100, "hundreds": 100, "thousands": 1000, "a thousand": 1000,
           "first": 1, "single": 1, "once": 1}
-_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:[,\u00a0 ]\d{3})+|\d+)(?:\.(\d+))?")
+_NUMBER = re.compile(r"(?<![A-Za-z0-9_.])(\d{1,3}(?:[,\u00a0 ]\d{3})+|\d+)(?:\.(\d+))?")
 _WORD = re.compile(r"\b(" + "|".join(sorted((re.escape(w) for w in _WORDS), key=len, reverse=True)) + r")\b",
                    re.IGNORECASE)
 _SCALE_AFTER = re.compile(r"\s*-?\s*(" + "|".join(sorted(_SCALES, key=len, reverse=True)) + r")\b", re.IGNORECASE)

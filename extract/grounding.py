@@ -226,8 +226,7 @@ def ground_fact(folded: FoldedText, fact: BaseModel) -> tuple[list[Evidence], st
 
 def ground_sheet(text: str, sheet: FactSheet, folded: FoldedText | None = None,
                  limits: AnswerLimits | None = None) -> GroundingResult:
-    """The sheet capped, with offsets recomputed, and every fact without a whole-clause quote in the text, and
-    every metric whose value its quotes do not state (extract.figures), removed."""
+    """The sheet capped, with offsets recomputed and every fact without a whole-clause quote in the text removed."""
     limits = limits or AnswerLimits.from_env()
     dropped: list[str] = []
     count = 0
@@ -252,8 +251,6 @@ def ground_sheet(text: str, sheet: FactSheet, folded: FoldedText | None = None,
         kept[list_name] = []
         for fact in facts:
             evidence, reason = ground_fact(folded, fact)
-            if reason is None and list_name == "metrics":  # no figure without a quote that states it
-                reason = value_problem(fact.value, [e.quote for e in evidence])
             if reason is not None:
                 dropped.append(f"{list_name}: {reason}")
                 count += 1
@@ -261,3 +258,18 @@ def ground_sheet(text: str, sheet: FactSheet, folded: FoldedText | None = None,
             kept[list_name].append(fact.model_copy(update={"evidence": evidence}))
     provenance = sheet.provenance.model_copy(update={"dropped_facts": sheet.provenance.dropped_facts + count})
     return GroundingResult(sheet=sheet.model_copy(update={**kept, "provenance": provenance}), dropped=dropped, count=count)
+
+
+def check_values(sheet: FactSheet) -> GroundingResult:
+    """The grounded sheet without the metrics whose value their quotes do not state (extract.figures):
+    no figure leaves the tool without a quote that states it, whatever the backend."""
+    kept, dropped = [], []
+    for metric in sheet.metrics:
+        problem = value_problem(metric.value, [e.quote for e in metric.evidence])
+        if problem:
+            dropped.append(f"metrics: {problem}")
+        else:
+            kept.append(metric)
+    provenance = sheet.provenance.model_copy(update={"dropped_facts": sheet.provenance.dropped_facts + len(dropped)})
+    return GroundingResult(sheet=sheet.model_copy(update={"metrics": kept, "provenance": provenance}), dropped=dropped,
+                           count=len(dropped))

@@ -27,7 +27,7 @@ from extract.backends.base import Backend
 from extract.canonical import Canonicaliser
 from extract.corpus import FACTSHEETS_JSONL
 from extract.errors import FactsheetError
-from extract.grounding import ground_sheet
+from extract.grounding import check_values, ground_sheet
 from extract.output import drop_stale_copy, remove_sheet, set_aside_sheet, sheet_json, sheet_path, write_atomic
 from extract.parallel import Finished, WorkerPool, default_workers, extraction_error, uses_processes
 from extract.store import (
@@ -145,9 +145,10 @@ def complete_sheet(article: Article, sheet: FactSheet, canonicaliser: Canonicali
     """A backend's sheet grounded and canonicalised, and one reason per fact dropped (nothing logged)."""
     sheet = sheet.model_copy(update={"article": article.meta})
     grounded = ground_sheet(article.text, sheet, folded_text(article.text))  # folded once, also for the backend
-    result = canonicaliser.sheet(grounded.sheet)
+    stated = check_values(grounded.sheet)
+    result = canonicaliser.sheet(stated.sheet)
     provenance = result.provenance.model_copy(update={"aliases_version": canonicaliser.version})
-    return result.model_copy(update={"provenance": provenance}), grounded.dropped
+    return result.model_copy(update={"provenance": provenance}), grounded.dropped + stated.dropped
 
 
 def finish_sheet(article: Article, sheet: FactSheet, canonicaliser: Canonicaliser | None = None) -> FactSheet:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from extract.figures import stated_numbers, value_problem
-from extract.grounding import ground_sheet
+from extract.grounding import check_values, ground_sheet
 from schemas import FactSheet
 
 
@@ -44,6 +44,10 @@ def test_grounding_drops_a_metric_whose_quote_does_not_state_its_value() -> None
     metric = {"subject": "trains from Xiamen", "unit": "trains", "kind": "count", "evidence": [quote]}
     sheet = FactSheet.model_validate({"article": {"id": "a", "sha256": "0" * 64}, "provenance": {"backend": "t"},
                                       "metrics": [{**metric, "value": 4600}, {**metric, "value": 4_600_000}]})
-    result = ground_sheet(text, sheet)
+    result = check_values(ground_sheet(text, sheet).sheet)
     assert [m.value for m in result.sheet.metrics] == [4600]
     assert result.sheet.provenance.dropped_facts == 1 and "not stated by its quote" in result.dropped[0]
+
+
+def test_a_number_next_to_chinese_characters_is_read() -> None:
+    assert 7.2 in stated_numbers("福建省与“一带一路”沿线国家贸易额增长7.2%。")

@@ -13,6 +13,7 @@ from extract.articles import Article, discover
 from extract.backends.base import Backend
 from extract.commands.status import collect
 from extract.errors import BackendError
+from extract.figures import stated_numbers
 from extract.output import (
     drop_stale_copy,
     remove_sheet,
@@ -149,7 +150,7 @@ class Flaky(Backend):
             raise BackendError("the model refused")
         quote = article.text.strip().splitlines()[0]
         return FactSheet(article=article.meta, provenance=Provenance(backend=self.name), metrics=[
-            Metric(subject="trains", value=1, unit="trains", kind="count",
+            Metric(subject="trains", value=(stated_numbers(quote) or [1])[0], unit="trains", kind="count",
                    evidence=[Evidence(quote=quote, start=0, end=len(quote))])])
 
 

@@ -12,6 +12,7 @@ import pytest
 from extract.articles import Article, ArticleSource, discover, load
 from extract.backends.base import Backend
 from extract.errors import BackendError
+from extract.figures import stated_numbers
 from extract.pipeline import COMBINED_JSONL, RunOptions, finish_sheet, run
 from schemas import ArticleMeta, Evidence, FactSheet, InfrastructureProject, Metric, PolicyStatement, Provenance
 
@@ -40,7 +41,8 @@ class FakeBackend(Backend):
         return FactSheet(
             article=ArticleMeta(id="wrong", sha256="f" * 64),
             metrics=[
-                Metric(subject="trade", value=7.2, unit="banks", kind="count", location="Fujian Province", evidence=[real]),
+                Metric(subject="trade", value=(stated_numbers(perturbed) or [7.2])[0], unit="banks", kind="count",
+                       location="Fujian Province", evidence=[real]),
                 Metric(subject="made up", value=1, unit="trains", kind="count", evidence=[fake]),
             ],
             infrastructure_projects=[InfrastructureProject(name="Xiamen Port", kind="port", locations=["Xiamen City"],
