@@ -28,16 +28,14 @@ import contextlib
 import hashlib
 import json
 import math
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from extract.canonical import Canonicaliser, name_key
-from extract.output import write_atomic
+from extract.output import atomic_file, write_atomic
 from schemas import ArticleMeta, Comparator, FactSheet, InfrastructureProject, Metric, PolicyStatement
 
 FACTSHEETS_JSONL = "factsheets.jsonl"
@@ -410,24 +408,9 @@ def _add_conflict(fact: MergedFact, other: MergedFact, listed: dict[str, set[str
 # Writing ------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def atomic_text(path: Path) -> Iterator[IO[str]]:
-    """A text file written in pieces that appears whole or not at all (like output.write_atomic)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            mask = os.umask(0)
-            os.umask(mask)
-            os.fchmod(handle.fileno(), 0o666 & ~mask)
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+def atomic_text(path: Path) -> contextlib.AbstractContextManager[IO[str]]:
+    """A text file written in pieces that appears whole or not at all (extract.output.atomic_file)."""
+    return atomic_file(path, "w")
 
 
 def facts_jsonl(facts: Iterable[MergedFact]) -> str:
