@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -23,10 +25,11 @@ from pydantic import ValidationError
 from extract.align import FoldedText
 from extract.articles import Article
 from extract.backends.base import Backend
-from extract.backends.llm.answer import ArticleFacts, new_context
+from extract.backends.llm.answer import CURRENT, ArticleFacts, new_context
 from extract.backends.llm.chunking import Chunk, split_in_two, split_text
 from extract.backends.llm.merge import Facts, merge_parts
 from extract.backends.llm.prompt import Prompt, load_prompt, messages
+from extract.backends.llm.repair import clean_completion
 from extract.backends.llm.settings import LLMSettings
 from extract.backends.llm.transport import Transport, UsageMeter
 from extract.errors import BackendError
@@ -46,6 +49,23 @@ class _Outcome:
 
     dropped: list[str] = field(default_factory=list)
     reasks: int = 0
+    repairs: Counter[str] = field(default_factory=Counter)
+    cleaned: int = 0
+
+
+@dataclass
+class _Call:
+    """State of one instructor call (its attempts), read by the one patched `send`."""
+
+    transport: Transport
+    meter: UsageMeter
+    outcome: _Outcome
+    context: dict[str, Any]
+    last: int
+    attempts: int = 0
+
+
+_CALL: ContextVar[_Call] = ContextVar("factsheet_llm_call")
 
 
 async def _all(awaitables: Iterable[Awaitable[T]]) -> list[T]:
@@ -79,6 +99,8 @@ class LLMBackend(Backend):
         self.concurrency = settings.concurrency
         self._mode = instructor.Mode[settings.mode]
         self._transport: Transport | None = None
+        # Patched once per backend, not per request; per-call state travels in a ContextVar.
+        self._create = instructor.patch(create=self._send, mode=self._mode)
 
     def __repr__(self) -> str:
         return f"LLMBackend(model={self.settings.model!r}, mode={self.settings.mode}, host={self.settings.host!r})"
@@ -130,6 +152,7 @@ class LLMBackend(Backend):
             backend=self.name, model=self.settings.model, prompt_version=self.prompt.version, usage=usage,
             dropped_facts=len(outcome.dropped), mode=self.settings.mode, prompt_sha256=self.prompt.sha256,
             endpoint=self.settings.host, chunks=len(chunks), reasks=outcome.reasks,
+            repairs=dict(sorted(outcome.repairs.items())), cleaned_answers=outcome.cleaned,
         )
         facts = merge_parts([part for chunk_parts in parts for part in chunk_parts])
         return FactSheet(article=article.meta, provenance=provenance, **facts)
@@ -151,28 +174,32 @@ class LLMBackend(Backend):
         outcome.dropped.extend(context["dropped"])
         return [answer.to_facts(folded, chunk.start)]
 
+    @staticmethod
+    async def _send(**kwargs: Any) -> Any:
+        """One attempt of instructor's loop: the request, then the JSON taken out of what the model wrapped it in."""
+        call = _CALL.get()
+        call.attempts += 1
+        completion = await call.transport.complete(call.meter, **kwargs)
+        call.outcome.cleaned += clean_completion(completion)
+        # Repairs are counted for the attempt whose answer is used; the last attempt keeps the facts
+        # that pass and drops the rest (see answer.py).
+        call.context["repairs"] = Counter()
+        call.context["final"] = call.attempts >= call.last
+        return completion
+
     async def _ask(self, article: Article, chunk: Chunk, context: dict[str, Any], meter: UsageMeter,
                    outcome: _Outcome) -> ArticleFacts:
-        transport = self._get_transport()
-        attempts = 0
-        last = self.settings.reasks + 1
-
-        async def send(**kwargs: Any) -> Any:
-            nonlocal attempts
-            attempts += 1
-            completion = await transport.complete(meter, **kwargs)
-            # The last attempt keeps the facts that pass and drops the rest (see answer.py).
-            context["final"] = attempts >= last
-            return completion
-
-        create = instructor.patch(create=send, mode=self._mode)
+        call = _Call(self._get_transport(), meter, outcome, context, last=self.settings.reasks + 1)
+        call_token, context_token = _CALL.set(call), CURRENT.set(context)
         request: dict[str, Any] = {"model": self.settings.model, "temperature": self.settings.temperature,
                                    "messages": messages(self.prompt, article, chunk)}
         if self.settings.max_tokens:
             request["max_tokens"] = self.settings.max_tokens
         try:
-            return await create(response_model=ArticleFacts, context=context, max_retries=self.settings.reasks,
-                                strict=False, **request)
+            answer = await self._create(response_model=ArticleFacts, max_retries=self.settings.reasks,
+                                        strict=False, **request)
+            outcome.repairs.update(context["repairs"])
+            return answer
         except InstructorRetryException as e:
             cause = e.__cause__
             if isinstance(cause, BackendError):
@@ -180,4 +207,6 @@ class LLMBackend(Backend):
             raise BackendError(f"no valid answer in {e.n_attempts} attempt{'s' if e.n_attempts != 1 else ''}: "
                                f"{_reason(cause)}; try another --mode or a stronger --model") from e
         finally:
-            outcome.reasks += max(0, attempts - 1)
+            outcome.reasks += max(0, call.attempts - 1)
+            _CALL.reset(call_token)
+            CURRENT.reset(context_token)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -21,7 +20,6 @@ from extract.backends.llm.chunking import Chunk
 
 PROMPT_NAME = "extract-v1"
 _INITIATIVES_MARK = "<<INITIATIVES>>"
-_JINJA_BLOCK = re.compile(r"\{%")
 
 
 def _data(name: str) -> str:
@@ -68,20 +66,9 @@ def user_message(article: Article, chunk: Chunk, chunk_text: str) -> str:
     return "\n".join(lines)
 
 
-def jinja_literal(text: str) -> str:
-    """`text` wrapped so that Jinja renders it unchanged.
-
-    instructor renders every message as a Jinja template whenever a validation `context`
-    is given; an article holding "{{", "{%" or "{#" would otherwise be altered or fail.
-    Splitting at each "{%" keeps any "{% endraw %}" in the text out of the raw blocks.
-    """
-    pieces = _JINJA_BLOCK.split(text)
-    return "{{ '{%' }}".join("{% raw %}" + piece + "{% endraw %}" for piece in pieces)
-
-
 def messages(prompt: Prompt, article: Article, chunk: Chunk) -> list[dict[str, str]]:
     chunk_text = chunk.text(article.text)
     return [
-        {"role": "system", "content": jinja_literal(prompt.text)},
-        {"role": "user", "content": jinja_literal(user_message(article, chunk, chunk_text))},
+        {"role": "system", "content": prompt.text},
+        {"role": "user", "content": user_message(article, chunk, chunk_text)},
     ]

@@ -186,9 +186,17 @@ class _Handler(BaseHTTPRequestHandler):
         payload = fake.responder(body)
         if fault.kind == "hallucinate":
             payload = hallucinate(payload)
+        elif fault.kind == "wrong_value":  # a figure 1000 times the one its untouched quote states
+            payload = json.loads(json.dumps(payload))
+            for metric in payload.get("metrics", [])[:1]:
+                metric["value"] = metric["value"] * 1000
         text, finish = json.dumps(payload), "stop"
         if fault.kind == "invalid_json":
             text = text.replace('"', "'")[: max(10, len(text) // 2)] + " ... and so on"
+        elif fault.kind == "fence":  # a habit of many models, in content and in tool arguments alike
+            text = f"Here is the JSON you asked for:\n```json\n{text}\n```\nLet me know if you need more."
+        elif fault.kind == "think":  # a reasoning model thinks aloud before it answers, braces included
+            text = f"<think>The user wants {{facts}}; I will list metrics first.</think>\n{text}\nDone."
         elif fault.kind == "truncated":
             text, finish = text[: len(text) // 2], "length"
         record.prompt_tokens = len(json.dumps(body.get("messages", []))) // 4
