@@ -153,6 +153,7 @@ class LLMBackend(Backend):
             dropped_facts=len(outcome.dropped), mode=self.settings.mode, prompt_sha256=self.prompt.sha256,
             endpoint=self.settings.host, chunks=len(chunks), reasks=outcome.reasks,
             repairs=dict(sorted(outcome.repairs.items())), cleaned_answers=outcome.cleaned,
+            cached_tokens=meter.cached_tokens,
         )
         facts = merge_parts([part for chunk_parts in parts for part in chunk_parts])
         return FactSheet(article=article.meta, provenance=provenance, **facts)

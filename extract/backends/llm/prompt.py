@@ -18,7 +18,7 @@ from typing import Any
 from extract.articles import Article
 from extract.backends.llm.chunking import Chunk
 
-PROMPT_NAME = "extract-v1"
+PROMPT_NAME = "extract-v2"
 _INITIATIVES_MARK = "<<INITIATIVES>>"
 
 
@@ -38,9 +38,9 @@ class Prompt:
 
 def _initiative_lines(table: dict[str, Any]) -> str:
     lines = []
-    for canonical, aliases in table["names"].items():
-        others = [a for a in aliases if a.casefold() != canonical.casefold()]
-        lines.append(f"- {canonical}" + (f" ({'; '.join(others)})" if others else ""))
+    # Names only: the canonicaliser maps every alias afterwards, so listing them here would only cost tokens.
+    for canonical in table["names"]:
+        lines.append(f"- {canonical}")
     return "\n".join(lines)
 
 
@@ -54,7 +54,6 @@ def load_prompt(name: str = PROMPT_NAME) -> Prompt:
 def user_message(article: Article, chunk: Chunk, chunk_text: str) -> str:
     meta = article.meta
     lines = [
-        f"Article id: {meta.id}",
         f"Published: {meta.published.isoformat() if meta.published else 'unknown'}",
     ]
     if meta.title:

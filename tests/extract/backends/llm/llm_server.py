@@ -2,15 +2,15 @@
 
 Answers come from a responder (request -> answer payload dict) and are shaped for the
 mode the request implies (tools, response_format, or a fenced Markdown block). Faults
-are scripted per article id (read from the request's "Article id:" line) and consumed
-one per request, in order; '*' scripts apply to any article.
+are scripted per article id and consumed one per request, in order; '*' scripts apply to
+any article. The product prompt names no article id, so the server knows an article by its
+text: `ARTICLES` (id -> text) is filled by the tests with the articles they send.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import re
 import threading
 import time
 from collections import defaultdict, deque
@@ -22,7 +22,7 @@ from typing import Any
 Payload = dict[str, Any]
 Responder = Callable[[dict[str, Any]], Payload]
 
-_ARTICLE_ID = re.compile(r"Article id: (\S+)")
+ARTICLES: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -62,12 +62,12 @@ class Record:
 
 
 def article_id_of(body: dict[str, Any]) -> str | None:
-    for message in body.get("messages", []):
-        if message.get("role") == "user" and isinstance(message.get("content"), str):
-            match = _ARTICLE_ID.search(message["content"])
-            if match:
-                return match.group(1)
-    return None
+    """The id of the known article whose text holds the request's chunk."""
+    chunk = chunk_text_of(body).strip()
+    if not chunk:
+        return None
+    head = chunk[:300]  # instructor may append its own words to the user message (MD_JSON)
+    return next((article_id for article_id, text in ARTICLES.items() if head in text), None)
 
 
 def chunk_text_of(body: dict[str, Any]) -> str:
@@ -202,7 +202,9 @@ class _Handler(BaseHTTPRequestHandler):
         record.prompt_tokens = len(json.dumps(body.get("messages", []))) // 4
         record.completion_tokens = len(text) // 4 + 1
         usage = {"prompt_tokens": record.prompt_tokens, "completion_tokens": record.completion_tokens,
-                 "total_tokens": record.prompt_tokens + record.completion_tokens}
+                 "total_tokens": record.prompt_tokens + record.completion_tokens,
+                 # as OpenAI reports a prompt-cache hit: the system prompt's share of the request
+                 "prompt_tokens_details": {"cached_tokens": len(str(body.get("messages", [{}])[0].get("content", ""))) // 4}}
         response = {"id": f"chatcmpl-{len(fake.records)}", "object": "chat.completion", "created": int(time.time()),
                     "model": body.get("model", "fake"), "choices": [_answer(body, text, finish)], "usage": usage}
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)

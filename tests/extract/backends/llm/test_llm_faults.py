@@ -256,3 +256,11 @@ def test_a_metric_whose_value_is_never_stated_is_dropped_not_written(fake_llm: F
     gold = gold_facts(article)["metrics"]
     assert len(sheet.metrics) == len(gold) - 1 and sheet.provenance.dropped_facts == 1
     assert len(fake_llm.records) == settings.reasks + 1
+
+
+def test_every_request_starts_with_the_same_prefix_and_cached_tokens_are_recorded(fake_llm: FakeLLM,
+                                                                                  settings: LLMSettings) -> None:
+    sheets = [extract_one(settings, seed(article_id)) for article_id in GOLD_IDS[:2]]
+    first, second = (r.body["messages"] for r in fake_llm.records)
+    assert first[0] == second[0] and "Article id" not in str(first)
+    assert all(sheet.provenance.model_extra["cached_tokens"] > 0 for sheet in sheets)
