@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import threading
 import time
 from collections import defaultdict, deque
@@ -52,6 +53,7 @@ class Record:
     at: float
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    answer_chars: int = 0
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -89,6 +91,72 @@ def hallucinate(payload: Payload) -> Payload:
     return altered
 
 
+FACT_FAULTS = ("typography", "dropped_word", "unit_word", "enum_case", "number_string", "null_list", "extra_key",
+               "duplicate")
+
+
+@dataclass
+class Imperfect:
+    """Answers as real models do: each fact, with probability `rate`, gets one fault of `faults`;
+    every JSON answer is wrapped by `habit` ('fence', 'think' or '') on every attempt. Seeded."""
+
+    rate: float = 0.15
+    seed: int = 0
+    habit: str = "fence"
+    faults: tuple[str, ...] = FACT_FAULTS
+    rng: random.Random = field(init=False)
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def apply(self, payload: Payload) -> Any:
+        out: dict[str, Any] = {}
+        for name, facts in payload.items():
+            out[name] = []
+            for original in facts:
+                fact = json.loads(json.dumps(original))
+                out[name].append(fact)
+                if self.rng.random() >= self.rate:
+                    continue
+                fault = self.rng.choice(self.faults)
+                if self._fault(fault, fact, out[name]):
+                    self.counts[fault] += 1
+        return out
+
+    def _fault(self, fault: str, fact: dict[str, Any], siblings: list[Any]) -> bool:
+        quote = fact["evidence"][0]["quote"]
+        if fault == "typography":
+            fact["evidence"][0]["quote"] = quote.replace('"', "\u201c").replace("'", "\u2019").replace(" ", "  ", 1)
+        elif fault == "dropped_word":
+            words = quote.split(" ")
+            if len(words) < 4:
+                return False
+            del words[len(words) // 2]
+            fact["evidence"][0]["quote"] = " ".join(words)
+        elif fault == "unit_word":
+            words = {"CNY": "yuan", "%": "percent", "USD": "US dollars", "trains": "Trains"}
+            if fact.get("unit") not in words:
+                return False
+            fact["unit"] = words[fact["unit"]]
+        elif fault == "enum_case":
+            fact["kind"] = str(fact["kind"]).replace("_", " ").title()
+        elif fault == "number_string":
+            if "value" not in fact:
+                return False
+            fact["value"] = f"{fact['value']:,}" if fact["value"] == int(fact["value"]) else str(fact["value"])
+        elif fault == "null_list":
+            lists = [k for k, v in fact.items() if isinstance(v, list) and not v and k != "evidence"]
+            if not lists:
+                return False
+            fact[lists[0]] = None
+        elif fault == "extra_key":
+            fact["confidence"] = 0.9
+        elif fault == "duplicate":
+            siblings.append(json.loads(json.dumps(fact)))
+        return True
+
+
 class FakeLLM:
     """The server's state: responder, fault scripts and the record of requests."""
 
@@ -101,6 +169,7 @@ class FakeLLM:
         self.in_flight = 0
         self.max_in_flight = 0
         self.url = ""
+        self.imperfect: Imperfect | None = None
 
     def script(self, article_id: str, *faults: Fault) -> None:
         """Faults for the next requests about `article_id` ('*' for any), one per request."""
@@ -190,7 +259,12 @@ class _Handler(BaseHTTPRequestHandler):
             payload = json.loads(json.dumps(payload))
             for metric in payload.get("metrics", [])[:1]:
                 metric["value"] = metric["value"] * 1000
+        if fake.imperfect is not None:
+            with fake.lock:
+                payload = fake.imperfect.apply(payload)
         text, finish = json.dumps(payload), "stop"
+        if fake.imperfect is not None and fake.imperfect.habit:
+            fault = Fault(fake.imperfect.habit)
         if fault.kind == "invalid_json":
             text = text.replace('"', "'")[: max(10, len(text) // 2)] + " ... and so on"
         elif fault.kind == "fence":  # a habit of many models, in content and in tool arguments alike
@@ -199,6 +273,7 @@ class _Handler(BaseHTTPRequestHandler):
             text = f"<think>The user wants {{facts}}; I will list metrics first.</think>\n{text}\nDone."
         elif fault.kind == "truncated":
             text, finish = text[: len(text) // 2], "length"
+        record.answer_chars = len(text)
         record.prompt_tokens = len(json.dumps(body.get("messages", []))) // 4
         record.completion_tokens = len(text) // 4 + 1
         usage = {"prompt_tokens": record.prompt_tokens, "completion_tokens": record.completion_tokens,
