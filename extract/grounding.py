@@ -265,7 +265,7 @@ def check_values(sheet: FactSheet) -> GroundingResult:
     no figure leaves the tool without a quote that states it, whatever the backend."""
     kept, dropped = [], []
     for metric in sheet.metrics:
-        problem = value_problem(metric.value, [e.quote for e in metric.evidence])
+        problem = value_problem(metric.value, metric.unit, metric.kind.value, [e.quote for e in metric.evidence])
         if problem:
             dropped.append(f"metrics: {problem}")
         else:

@@ -37,7 +37,7 @@ class QuotingBackend(Backend):
         line = next(ln.strip() for ln in article.text.splitlines() if ln.strip())
         return FactSheet(
             article=article.meta,
-            metrics=[Metric(subject="x", value=(stated_numbers(line) or [1])[0], unit="trains", kind="count",
+            metrics=[Metric(subject="x", value=max(stated_numbers([line]), default=1), unit="trains", kind="count",
                             evidence=[Evidence(quote=line, start=0, end=len(line))])],
             provenance=Provenance(backend=self.name),
         )

@@ -150,7 +150,7 @@ class Flaky(Backend):
             raise BackendError("the model refused")
         quote = article.text.strip().splitlines()[0]
         return FactSheet(article=article.meta, provenance=Provenance(backend=self.name), metrics=[
-            Metric(subject="trains", value=(stated_numbers(quote) or [1])[0], unit="trains", kind="count",
+            Metric(subject="trains", value=max(stated_numbers([quote]), default=1), unit="trains", kind="count",
                    evidence=[Evidence(quote=quote, start=0, end=len(quote))])])
 
 

@@ -41,7 +41,7 @@ class FakeBackend(Backend):
         return FactSheet(
             article=ArticleMeta(id="wrong", sha256="f" * 64),
             metrics=[
-                Metric(subject="trade", value=(stated_numbers(perturbed) or [7.2])[0], unit="banks", kind="count",
+                Metric(subject="trade", value=max(stated_numbers([perturbed]), default=7.2), unit="banks", kind="count",
                        location="Fujian Province", evidence=[real]),
                 Metric(subject="made up", value=1, unit="trains", kind="count", evidence=[fake]),
             ],

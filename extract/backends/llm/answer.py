@@ -15,22 +15,33 @@ never taken from the model. Validation is where the business rules meet the mode
 
 from __future__ import annotations
 
+import json
 import math
+from collections import Counter
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator, model_validator
 
 from extract.align import FoldedText
+from extract.backends.llm.repair import repair_fact
 from extract.figures import value_problem
 from extract.grounding import clause_problem
 from schemas import FACT_TYPES, Evidence, InfrastructureProject, Metric, PolicyStatement, check_period, check_unit
 
 MAX_QUOTE_CHARS = 1000
+# The context of the request being validated. Set per request by the backend instead of instructor's
+# `context=`, which would make instructor render every message as a Jinja template.
+CURRENT: ContextVar[dict[str, Any] | None] = ContextVar("factsheet_answer_context", default=None)
+
+
+def context_of(info: ValidationInfo) -> dict[str, Any]:
+    return info.context or CURRENT.get() or {}
 
 
 def new_context(folded: FoldedText, offset: int = 0) -> dict[str, Any]:
     """Validation context for one request: the text the model saw and where it starts in the article."""
-    return {"folded": folded, "offset": offset, "final": False, "dropped": []}
+    return {"folded": folded, "offset": offset, "final": False, "dropped": [], "repairs": Counter()}
 
 
 def _short(text: str, limit: int = 120) -> str:
@@ -58,7 +69,7 @@ class Quote(BaseModel):
         if len(value) > MAX_QUOTE_CHARS:
             raise ValueError(f"quote is {len(value)} characters long: quote at most about two sentences, "
                              "the ones that state the fact")
-        folded = (info.context or {}).get("folded")
+        folded = context_of(info).get("folded")
         span = folded.find(value) if folded is not None else None
         if folded is not None and span is not None:
             problem = clause_problem(folded.text, span.start, span.end)
@@ -78,6 +89,13 @@ class FactAnswer(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     fact_type: ClassVar[type[BaseModel]]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _repair(cls, data: Any, info: ValidationInfo) -> Any:
+        """What code can decide is fixed here, counted, never re-asked (repair.py)."""
+        repairs = context_of(info).get("repairs")
+        return repair_fact(data, cls.model_fields, repairs if repairs is not None else Counter())
 
     @field_validator("evidence", check_fields=False)
     @classmethod
@@ -111,15 +129,15 @@ class FactAnswer(BaseModel):
     @model_validator(mode="after")
     def _fits_schema(self) -> FactAnswer:
         """Cross-field rules (a share needs '%', money is an amount...) exactly as schemas/ states them."""
-        if getattr(self, "value", None) is not None:  # a metric: its quotes must state its value
-            problem = value_problem(self.value, [q.quote for q in self.evidence])  # type: ignore[attr-defined]
-            if problem:
-                raise ValueError(problem)
         placeholder = [{"quote": q.quote, "start": 0, "end": len(q.quote)} for q in self.evidence]  # type: ignore[attr-defined]
         try:
             self.fact_type.model_validate({**self.model_dump(exclude={"evidence"}), "evidence": placeholder})
         except ValidationError as e:
             raise ValueError(_messages(e)) from None
+        if "value" in type(self).model_fields:
+            problem = value_problem(self.value, self.unit, str(self.kind), [q.quote for q in self.evidence])  # type: ignore[attr-defined]
+            if problem:
+                raise ValueError(problem)
         return self
 
     def to_fact(self, folded: FoldedText, offset: int) -> Any:
@@ -148,6 +166,22 @@ ProjectAnswer = _answer_model(InfrastructureProject)
 StatementAnswer = _answer_model(PolicyStatement)
 
 
+def _without_duplicates(items: list[Any], context: dict[str, Any]) -> list[Any]:
+    """Exact duplicate facts (same JSON) kept once; each merge counted."""
+    seen: set[str] = set()
+    kept = []
+    for item in items:
+        key = json.dumps(item, sort_keys=True, default=str) if isinstance(item, dict) else None
+        if key is not None and key in seen:
+            if "repairs" in context:
+                context["repairs"]["duplicate"] += 1
+            continue
+        if key is not None:
+            seen.add(key)
+        kept.append(item)
+    return kept
+
+
 class ArticleFacts(BaseModel):
     """Every fact the article text states: metrics, infrastructure projects and policy statements."""
 
@@ -164,9 +198,13 @@ class ArticleFacts(BaseModel):
     @field_validator("metrics", "infrastructure_projects", "policy_statements", mode="wrap")
     @classmethod
     def _drop_failing_on_last_attempt(cls, value: Any, handler: Any, info: ValidationInfo) -> Any:
+        context = context_of(info)
         if value is None:  # some local models write null for an empty list
+            if "repairs" in context:
+                context["repairs"]["null_list"] += 1
             return []
-        context = info.context or {}
+        if isinstance(value, list):
+            value = _without_duplicates(value, context)
         if not context.get("final") or not isinstance(value, list):
             return handler(value)
         kept = []

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -23,11 +25,11 @@ from pydantic import ValidationError
 from extract.align import FoldedText
 from extract.articles import Article
 from extract.backends.base import Backend
-from extract.backends.llm.answer import ArticleFacts, new_context
+from extract.backends.llm.answer import CURRENT, ArticleFacts, new_context
 from extract.backends.llm.chunking import Chunk, split_in_two, split_text
 from extract.backends.llm.merge import Facts, merge_parts
-from extract.backends.llm.parsing import clean_completion
 from extract.backends.llm.prompt import Prompt, load_prompt, messages
+from extract.backends.llm.repair import clean_completion
 from extract.backends.llm.request_schema import RequestSchemaError, request_schema_sha256, resolve_strict, with_request_schema
 from extract.backends.llm.settings import LLMSettings
 from extract.backends.llm.transport import Transport, UsageMeter
@@ -48,7 +50,27 @@ class _Outcome:
 
     dropped: list[str] = field(default_factory=list)
     reasks: int = 0
-    unwrapped: int = 0  # answers whose JSON was cut out of fences, <think> blocks or prose
+    repairs: Counter[str] = field(default_factory=Counter)
+    cleaned: int = 0
+
+
+@dataclass
+class _Call:
+    """State of one instructor call (its attempts), read by the one patched `send`."""
+
+    transport: Transport
+    meter: UsageMeter
+    outcome: _Outcome
+    context: dict[str, Any]
+    last: int
+    attempts: int = 0
+    mode: Any = None  # instructor.Mode, for the closed request schema (request_schema.py)
+    strict: bool = False
+    first: Any = None  # a first answer given already (a batch's): validated, not sent
+    capture: bool = False  # stop before any HTTP and hand back the request (_Captured)
+
+
+_CALL: ContextVar[_Call] = ContextVar("factsheet_llm_call")
 
 
 class _Captured(Exception):
@@ -93,6 +115,8 @@ class LLMBackend(Backend):
         # is sent where the server enforces it.
         self.strict = resolve_strict(settings.strict_setting, settings.host, settings.mode)
         self._transport: Transport | None = None
+        # Patched once per backend, not per request; per-call state travels in a ContextVar.
+        self._create = instructor.patch(create=self._send, mode=self._mode)
 
     def __repr__(self) -> str:
         return f"LLMBackend(model={self.settings.model!r}, mode={self.settings.mode}, host={self.settings.host!r})"
@@ -167,8 +191,8 @@ class LLMBackend(Backend):
             backend=self.name, model=self.settings.model, prompt_version=self.prompt.version, usage=usage,
             dropped_facts=len(outcome.dropped), mode=self.settings.mode, prompt_sha256=self.prompt.sha256,
             endpoint=self.settings.host, chunks=len(chunks), reasks=outcome.reasks, strict=self.strict,
-            repairs={"json_unwrapped": outcome.unwrapped},
-            request_schema_sha256=request_schema_sha256(),
+            repairs=dict(sorted(outcome.repairs.items())), cleaned_answers=outcome.cleaned,
+            cached_tokens=meter.cached_tokens, request_schema_sha256=request_schema_sha256(),
         )
         facts = merge_parts([part for chunk_parts in parts for part in chunk_parts])
         return FactSheet(article=article.meta, provenance=provenance, **facts)
@@ -190,43 +214,45 @@ class LLMBackend(Backend):
         outcome.dropped.extend(context["dropped"])
         return [answer.to_facts(folded, chunk.start)]
 
+    @staticmethod
+    async def _send(**kwargs: Any) -> Any:
+        """One attempt of instructor's loop: the request, then the JSON taken out of what the model wrapped it in."""
+        call = _CALL.get()
+        call.attempts += 1
+        try:
+            kwargs = with_request_schema(kwargs, call.mode, strict=call.strict)
+        except RequestSchemaError as e:
+            raise BackendError(f"cannot put the answer schema into the {call.mode} request ({e}); "
+                               "please report it, and try another --mode meanwhile") from e
+        if call.capture:
+            raise _Captured(kwargs)
+        if call.attempts == 1 and call.first is not None:  # answered already (a batch): count it, send nothing
+            call.meter.requests += 1
+            call.meter.record(call.first)
+            completion = call.first
+        else:
+            completion = await call.transport.complete(call.meter, **kwargs)
+        call.outcome.cleaned += clean_completion(completion)
+        # Repairs are counted for the attempt whose answer is used; the last attempt keeps the facts
+        # that pass and drops the rest (see answer.py).
+        call.context["repairs"] = Counter()
+        call.context["final"] = call.attempts >= call.last
+        return completion
+
     async def _ask(self, article: Article, chunk: Chunk, context: dict[str, Any], meter: UsageMeter,
                    outcome: _Outcome, *, first: Any = None, capture: bool = False) -> ArticleFacts:
-        transport = None if capture else self._get_transport()
-        attempts = 0
-        last = self.settings.reasks + 1
-
-        async def send(**kwargs: Any) -> Any:
-            nonlocal attempts
-            attempts += 1
-            try:
-                kwargs = with_request_schema(kwargs, self._mode, strict=self.strict)
-            except RequestSchemaError as e:
-                raise BackendError(f"cannot put the answer schema into the {self.settings.mode} request ({e}); "
-                                   "please report it, and try another --mode meanwhile") from e
-            if capture:
-                raise _Captured(kwargs)
-            if attempts == 1 and first is not None:  # answered already (a batch): count it, send nothing
-                meter.requests += 1
-                meter.record(first)
-                completion = first
-            else:
-                assert transport is not None
-                completion = await transport.complete(meter, **kwargs)
-            # Fences, <think> blocks and prose around the JSON are taken off here, inside the attempt (parsing.py).
-            outcome.unwrapped += clean_completion(completion)
-            # The last attempt keeps the facts that pass and drops the rest (see answer.py).
-            context["final"] = attempts >= last
-            return completion
-
-        create = instructor.patch(create=send, mode=self._mode)
+        call = _Call(None if capture else self._get_transport(), meter, outcome, context,  # type: ignore[arg-type]
+                     last=self.settings.reasks + 1, mode=self._mode, strict=self.strict, first=first, capture=capture)
+        call_token, context_token = _CALL.set(call), CURRENT.set(context)
         request: dict[str, Any] = {"model": self.settings.model, "temperature": self.settings.temperature,
                                    "messages": messages(self.prompt, article, chunk)}
         if self.settings.max_tokens:
             request["max_tokens"] = self.settings.max_tokens
         try:
-            return await create(response_model=ArticleFacts, context=context, max_retries=self.settings.reasks,
-                                strict=False, **request)
+            answer = await self._create(response_model=ArticleFacts, max_retries=self.settings.reasks,
+                                        strict=False, **request)
+            outcome.repairs.update(context["repairs"])
+            return answer
         except InstructorRetryException as e:
             cause = e.__cause__
             if isinstance(cause, _Captured):
@@ -236,4 +262,6 @@ class LLMBackend(Backend):
             raise BackendError(f"no valid answer in {e.n_attempts} attempt{'s' if e.n_attempts != 1 else ''}: "
                                f"{_reason(cause)}; try another --mode or a stronger --model") from e
         finally:
-            outcome.reasks += max(0, attempts - 1)
+            outcome.reasks += max(0, call.attempts - 1)
+            _CALL.reset(call_token)
+            CURRENT.reset(context_token)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -19,9 +18,8 @@ from typing import Any
 from extract.articles import Article
 from extract.backends.llm.chunking import Chunk
 
-PROMPT_NAME = "extract-v1"
+PROMPT_NAME = "extract-v2"
 _INITIATIVES_MARK = "<<INITIATIVES>>"
-_JINJA_BLOCK = re.compile(r"\{%")
 
 
 def _data(name: str) -> str:
@@ -40,9 +38,9 @@ class Prompt:
 
 def _initiative_lines(table: dict[str, Any]) -> str:
     lines = []
-    for canonical, aliases in table["names"].items():
-        others = [a for a in aliases if a.casefold() != canonical.casefold()]
-        lines.append(f"- {canonical}" + (f" ({'; '.join(others)})" if others else ""))
+    # Names only: the canonicaliser maps every alias afterwards, so listing them here would only cost tokens.
+    for canonical in table["names"]:
+        lines.append(f"- {canonical}")
     return "\n".join(lines)
 
 
@@ -56,7 +54,6 @@ def load_prompt(name: str = PROMPT_NAME) -> Prompt:
 def user_message(article: Article, chunk: Chunk, chunk_text: str) -> str:
     meta = article.meta
     lines = [
-        f"Article id: {meta.id}",
         f"Published: {meta.published.isoformat() if meta.published else 'unknown'}",
     ]
     if meta.title:
@@ -68,20 +65,9 @@ def user_message(article: Article, chunk: Chunk, chunk_text: str) -> str:
     return "\n".join(lines)
 
 
-def jinja_literal(text: str) -> str:
-    """`text` wrapped so that Jinja renders it unchanged.
-
-    instructor renders every message as a Jinja template whenever a validation `context`
-    is given; an article holding "{{", "{%" or "{#" would otherwise be altered or fail.
-    Splitting at each "{%" keeps any "{% endraw %}" in the text out of the raw blocks.
-    """
-    pieces = _JINJA_BLOCK.split(text)
-    return "{{ '{%' }}".join("{% raw %}" + piece + "{% endraw %}" for piece in pieces)
-
-
 def messages(prompt: Prompt, article: Article, chunk: Chunk) -> list[dict[str, str]]:
     chunk_text = chunk.text(article.text)
     return [
-        {"role": "system", "content": jinja_literal(prompt.text)},
-        {"role": "user", "content": jinja_literal(user_message(article, chunk, chunk_text))},
+        {"role": "system", "content": prompt.text},
+        {"role": "user", "content": user_message(article, chunk, chunk_text)},
     ]

@@ -39,12 +39,15 @@ class UsageMeter:
     requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0  # prompt tokens the server reports it served from its prompt cache
 
     def record(self, completion: Any) -> None:
         usage = getattr(completion, "usage", None)
         # Copy the numbers now: instructor later rewrites completion.usage as a running total.
         self.prompt_tokens += int(getattr(usage, "prompt_tokens", 0) or 0)
         self.completion_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
+        details = getattr(usage, "prompt_tokens_details", None)
+        self.cached_tokens += int(getattr(details, "cached_tokens", 0) or 0)
 
     def usage(self) -> Usage:
         return Usage(requests=self.requests, prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens)

@@ -26,7 +26,7 @@ if str(LLM_TESTS) not in sys.path:
     sys.path.insert(0, str(LLM_TESTS))
 
 from llm_helpers import FAST, SEEDS, gold_responder  # noqa: E402
-from llm_server import FakeLLM, start, status  # noqa: E402
+from llm_server import ARTICLES, FakeLLM, start, status  # noqa: E402
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ def test_a_repeated_request_is_answered_from_the_store(server: FakeLLM, tmp_path
 
 
 def test_error_answers_are_not_cached(server: FakeLLM, tmp_path: Path) -> None:
-    server.script("x", status(400))
+    server.script("*", status(400))
     with Store.open(tmp_path / "s.sqlite") as store:
         cache = ResponseCache(store)
         with pytest.raises(openai.BadRequestError):
@@ -123,8 +123,9 @@ def test_second_llm_run_makes_no_requests_and_a_new_article_makes_one(llm_env: F
     assert run_cli(articles, out) == 0
     assert len(llm_env.records) == first  # nothing new: zero requests
 
-    (articles / "new_article.txt").write_text(
-        "Xiamen, March 3 (news). In 2020, Xiamen ran 271 China-Europe trains, officials said.\n", encoding="utf-8")
+    new_text = "Xiamen, March 3 (news). In 2020, Xiamen ran 271 China-Europe trains, officials said.\n"
+    (articles / "new_article.txt").write_text(new_text, encoding="utf-8")
+    ARTICLES["new_article"] = new_text  # the server knows articles by their text
     assert run_cli(articles, out) == 0
     assert len(llm_env.records) == first + 1
     assert [r.article_id for r in llm_env.records[first:]] == ["new_article"]

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from llm_server import article_id_of, chunk_text_of
+from llm_server import ARTICLES, article_id_of, chunk_text_of
 
 from extract.align import FoldedText
 from extract.articles import Article, ArticleSource, load
@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[4]
 SEEDS = ROOT / "seeds"
 GOLD = ROOT / "evals" / "gold"
 GOLD_IDS = sorted(p.stem for p in GOLD.glob("*.json") if (SEEDS / f"{p.stem}.txt").exists())
+# The scripted server knows an article by its text (the prompt names no id).
+ARTICLES.update({p.stem: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")})
 
 # Fast retries for tests: settings, not test-only switches in product code.
 FAST = {"backoff": 0.01, "max_wait": 2.0, "timeout": 3.0, "retries": 3, "reasks": 2}

@@ -2,15 +2,16 @@
 
 Answers come from a responder (request -> answer payload dict) and are shaped for the
 mode the request implies (tools, response_format, or a fenced Markdown block). Faults
-are scripted per article id (read from the request's "Article id:" line) and consumed
-one per request, in order; '*' scripts apply to any article.
+are scripted per article id and consumed one per request, in order; '*' scripts apply to
+any article. The product prompt names no article id, so the server knows an article by its
+text: `ARTICLES` (id -> text) is filled by the tests with the articles they send.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import re
+import random
 import threading
 import time
 from collections import defaultdict, deque
@@ -22,12 +23,12 @@ from typing import Any
 Payload = dict[str, Any]
 Responder = Callable[[dict[str, Any]], Payload]
 
-_ARTICLE_ID = re.compile(r"Article id: (\S+)")
+ARTICLES: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
 class Fault:
-    """One scripted misbehaviour: status, slow, drop, invalid_json, truncated, hallucinate, wrong_value, no_usage."""
+    """One scripted misbehaviour: status, slow, drop, invalid_json, truncated, hallucinate, no_usage."""
 
     kind: str
     status: int = 500
@@ -52,6 +53,7 @@ class Record:
     at: float
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    answer_chars: int = 0
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -62,12 +64,12 @@ class Record:
 
 
 def article_id_of(body: dict[str, Any]) -> str | None:
-    for message in body.get("messages", []):
-        if message.get("role") == "user" and isinstance(message.get("content"), str):
-            match = _ARTICLE_ID.search(message["content"])
-            if match:
-                return match.group(1)
-    return None
+    """The id of the known article whose text holds the request's chunk."""
+    chunk = chunk_text_of(body).strip()
+    if not chunk:
+        return None
+    head = chunk[:300]  # instructor may append its own words to the user message (MD_JSON)
+    return next((article_id for article_id, text in ARTICLES.items() if head in text), None)
 
 
 def chunk_text_of(body: dict[str, Any]) -> str:
@@ -89,22 +91,70 @@ def hallucinate(payload: Payload) -> Payload:
     return altered
 
 
-def wrong_value(payload: Payload) -> Payload:
-    """The payload with its first metric's value 1000 times what its quote states, the quote untouched."""
-    altered = json.loads(json.dumps(payload))
-    for fact in altered.get("metrics", []):
-        fact["value"] = fact["value"] * 1000
-        return altered
-    return altered
+FACT_FAULTS = ("typography", "dropped_word", "unit_word", "enum_case", "number_string", "null_list", "extra_key",
+               "duplicate")
 
 
-def wrapped(text: str, habit: str) -> str:
-    """An answer's JSON as a reasoning or local model sends it."""
-    if habit == "fence":
-        return f"```json\n{text}\n```"
-    if habit == "think":
-        return f"<think>\nThe article states several figures {{like these}}. Let me list them.\n</think>\n{text}"
-    return f"Here is the JSON you asked for:\n{text}\nI hope this helps."
+@dataclass
+class Imperfect:
+    """Answers as real models do: each fact, with probability `rate`, gets one fault of `faults`;
+    every JSON answer is wrapped by `habit` ('fence', 'think' or '') on every attempt. Seeded."""
+
+    rate: float = 0.15
+    seed: int = 0
+    habit: str = "fence"
+    faults: tuple[str, ...] = FACT_FAULTS
+    rng: random.Random = field(init=False)
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def apply(self, payload: Payload) -> Any:
+        out: dict[str, Any] = {}
+        for name, facts in payload.items():
+            out[name] = []
+            for original in facts:
+                fact = json.loads(json.dumps(original))
+                out[name].append(fact)
+                if self.rng.random() >= self.rate:
+                    continue
+                fault = self.rng.choice(self.faults)
+                if self._fault(fault, fact, out[name]):
+                    self.counts[fault] += 1
+        return out
+
+    def _fault(self, fault: str, fact: dict[str, Any], siblings: list[Any]) -> bool:
+        quote = fact["evidence"][0]["quote"]
+        if fault == "typography":
+            fact["evidence"][0]["quote"] = quote.replace('"', "\u201c").replace("'", "\u2019").replace(" ", "  ", 1)
+        elif fault == "dropped_word":
+            words = quote.split(" ")
+            if len(words) < 4:
+                return False
+            del words[len(words) // 2]
+            fact["evidence"][0]["quote"] = " ".join(words)
+        elif fault == "unit_word":
+            words = {"CNY": "yuan", "%": "percent", "USD": "US dollars", "trains": "Trains"}
+            if fact.get("unit") not in words:
+                return False
+            fact["unit"] = words[fact["unit"]]
+        elif fault == "enum_case":
+            fact["kind"] = str(fact["kind"]).replace("_", " ").title()
+        elif fault == "number_string":
+            if "value" not in fact:
+                return False
+            fact["value"] = f"{fact['value']:,}" if fact["value"] == int(fact["value"]) else str(fact["value"])
+        elif fault == "null_list":
+            lists = [k for k, v in fact.items() if isinstance(v, list) and not v and k != "evidence"]
+            if not lists:
+                return False
+            fact[lists[0]] = None
+        elif fault == "extra_key":
+            fact["confidence"] = 0.9
+        elif fault == "duplicate":
+            siblings.append(json.loads(json.dumps(fact)))
+        return True
 
 
 class FakeLLM:
@@ -119,7 +169,7 @@ class FakeLLM:
         self.in_flight = 0
         self.max_in_flight = 0
         self.url = ""
-        self.wrap: str | None = None  # a habit kept on every answer: "fence", "think" or "prose" around the JSON
+        self.imperfect: Imperfect | None = None
 
     def script(self, article_id: str, *faults: Fault) -> None:
         """Faults for the next requests about `article_id` ('*' for any), one per request."""
@@ -205,19 +255,31 @@ class _Handler(BaseHTTPRequestHandler):
         payload = fake.responder(body)
         if fault.kind == "hallucinate":
             payload = hallucinate(payload)
-        elif fault.kind == "wrong_value":
-            payload = wrong_value(payload)
+        elif fault.kind == "wrong_value":  # a figure 1000 times the one its untouched quote states
+            payload = json.loads(json.dumps(payload))
+            for metric in payload.get("metrics", [])[:1]:
+                metric["value"] = metric["value"] * 1000
+        if fake.imperfect is not None:
+            with fake.lock:
+                payload = fake.imperfect.apply(payload)
         text, finish = json.dumps(payload), "stop"
+        if fake.imperfect is not None and fake.imperfect.habit:
+            fault = Fault(fake.imperfect.habit)
         if fault.kind == "invalid_json":
             text = text.replace('"', "'")[: max(10, len(text) // 2)] + " ... and so on"
+        elif fault.kind == "fence":  # a habit of many models, in content and in tool arguments alike
+            text = f"Here is the JSON you asked for:\n```json\n{text}\n```\nLet me know if you need more."
+        elif fault.kind == "think":  # a reasoning model thinks aloud before it answers, braces included
+            text = f"<think>The user wants {{facts}}; I will list metrics first.</think>\n{text}\nDone."
         elif fault.kind == "truncated":
             text, finish = text[: len(text) // 2], "length"
+        record.answer_chars = len(text)
         record.prompt_tokens = len(json.dumps(body.get("messages", []))) // 4
         record.completion_tokens = len(text) // 4 + 1
         usage = {"prompt_tokens": record.prompt_tokens, "completion_tokens": record.completion_tokens,
-                 "total_tokens": record.prompt_tokens + record.completion_tokens}
-        if fake.wrap and not body.get("tools"):
-            text = wrapped(text, fake.wrap)
+                 "total_tokens": record.prompt_tokens + record.completion_tokens,
+                 # as OpenAI reports a prompt-cache hit: the system prompt's share of the request
+                 "prompt_tokens_details": {"cached_tokens": len(str(body.get("messages", [{}])[0].get("content", ""))) // 4}}
         response = {"id": f"chatcmpl-{len(fake.records)}", "object": "chat.completion", "created": int(time.time()),
                     "model": body.get("model", "fake"), "choices": [_answer(body, text, finish)], "usage": usage}
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)

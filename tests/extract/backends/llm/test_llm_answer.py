@@ -59,10 +59,11 @@ def test_a_quote_not_in_the_text_is_rejected_with_the_quote_named() -> None:
 
 
 @pytest.mark.parametrize(("update", "fix"), [
-    ({"unit": "yuan"}, "write 'CNY'"),
+    ({"unit": "Big_Boxes"}, "plural lowercase noun"),
     ({"period": "FY2020"}, "write a year '2020'"),
     ({"kind": "money"}, "'amount', 'count', 'growth' or 'share'"),
-    ({"value": "100 billion"}, "100 billion yuan is 100000000000"),
+    ({"value": "a lot"}, "100 billion yuan is 100000000000"),
+    ({"value": 1e14}, "value 1e+14 is not stated by its quote"),
     ({"kind": "share", "unit": "CNY"}, "needs unit '%'"),
     ({"evidence": []}, "evidence is empty"),
 ])
@@ -71,12 +72,12 @@ def test_rule_breaks_say_how_to_fix_them(update: dict[str, Any], fix: str) -> No
 
 
 def test_every_failing_fact_is_reported_at_once() -> None:
-    message = error_text({"metrics": [metric(unit="yuan"), metric(), metric(period="last year")]})
+    message = error_text({"metrics": [metric(unit="Big_Boxes"), metric(), metric(period="last year")]})
     assert "metrics.0.unit" in message and "metrics.2.period" in message and "metrics.1" not in message
 
 
 def test_on_the_last_attempt_failing_facts_are_dropped_and_counted() -> None:
-    answer, context = validate({"metrics": [metric(unit="yuan"), metric(), metric(evidence=[{"quote": "made up"}])]},
+    answer, context = validate({"metrics": [metric(unit="Big_Boxes"), metric(), metric(evidence=[{"quote": "made up"}])]},
                                final=True)
     assert len(answer.metrics) == 1
     assert len(context["dropped"]) == 2
@@ -88,3 +89,12 @@ def test_an_answer_that_is_not_json_fails_even_on_the_last_attempt() -> None:
     context["final"] = True
     with pytest.raises(ValidationError):
         ArticleFacts.model_validate_json('{"metrics": [', context=context)
+
+
+def test_what_code_can_decide_is_repaired_and_counted_not_re_asked() -> None:
+    raw = metric(unit="yuan", value="100 billion", kind="Amount", status=" ACTUAL ", note="extra")
+    answer, context = validate({"metrics": [raw, raw], "infrastructure_projects": None})
+    [fixed] = answer.metrics
+    assert (fixed.unit, fixed.value, fixed.kind.value, fixed.status.value) == ("CNY", 1e11, "amount", "actual")
+    assert context["repairs"] == {"unit_word": 1, "number_as_string": 1, "enum_case": 2, "unknown_key": 1,
+                                  "duplicate": 1, "null_list": 1}

@@ -222,3 +222,45 @@ def test_rate_limiter_spaces_acquisitions() -> None:
     times = asyncio.run(go())
     # Slots are 0.05 s apart from the first; a late wake-up does not push the later slots.
     assert all(t - times[0] >= 0.05 * i - 0.002 for i, t in enumerate(times))
+
+
+@pytest.mark.parametrize("mode", ["TOOLS", "JSON_SCHEMA", "JSON", "MD_JSON"])
+@pytest.mark.parametrize("habit", ["fence", "think"])
+def test_fenced_or_thinking_answers_parse_in_every_mode_without_a_re_ask(fake_llm: FakeLLM, settings: LLMSettings,
+                                                                           mode: str, habit: str) -> None:
+    fake_llm.fail_always(ARTICLE_ID, Fault(habit))  # the habit is kept on every attempt
+    article = seed(ARTICLE_ID)
+    sheet = extract_one(settings.model_copy(update={"mode": mode}), article)
+
+    assert_gold(article, sheet)
+    assert len(fake_llm.records) == 1
+    assert sheet.provenance.model_extra["cleaned_answers"] == 1
+
+
+def test_a_metric_whose_quote_does_not_state_its_value_is_re_asked_and_the_right_value_kept(
+        fake_llm: FakeLLM, settings: LLMSettings) -> None:
+    fake_llm.script(ARTICLE_ID, Fault("wrong_value"))
+    article = seed(ARTICLE_ID)
+    sheet = extract_one(settings, article)
+
+    assert_gold(article, sheet)
+    assert len(fake_llm.records) == 2
+    assert "is not stated by its quote" in fake_llm.records[1].text()
+
+
+def test_a_metric_whose_value_is_never_stated_is_dropped_not_written(fake_llm: FakeLLM, settings: LLMSettings) -> None:
+    fake_llm.fail_always(ARTICLE_ID, Fault("wrong_value"))
+    article = seed(ARTICLE_ID)
+    sheet = extract_one(settings, article)
+
+    gold = gold_facts(article)["metrics"]
+    assert len(sheet.metrics) == len(gold) - 1 and sheet.provenance.dropped_facts == 1
+    assert len(fake_llm.records) == settings.reasks + 1
+
+
+def test_every_request_starts_with_the_same_prefix_and_cached_tokens_are_recorded(fake_llm: FakeLLM,
+                                                                                  settings: LLMSettings) -> None:
+    sheets = [extract_one(settings, seed(article_id)) for article_id in GOLD_IDS[:2]]
+    first, second = (r.body["messages"] for r in fake_llm.records)
+    assert first[0] == second[0] and "Article id" not in str(first)
+    assert all(sheet.provenance.model_extra["cached_tokens"] > 0 for sheet in sheets)

@@ -158,16 +158,3 @@ def test_a_value_its_quote_does_not_state_never_reaches_a_sheet_and_is_reasked(l
             assert len(requests) == 2 and "not stated by its quote" in requests[1].text()
         assert facts_of(sheet(out, article_id)) == gold_of(article_id)  # the right value, after one re-ask
 
-
-@pytest.mark.parametrize("mode", ["JSON_SCHEMA", "JSON", "MD_JSON"])
-@pytest.mark.parametrize("habit", ["fence", "think", "prose"])
-def test_json_in_a_fence_after_thinking_or_inside_prose_is_read_without_a_reask(llm_env: FakeLLM, tmp_path: Path,
-                                                                                 mode: str, habit: str) -> None:
-    llm_env.wrap = habit  # on every answer, re-asks included
-    out = tmp_path / "out"
-    assert run(out, "--mode", mode) == 0
-    for article_id in GOLD_IDS:
-        written = sheet(out, article_id)
-        assert facts_of(written) == gold_of(article_id), article_id
-        assert written.provenance.reasks == 0
-        assert len(llm_env.requests_for(article_id)) == len(split_text(seed(article_id).text, 3000))

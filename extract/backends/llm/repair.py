@@ -1,0 +1,154 @@
+"""What code fixes in a model's answer before validation, so that only real faults are re-asked.
+
+Two steps, both inside instructor's attempt (so re-asks and usage still work):
+
+- `clean_completion`: the JSON taken out of what models actually send: a markdown fence,
+  a `<think>`/`<thinking>` block or a reasoning preamble before it, prose after it. Applied
+  to the message content and to tool-call arguments, in every mode; a separate reasoning
+  field is never read.
+- `repair_fact`: one fact's raw dict made valid where code can decide: unit words mapped
+  by the unit table, enum values matched case- and space-insensitively, numbers given as
+  strings ("1,200", "7.2%", "34.3 billion"), null lists as empty, unknown keys dropped.
+  Each repair is counted by name; exact duplicates are merged by `ArticleFacts`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from enum import Enum
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from extract.figures import SCALES
+from schemas.facts import NON_CANONICAL_UNITS
+
+_THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.DOTALL | re.IGNORECASE)
+_OPEN_THINK = re.compile(r"^.*</(think|thinking|reasoning)>", re.DOTALL | re.IGNORECASE)
+_FENCE = re.compile(r"```[a-zA-Z0-9_-]*[ \t]*\n?(.*?)```", re.DOTALL)
+_NUMBER = re.compile(r"^\s*([-+−]?)\s*(?:[A-Za-z$€£¥]{0,3}\s*)?(\d[\d,\s\u00a0\u202f]*(?:\.\d+)?)\s*(%|[A-Za-z]+)?")
+_DECODER = json.JSONDecoder()
+
+
+def extract_json(text: str) -> str:
+    """The first JSON object in `text`, or `text` unchanged when there is none to find."""
+    stripped = _OPEN_THINK.sub("", _THINK.sub("", text)).strip()
+    for fenced in _FENCE.findall(stripped):
+        found = _first_object(fenced)
+        if found is not None:
+            return found
+    found = _first_object(stripped)
+    return found if found is not None else text
+
+
+def _first_object(text: str) -> str | None:
+    start = text.find("{")
+    while start != -1:
+        try:
+            _, end = _DECODER.raw_decode(text, start)
+            return text[start:end]
+        except json.JSONDecodeError:
+            start = text.find("{", start + 1)
+    return None
+
+
+def clean_completion(completion: Any) -> int:
+    """Clean every choice's content and tool arguments in place; the number of texts changed."""
+    changed = 0
+    for choice in getattr(completion, "choices", None) or []:
+        message = getattr(choice, "message", None)
+        if message is None:
+            continue
+        if isinstance(message.content, str) and message.content.strip():
+            cleaned = extract_json(message.content)
+            if cleaned != message.content:
+                message.content = cleaned
+                changed += 1
+        for call in getattr(message, "tool_calls", None) or []:
+            function = getattr(call, "function", None)
+            if function is not None and isinstance(function.arguments, str):
+                cleaned = extract_json(function.arguments)
+                if cleaned != function.arguments:
+                    function.arguments = cleaned
+                    changed += 1
+    return changed
+
+
+@lru_cache(maxsize=1)
+def unit_table() -> dict[str, str]:
+    """Unit words (lowercase) to SPEC units, from extract/data/units.json and the schema's own table."""
+    data = json.loads(resources.files("extract.data").joinpath("units.json").read_text(encoding="utf-8"))
+    table = {word: unit for section in ("money", "volume", "count") for word, unit in data.get(section, {}).items()}
+    table.update(NON_CANONICAL_UNITS)
+    return table
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s_\-]+", "_", text.strip().casefold())
+
+
+def number_from_text(text: str) -> float | None:
+    """'1,200' -> 1200, '7.2%' -> 7.2, '34.3 billion yuan' -> 34300000000, '-3' -> -3; None if no number leads."""
+    match = _NUMBER.match(text)
+    if not match:
+        return None
+    digits = re.sub(r"[,\s\u00a0\u202f]", "", match.group(2))
+    try:
+        number = float(digits)
+    except ValueError:
+        return None
+    word = (match.group(3) or "").casefold()
+    if word in SCALES and word not in ("m", "b", "k"):  # a lone letter could be a unit ("5 m")
+        number *= SCALES[word]
+    return -number if match.group(1) in ("-", "−") else number
+
+
+def repair_fact(raw: Any, fields: dict[str, Any], repairs: Counter[str]) -> Any:
+    """`raw` (one fact as the model wrote it) with what code can decide fixed; counts in `repairs`."""
+    if not isinstance(raw, dict):
+        return raw
+    fact = dict(raw)
+    for key in [k for k in fact if k not in fields]:
+        del fact[key]
+        repairs["unknown_key"] += 1
+    for name, info in fields.items():
+        if name not in fact:
+            continue
+        value, annotation = fact[name], info.annotation
+        origin = getattr(annotation, "__origin__", None)
+        if value is None and (origin is list or annotation is list):
+            fact[name] = []
+            repairs["null_list"] += 1
+        elif isinstance(value, str) and isinstance(annotation, type) and issubclass(annotation, Enum):
+            fact[name] = _enum(annotation, value, repairs)
+    if isinstance(fact.get("unit"), str):
+        unit = fact["unit"].strip()
+        canonical = unit_table().get(unit.casefold())
+        if canonical and canonical != unit:
+            fact["unit"] = canonical
+            repairs["unit_word"] += 1
+    if isinstance(fact.get("value"), str):
+        number = number_from_text(fact["value"])
+        if number is not None:
+            fact["value"] = number
+            repairs["number_as_string"] += 1
+    evidence = fact.get("evidence")
+    if isinstance(evidence, dict | str):
+        fact["evidence"] = [evidence]
+        repairs["evidence_not_a_list"] += 1
+    if isinstance(fact.get("evidence"), list):
+        fact["evidence"] = [{"quote": item} if isinstance(item, str) else item for item in fact["evidence"]]
+    return fact
+
+
+def _enum(enum: type[Enum], value: str, repairs: Counter[str]) -> str:
+    if value in {member.value for member in enum}:
+        return value
+    wanted = _key(value)
+    for member in enum:
+        if _key(str(member.value)) == wanted:
+            repairs["enum_case"] += 1
+            return str(member.value)
+    return value
