@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import instructor
 import openai
 from instructor.core import IncompleteOutputException, InstructorRetryException
+from instructor.v2.core.function_calls import response_schema
 from pydantic import ValidationError
 
 from extract.align import FoldedText
@@ -38,6 +39,8 @@ from extract.store.http_cache import caching_http_client
 from schemas import SCHEMA_VERSION, FactSheet, Provenance
 
 log = logging.getLogger("factsheet.llm")
+# Wrapped once: instructor wraps a plain model anew on every request, so its (cached) schema was rebuilt each time.
+RESPONSE_MODEL = response_schema(ArticleFacts)
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 MAX_SPLIT_DEPTH = 3  # a cut-off answer is retried on halves, quarters, eighths
@@ -249,7 +252,7 @@ class LLMBackend(Backend):
         if self.settings.max_tokens:
             request["max_tokens"] = self.settings.max_tokens
         try:
-            answer = await self._create(response_model=ArticleFacts, max_retries=self.settings.reasks,
+            answer = await self._create(response_model=RESPONSE_MODEL, max_retries=self.settings.reasks,
                                         strict=False, **request)
             outcome.repairs.update(context["repairs"])
             return answer
