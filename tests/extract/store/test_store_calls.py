@@ -7,7 +7,6 @@ the real openai client and instructor send the requests; the server scripts faul
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -23,8 +22,8 @@ LLM_TESTS = Path(__file__).resolve().parents[1] / "backends" / "llm"
 if str(LLM_TESTS) not in sys.path:
     sys.path.insert(0, str(LLM_TESTS))
 
-from llm_helpers import FAST, SEEDS, gold_responder  # noqa: E402
-from llm_server import FakeLLM, Fault, start, status  # noqa: E402
+from llm_helpers import FAST, SEEDS, gold_responder, keyless_env, serving  # noqa: E402
+from llm_server import FakeLLM, Fault, status  # noqa: E402
 
 KEY = "sk-test-call-log-secret-0123456789"
 A, B = "001_c9623f5d1761bc86", "004_3c5a6f0b5c3235ac"
@@ -32,22 +31,13 @@ A, B = "001_c9623f5d1761bc86", "004_3c5a6f0b5c3235ac"
 
 @pytest.fixture
 def server() -> Iterator[FakeLLM]:
-    fake = FakeLLM(gold_responder)
-    srv, thread = start(fake)
-    try:
+    with serving(FakeLLM(gold_responder)) as fake:
         yield fake
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
 def llm_env(server: FakeLLM, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeLLM:
-    for name in list(os.environ):
-        if name.startswith("FACTSHEET_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+    keyless_env(monkeypatch, server.url)
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     for key, value in FAST.items():
         monkeypatch.setenv(f"FACTSHEET_{key.upper()}", str(value))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -25,28 +24,19 @@ LLM_TESTS = Path(__file__).resolve().parents[1] / "backends" / "llm"
 if str(LLM_TESTS) not in sys.path:
     sys.path.insert(0, str(LLM_TESTS))
 
-from llm_helpers import FAST, SEEDS, gold_responder  # noqa: E402
-from llm_server import ARTICLES, FakeLLM, start, status  # noqa: E402
+from llm_helpers import FAST, SEEDS, gold_responder, keyless_env, serving  # noqa: E402
+from llm_server import ARTICLES, FakeLLM, status  # noqa: E402
 
 
 @pytest.fixture
 def server() -> Iterator[FakeLLM]:
-    fake = FakeLLM(gold_responder)
-    srv, thread = start(fake)
-    try:
+    with serving(FakeLLM(gold_responder)) as fake:
         yield fake
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
 def llm_env(server: FakeLLM, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeLLM:
-    for name in list(os.environ):
-        if name.startswith("FACTSHEET_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+    keyless_env(monkeypatch, server.url)
     for key, value in FAST.items():  # fast retries, through the environment (works with or without the flags)
         monkeypatch.setenv(f"FACTSHEET_{key.upper()}", str(value))
     monkeypatch.chdir(tmp_path)

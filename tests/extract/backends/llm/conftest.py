@@ -5,36 +5,26 @@ No key, no internet: the real openai client and instructor talk HTTP to 127.0.0.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from llm_helpers import FAST, gold_responder
-from llm_server import FakeLLM, start
+from llm_helpers import FAST, gold_responder, keyless_env, serving
+from llm_server import FakeLLM
 
 from extract.backends.llm.settings import LLMSettings
 
 
 @pytest.fixture
 def fake_llm() -> Iterator[FakeLLM]:
-    fake = FakeLLM(gold_responder)
-    server, thread = start(fake)
-    try:
+    with serving(FakeLLM(gold_responder)) as fake:
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
 def llm_env(fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeLLM:
     """Environment of a keyless local server: OPENAI_BASE_URL only, no config file, no FACTSHEET_*."""
-    for name in list(os.environ):
-        if name.startswith("FACTSHEET_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.url)
+    keyless_env(monkeypatch, fake_llm.url)
     monkeypatch.chdir(tmp_path)
     return fake_llm
 

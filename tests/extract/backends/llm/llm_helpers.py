@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from llm_server import ARTICLES, article_id_of, chunk_text_of
+from llm_server import ARTICLES, article_id_of, chunk_text_of, start
 
 from extract.align import FoldedText
 from extract.articles import Article, ArticleSource, load
@@ -78,3 +81,23 @@ def extract_one(settings: LLMSettings, article: Article) -> FactSheet:
             await backend.aclose()
 
     return asyncio.run(go())
+
+
+@contextlib.contextmanager
+def serving(fake: Any, start_server: Callable[[Any], tuple[Any, Any]] = start) -> Iterator[Any]:
+    """A scripted server (llm_server, or batch_server's start) on 127.0.0.1 for the block, shut down after."""
+    server, thread = start_server(fake)
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def keyless_env(monkeypatch: Any, url: str) -> None:
+    """The environment of a keyless local server: OPENAI_BASE_URL only, no FACTSHEET_* and no key."""
+    for name in list(os.environ):
+        if name.startswith("FACTSHEET_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("OPENAI_BASE_URL", url)

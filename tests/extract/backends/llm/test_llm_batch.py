@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from batch_server import FakeBatchAPI, start
-from llm_helpers import FAST_FLAGS, GOLD_IDS, SEEDS, gold_responder
+from llm_helpers import FAST_FLAGS, GOLD_IDS, SEEDS, gold_responder, keyless_env, serving
 from llm_server import _answer
 from test_llm_run import assert_grounded, facts_of, gold_of, sheet
 
@@ -36,19 +36,10 @@ def perfect(body: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeBatchAPI]:
-    fake = FakeBatchAPI(complete=perfect, polls=1)
-    server, thread = start(fake)
-    for name in list(os.environ):
-        if name.startswith("FACTSHEET_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
-    monkeypatch.chdir(tmp_path)
-    try:
+    with serving(FakeBatchAPI(complete=perfect, polls=1), start) as fake:
+        keyless_env(monkeypatch, fake.url)
+        monkeypatch.chdir(tmp_path)
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def run(out: Path, *extra: str) -> int:
