@@ -19,5 +19,13 @@ class BackendError(FactsheetError):
     """A backend could not produce a fact sheet for an article."""
 
 
+class EndpointUnavailable(BackendError):
+    """The LLM endpoint cannot serve any article (down, unknown host, key refused, no such model).
+
+    Not a problem of the article: the pipeline stops starting new articles, leaves the
+    unattempted ones pending and ends the run with this message.
+    """
+
+
 class StoreError(FactsheetError):
     """The run store cannot be opened, is locked, or is damaged."""

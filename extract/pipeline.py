@@ -476,7 +476,7 @@ def _pool(ctx: _Run, todo: int) -> WorkerPool | None:
 
 
 async def _extract_all(plan: RunPlan, ctx: _Run, on_result: Callable[[ArticleResult], None] | None) -> list[ArticleResult]:
-    cache = ResponseCache(ctx.store) if ctx.options.cache else None
+    cache = ResponseCache(ctx.store, refresh=ctx.options.force) if ctx.options.cache else None
     committer = _Committer(ctx, on_result, cache)
     pool = _pool(ctx, len(plan.todo))
     semaphore = asyncio.Semaphore(2 * pool.workers if pool else max(1, ctx.backend.concurrency))

@@ -43,14 +43,17 @@ def response_usage(response_json: str | bytes) -> tuple[int, int]:
 class ResponseCache:
     """get(key) / put(key, response_json) over the store's `llm_cache` table."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, refresh: bool = False) -> None:
         self.store = store
+        self.refresh = refresh  # --force: never answer from the cache, but store the new answers
         self._hits: dict[str, tuple[int, str]] = {}  # counted in memory, written with the next write (flush)
 
     key = staticmethod(request_key)
 
     def get(self, key: str) -> str | None:
         """A read, not a write transaction: the hit is counted in memory until `flush`."""
+        if self.refresh:
+            return None
         rows = self.store.query("SELECT response FROM llm_cache WHERE key = ?", (key,))
         if not rows:
             return None

@@ -82,9 +82,12 @@ def test_every_request_is_logged_with_its_reasks_retries_and_tokens(llm_env: Fak
     assert all(c["model"] == "gpt-4o-mini" and c["mode"] == "TOOLS" and c["endpoint"] == host for c in calls)
     assert all(c["run_id"] == 1 and c["finish_reason"] in (None, "stop") for c in calls)
 
-    # A forced re-run is answered from the cache: logged as cached, nothing sent.
+    # Articles the store forgot are extracted again from the cache: logged as cached, nothing sent.
     sent = len(llm_env.records)
-    assert cli_main(["run", str(articles), "-o", str(out), "--force"]) == 0
+    with Store.open(out / STORE_NAME) as store:
+        for article_id in (A, B):
+            store.delete(article_id)
+    assert cli_main(["run", str(articles), "-o", str(out)]) == 0
     assert len(llm_env.records) == sent
     again = logs(capsys, str(out), "--run", "2")
     assert again and {c["status"] for c in again} == {"cached"}

@@ -127,14 +127,16 @@ def test_second_llm_run_makes_no_requests_and_a_new_article_makes_one(llm_env: F
     assert status.cost is not None and status.cost > 0 and status.currency == "USD"  # the default model is priced
 
 
-def test_forced_rerun_is_answered_from_the_cache_and_records_zero_spend(llm_env: FakeLLM, tmp_path: Path) -> None:
+def test_a_reextraction_is_answered_from_the_cache_and_force_refreshes_it(llm_env: FakeLLM, tmp_path: Path) -> None:
     articles, out = tmp_path / "seeds", tmp_path / "out"
     articles.mkdir()
     shutil.copy(SEEDS / "001_c9623f5d1761bc86.txt", articles)
     assert run_cli(articles, out) == 0
     sent = len(llm_env.records)
     original = json.loads((out / "001_c9623f5d1761bc86.json").read_text())
-    assert run_cli(articles, out, "--force") == 0
+    with Store.open(out / STORE_NAME) as store:  # the store forgets the article: it is extracted again
+        store.delete("001_c9623f5d1761bc86")
+    assert run_cli(articles, out) == 0
     assert len(llm_env.records) == sent
     again = json.loads((out / "001_c9623f5d1761bc86.json").read_text())
     assert again["metrics"] == original["metrics"]
@@ -143,5 +145,8 @@ def test_forced_rerun_is_answered_from_the_cache_and_records_zero_spend(llm_env:
     with Store.open(out / STORE_NAME) as store:
         rows = store.query("SELECT requests, cached_requests, prompt_tokens FROM spend ORDER BY id")
     assert [tuple(r) for r in rows] == [(sent, 0, original["provenance"]["usage"]["prompt_tokens"]), (0, sent, 0)]
-    assert run_cli(articles, out, "--force", "--no-cache") == 0
+    # --force asks the server again (a failed or stale answer is never replayed) and refreshes the cache.
+    assert run_cli(articles, out, "--force") == 0
     assert len(llm_env.records) == 2 * sent
+    assert run_cli(articles, out, "--force", "--no-cache") == 0
+    assert len(llm_env.records) == 3 * sent
