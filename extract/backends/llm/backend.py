@@ -183,7 +183,7 @@ class LLMBackend(Backend):
             parts = await _all(self._extract_chunk(article, chunk, meter, outcome, first=answers.get(chunk.index))
                                for chunk in chunks)
         except BackendError as e:
-            raise BackendError(f"{e} [{meter.requests} requests, {meter.prompt_tokens} prompt and "
+            raise type(e)(f"{e} [{meter.requests} requests, {meter.prompt_tokens} prompt and "
                                f"{meter.completion_tokens} completion tokens spent]") from e
         for reason in outcome.dropped:
             log.warning("%s: dropped a fact still invalid after %d attempts: %s", article.id, self.settings.reasks + 1, reason)
@@ -261,7 +261,7 @@ class LLMBackend(Backend):
             if isinstance(cause, _Captured):
                 raise cause from None
             if isinstance(cause, BackendError):
-                raise BackendError(str(cause)) from cause
+                raise type(cause)(str(cause)) from cause
             raise BackendError(f"no valid answer in {e.n_attempts} attempt{'s' if e.n_attempts != 1 else ''}: "
                                f"{_reason(cause)}; try another --mode or a stronger --model") from e
         finally:

@@ -19,17 +19,39 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2
 import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from extract.backends.llm.ratelimit import RateLimiter
 from extract.backends.llm.settings import LLMSettings
-from extract.errors import BackendError
+from extract.errors import BackendError, EndpointUnavailable
 from schemas import Usage
 
 log = logging.getLogger("factsheet.llm")
 
 RETRY_STATUS = frozenset({408, 409, 429})
+ENDPOINT_STATUS = frozenset({401, 403, 404})  # wrong key, no access, no such model: true of every article
+CONNECT_RETRIES = 2  # a refused connection or unknown host is retried briefly (a server restarting), then reported
+
+
+def cannot_connect(error: BaseException) -> bool:
+    """The connection was never made (refused, unknown host), as opposed to dropped mid-answer."""
+    if not isinstance(error, openai.APIConnectionError) or isinstance(error, openai.APITimeoutError):
+        return False
+    cause = error.__cause__
+    while cause is not None:
+        if isinstance(cause, httpx2.ConnectError):
+            return True
+        cause = cause.__cause__
+    return False
+
+
+def endpoint_down(error: BaseException) -> bool:
+    """An error no other article would escape: the run should stop, not fail article after article."""
+    if cannot_connect(error):
+        return True
+    return isinstance(error, openai.APIStatusError) and error.status_code in ENDPOINT_STATUS
 
 
 @dataclass
@@ -104,6 +126,8 @@ class Transport:
         if stop_after_attempt(self.settings.retries + 1)(state):
             return True
         error = state.outcome.exception() if state.outcome else None
+        if error is not None and cannot_connect(error) and state.attempt_number > CONNECT_RETRIES:
+            return True
         asked = retry_after(error) if error else None
         return asked is not None and asked > self.settings.max_wait
 
@@ -122,7 +146,8 @@ class Transport:
                     meter.record(completion)
                     return completion
         except openai.OpenAIError as e:
-            raise BackendError(self.describe(e, attempts)) from e
+            kind = EndpointUnavailable if endpoint_down(e) else BackendError
+            raise kind(self.describe(e, attempts)) from e
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     def describe(self, error: openai.OpenAIError, attempts: int) -> str:
@@ -130,6 +155,9 @@ class Transport:
         host, tries = self.settings.host, f"after {attempts} attempt{'s' if attempts != 1 else ''}"
         if isinstance(error, openai.APITimeoutError):
             text = f"no answer from {host} within {self.settings.timeout:g} s {tries}; raise --timeout or lower --chunk-tokens"
+        elif cannot_connect(error):
+            text = (f"cannot connect to {host} {tries} (connection refused or unknown host); check that the server runs "
+                    "and OPENAI_BASE_URL")
         elif isinstance(error, openai.APIConnectionError):
             text = f"cannot reach {host} {tries} (connection failed or dropped); check that the server runs and OPENAI_BASE_URL"
         elif isinstance(error, openai.APIStatusError):
