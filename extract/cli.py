@@ -23,7 +23,7 @@ from importlib.metadata import entry_points
 from types import ModuleType
 
 from extract import __version__
-from extract.errors import FactsheetError
+from extract.errors import EndpointUnavailable, FactsheetError
 
 CORE_COMMANDS = {
     "run": "extract.commands.run",
@@ -141,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.DEBUG if level == logging.DEBUG else logging.CRITICAL)
     try:
         return int(args.handler(args))
+    except EndpointUnavailable as e:  # the server is down or refuses us: the run failed, it was not misused
+        print(f"factsheet: error: {e}", file=sys.stderr)
+        return EXIT_FAILED
     except FactsheetError as e:
         print(f"factsheet: error: {e}", file=sys.stderr)
         return EXIT_USAGE
