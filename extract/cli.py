@@ -32,6 +32,7 @@ CORE_COMMANDS = {
     "view": "extract.commands.view",
     "schema": "extract.commands.schema",
     "batch": "extract.commands.batch",
+    "cache": "extract.commands.cache",
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
