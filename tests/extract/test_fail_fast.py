@@ -165,6 +165,7 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
+@pytest.mark.slow  # about 6 s: the default retry settings, as a user meets them
 @pytest.mark.skipif(not CONSOLE_SCRIPT.exists(), reason="the console script is not installed in this environment")
 def test_a_closed_port_ends_a_run_of_20_articles_quickly_with_one_reason(tmp_path: Path) -> None:
     folder, out = tmp_path / "in", tmp_path / "out"
@@ -229,3 +230,14 @@ def test_a_server_refusing_every_request_stops_at_once(refusing: tuple[FakeLLM, 
     assert set(rows(out).values()) == {"done"} and len(rows(out)) == 6
     sheet = FactSheet.model_validate_json((out / "a03.json").read_text(encoding="utf-8"))
     assert [m.value for m in sheet.metrics] == [1003.0]
+
+
+def test_a_batch_run_at_a_closed_port_fails_with_exit_1_and_marks_nothing(tmp_path: Path, monkeypatch,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    folder, out = tmp_path / "in", tmp_path / "out"
+    write_articles(folder, 3)
+    keyless_env(monkeypatch, CLOSED_PORT)
+    assert main(["run", str(folder), "-o", str(out), "--batch", *FAST_FLAGS]) == 1  # the endpoint, not a usage error
+    err = capsys.readouterr().err
+    assert "127.0.0.1:9" in err and "check that the server runs" in err and "Traceback" not in err
+    assert rows(out) == {}
