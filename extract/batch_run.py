@@ -36,8 +36,9 @@ from extract.backends.llm.batch import (
     request_line,
     split_files,
 )
+from extract.backends.llm.transport import cannot_connect
 from extract.canonical import Canonicaliser
-from extract.errors import ConfigError, FactsheetError
+from extract.errors import BackendError, ConfigError, EndpointUnavailable, FactsheetError
 from extract.output import write_atomic
 from extract.pipeline import (
     ArticleResult,
@@ -383,6 +384,14 @@ async def run_batch(sources: Iterable[ArticleSource], backend: LLMBackend, optio
                 await runner.wait(interval, ceiling)
             if any(r.ok for r in runner.report.results) and options.write_combined:
                 write_corpus_from_store(options.out_dir, store, canonicaliser)
+        except BackendError as e:  # a batch server down or refusing the key: the run failed (exit 1), not misused
+            # Not a 404: on a batch call it means a server without the Batch API (a configuration error, exit 2).
+            cause = e.__cause__
+            down = cause is not None and (cannot_connect(cause) or getattr(cause, "status_code", None) in (401, 403))
+            if down and not isinstance(e, EndpointUnavailable):
+                hint = "check that the server runs, OPENAI_BASE_URL and OPENAI_API_KEY"
+                raise EndpointUnavailable(f"{str(e).rstrip('.')}; {hint}") from e
+            raise
         finally:
             await runner.client.aclose()
             runner.report.live = batches(store)

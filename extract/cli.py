@@ -23,7 +23,7 @@ from importlib.metadata import entry_points
 from types import ModuleType
 
 from extract import __version__
-from extract.errors import FactsheetError
+from extract.errors import EndpointUnavailable, FactsheetError
 
 CORE_COMMANDS = {
     "run": "extract.commands.run",
@@ -32,6 +32,7 @@ CORE_COMMANDS = {
     "view": "extract.commands.view",
     "schema": "extract.commands.schema",
     "batch": "extract.commands.batch",
+    "cache": "extract.commands.cache",
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -141,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.DEBUG if level == logging.DEBUG else logging.CRITICAL)
     try:
         return int(args.handler(args))
+    except EndpointUnavailable as e:  # the server is down or refuses us: the run failed, it was not misused
+        print(f"factsheet: error: {e}", file=sys.stderr)
+        return EXIT_FAILED
     except FactsheetError as e:
         print(f"factsheet: error: {e}", file=sys.stderr)
         return EXIT_USAGE

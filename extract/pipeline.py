@@ -26,7 +26,7 @@ from extract.articles import DEFAULT_MAX_BYTES, Article, ArticleSource, load
 from extract.backends.base import Backend
 from extract.canonical import Canonicaliser
 from extract.corpus import FACTSHEETS_JSONL
-from extract.errors import FactsheetError
+from extract.errors import EndpointUnavailable, FactsheetError
 from extract.grounding import check_values, ground_sheet
 from extract.output import drop_stale_copy, remove_sheet, set_aside_sheet, sheet_json, sheet_path, write_atomic
 from extract.parallel import Finished, WorkerPool, default_workers, extraction_error, uses_processes
@@ -44,6 +44,7 @@ from extract.store import (
     using_cache,
 )
 from extract.store.calls import recording_calls
+from extract.store.db import now
 from schemas import SCHEMA_VERSION, FactSheet, Usage
 
 log = logging.getLogger("factsheet")
@@ -61,6 +62,8 @@ BATCH_DELAY = 0.2
 POOL_MIN_ARTICLES = 16
 
 OUTCOMES = ("new", "changed", "unchanged", "failed", "removed")
+PENDING = "pending"  # not attempted, or stopped by an unavailable endpoint: the store is left as it was
+STOPPED_KEY = "run_stopped"  # meta row: the last run that stopped early, why, and how many it left pending
 _TEMP_FILE = re.compile(r"^\..+\.(json|jsonl|csv)\.[A-Za-z0-9_]+\.tmp$")
 
 
@@ -70,7 +73,7 @@ class ArticleResult:
     # The new sheet, while `on_result` sees the result; the report does not keep it (RunReport.sheets reads the store).
     sheet: FactSheet | None = None
     error: str | None = None
-    outcome: str = ""  # new, changed, unchanged or failed
+    outcome: str = ""  # new, changed, unchanged, failed or pending
     reason: str | None = None  # why it was extracted: new, forced, retry, content, fingerprint
     spent: TokenCount = field(default_factory=TokenCount)
     usage: Usage = field(default_factory=Usage)  # what the new sheet's provenance records
@@ -78,7 +81,11 @@ class ArticleResult:
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and not self.pending
+
+    @property
+    def pending(self) -> bool:
+        return self.outcome == PENDING
 
 
 @dataclass
@@ -87,10 +94,17 @@ class RunReport:
     removed: list[str] = field(default_factory=list)  # pruned article ids
     missing: list[str] = field(default_factory=list)  # in the store, not in the inputs, kept
     store_path: Path | None = None
+    # Why the run stopped starting articles (EndpointUnavailable's message), or None when it went through.
+    stopped: str | None = None
 
     @property
     def failed(self) -> list[ArticleResult]:
-        return [r for r in self.results if not r.ok]
+        return [r for r in self.results if not r.ok and not r.pending]
+
+    @property
+    def pending(self) -> list[ArticleResult]:
+        """Articles left as they were because the endpoint was unavailable: the next run takes them up."""
+        return [r for r in self.results if r.pending]
 
     @property
     def sheets(self) -> list[FactSheet]:
@@ -123,15 +137,17 @@ class RunReport:
 
     @property
     def counts(self) -> dict[str, int]:
+        """One count per outcome; `pending` only when the run stopped early (see `stopped`)."""
         counts = dict.fromkeys(OUTCOMES, 0)
         for result in self.results:
-            counts[result.outcome or "failed"] += 1
+            outcome = result.outcome or "failed"
+            counts[outcome] = counts.get(outcome, 0) + 1
         counts["removed"] = len(self.removed)
         return counts
 
     def summary(self) -> str:
         counts = self.counts
-        text = ", ".join(f"{counts[k]} {k}" for k in OUTCOMES)
+        text = ", ".join(f"{counts[k]} {k}" for k in (*OUTCOMES, PENDING) if k in counts)
         reasons: dict[str, int] = {}
         for result in self.results:
             if result.outcome == "changed" and result.reason:
@@ -338,10 +354,35 @@ class _Extracted:
     result: ArticleResult
     sheet: FactSheet | None
     text: str | None
+    unavailable: str | None = None  # the endpoint cannot serve any article: why (EndpointUnavailable)
+
+
+def endpoint_reason(error: BaseException) -> str:
+    """The innermost EndpointUnavailable's message: the transport's own (what failed, the host, what to
+    check), without the per-article notes a backend may have wrapped around it."""
+    reason, cause = str(error), error.__cause__
+    while cause is not None:
+        if isinstance(cause, EndpointUnavailable):
+            reason = str(cause)
+        cause = cause.__cause__
+    return reason
+
+
+@dataclass
+class _Halt:
+    """Set once the endpoint is known to be unavailable: no new article is started after it."""
+
+    reason: str | None = None
+
+    def stop(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+            log.debug("endpoint unavailable (%s): starting no more articles", reason)
 
 
 async def _extract_planned(planned: Planned, ctx: _Run, pool: WorkerPool | None) -> _Extracted:
     result = ArticleResult(planned.source, reason=planned.reason)
+    unavailable = None
     with metering() as meter, recording_calls(ctx.store, ctx.run_id, planned.source.id):
         if pool is not None:
             finished = await pool.extract(planned.article)
@@ -350,6 +391,9 @@ async def _extract_planned(planned: Planned, ctx: _Run, pool: WorkerPool | None)
                 raw = await ctx.backend.extract(planned.article)
                 sheet, dropped = complete_sheet(planned.article, raw, ctx.canonicaliser)
                 finished = Finished(sheet, None, dropped)
+            except EndpointUnavailable as e:  # not this article's problem: the run decides (see _Halt)
+                log.debug("endpoint unavailable on %s", planned.source.label, exc_info=True)
+                finished, unavailable = Finished(error=extraction_error(e)), endpoint_reason(e)
             except Exception as e:  # one article's bug must not stop the others
                 log.debug("error on %s", planned.source.label, exc_info=True)
                 finished = Finished(error=extraction_error(e))
@@ -362,7 +406,18 @@ async def _extract_planned(planned: Planned, ctx: _Run, pool: WorkerPool | None)
             sheet, text = noted, sheet_json(noted)
     result.error = finished.error
     result.spent = _spent(sheet, meter)
-    return _Extracted(planned, result, sheet, text)
+    return _Extracted(planned, result, sheet, text, unavailable)
+
+
+def _record_paid(ctx: _Run, item: _Extracted) -> None:
+    """Put the tokens an article paid for before the endpoint went away in the ledger, touching not its row.
+
+    Only paid tokens: attempts that never reached a server cost nothing and would only swell the request count.
+    """
+    spent = item.result.spent
+    if spent.prompt_tokens or spent.completion_tokens:
+        with ctx.store.transaction() as conn:
+            Store._ledger(conn, ctx.run_id, item.planned.source.id, backend_model(ctx.backend), spent, now())
 
 
 class _Committer:
@@ -464,6 +519,9 @@ async def run_sources(
         report = await _run_planned(source_list, ctx, on_result, on_plan)
         report.store_path = store_path
         store.finish_run(run_id, report.counts)
+        if report.stopped is not None:  # for `factsheet status`: why the last run left articles pending
+            store.set_meta(STOPPED_KEY, json.dumps({"run": run_id, "reason": report.stopped,
+                                                    "pending": len(report.pending)}))
         return report
 
 
@@ -475,16 +533,26 @@ def _pool(ctx: _Run, todo: int) -> WorkerPool | None:
     return WorkerPool(ctx.backend, min(workers, todo))
 
 
-async def _extract_all(plan: RunPlan, ctx: _Run, on_result: Callable[[ArticleResult], None] | None) -> list[ArticleResult]:
+async def _extract_all(plan: RunPlan, ctx: _Run, on_result: Callable[[ArticleResult], None] | None
+                       ) -> tuple[list[ArticleResult], str | None]:
+    """Every planned article's result, and why the run stopped early (None when it did not)."""
     cache = ResponseCache(ctx.store, refresh=ctx.options.force) if ctx.options.cache else None
     committer = _Committer(ctx, on_result, cache)
     pool = _pool(ctx, len(plan.todo))
     semaphore = asyncio.Semaphore(2 * pool.workers if pool else max(1, ctx.backend.concurrency))
     stop = asyncio.Event()
+    halt = _Halt()
 
     async def one(planned: Planned) -> ArticleResult:
         async with semaphore:
+            if halt.reason is not None:  # the endpoint is down: every further article would fail the same way
+                return ArticleResult(planned.source, outcome=PENDING, reason=planned.reason)
             item = await _extract_planned(planned, ctx, pool)
+        if item.unavailable is not None:
+            # Not marked failed: the row stays as it was, so the next run takes the article up as new or retry.
+            halt.stop(item.unavailable)
+            _record_paid(ctx, item)
+            return ArticleResult(planned.source, outcome=PENDING, reason=planned.reason, spent=item.result.spent)
         committer.add(item)
         return item.result
 
@@ -508,7 +576,7 @@ async def _extract_all(plan: RunPlan, ctx: _Run, on_result: Callable[[ArticleRes
         if cache is not None:
             with contextlib.suppress(Exception):
                 cache.flush()
-    return [t.result() for t in tasks_task.result()]
+    return [t.result() for t in tasks_task.result()], halt.reason
 
 
 async def _run_planned(sources: list[ArticleSource], ctx: _Run, on_result: Callable[[ArticleResult], None] | None,
@@ -529,7 +597,8 @@ async def _run_planned(sources: list[ArticleSource], ctx: _Run, on_result: Calla
         report.results.append(ArticleResult(source, outcome="unchanged"))
     plan.unchanged = []  # nothing below needs them
     if plan.todo:
-        report.results.extend(await _extract_all(plan, ctx, on_result))
+        results, report.stopped = await _extract_all(plan, ctx, on_result)
+        report.results.extend(results)
     plan.todo = []  # the articles' texts can go
 
     if options.prune:

@@ -17,7 +17,16 @@ from extract.backends.llm.settings import add_cli_arguments as add_llm_arguments
 from extract.backends.llm.settings import options_from_args as llm_options
 from extract.errors import ConfigError
 from extract.grounding import AnswerLimits
-from extract.pipeline import COMBINED_JSONL, ArticleResult, RunOptions, RunPlan, RunReport, backend_model, run
+from extract.pipeline import (
+    COMBINED_JSONL,
+    PENDING,
+    ArticleResult,
+    RunOptions,
+    RunPlan,
+    RunReport,
+    backend_model,
+    run,
+)
 from extract.store import TokenCount
 from schemas import Usage
 
@@ -164,12 +173,26 @@ def summary(report: RunReport, name: str, backend: Backend, out_dir: Path | None
         "model": backend_model(backend),
         "out_dir": str(out_dir) if out_dir is not None else None,
         "store": str(report.store_path) if report.store_path else None,
-        "counts": report.counts,
+        "counts": {PENDING: 0, **report.counts},  # the same keys on every run, for scripts
+        "error": report.stopped,  # why the run stopped early (the endpoint), else null
         "articles": articles,
         "usage": {"requests": spent.requests, "cached_requests": spent.cached_requests,
                   "prompt_tokens": spent.prompt_tokens, "completion_tokens": spent.completion_tokens},
         "missing": report.missing,
     }
+
+
+def stopped_message(report: RunReport) -> str:
+    """The one message of a run the endpoint stopped: its reason, then what became of the articles."""
+    pending = len(report.pending)
+    return (f"{report.stopped}. The run stopped: {plural(pending, 'article')} not extracted "
+            f"{'stays' if pending == 1 else 'stay'} pending (none marked failed); fix this, then run the same "
+            "command again to extract them.")
+
+
+def exit_status(report: RunReport) -> int:
+    """1 when any article failed or the run stopped early, else 0 (2, usage errors, is decided before a run)."""
+    return 1 if report.failed or report.stopped else 0
 
 
 def main(args: argparse.Namespace) -> int:
@@ -226,7 +249,8 @@ def _run(args: argparse.Namespace, out_dir: Path, *, keep: bool, to_stdout: bool
         if progress is not None:
             progress.close()
     spent = report.spent
-    log.info("done with '%s' into %s: %s", name, out_dir if keep else "standard output", report.summary())
+    log.info("%s with '%s' into %s: %s", "stopped" if report.stopped else "done", name,
+             out_dir if keep else "standard output", report.summary())
     if spent.requests or spent.cached_requests:
         log.info("tokens spent: %d prompt, %d completion in %s (%d answered from the cache)%s",
                  spent.prompt_tokens, spent.completion_tokens, plural(spent.requests, "request"), spent.cached_requests,
@@ -234,7 +258,9 @@ def _run(args: argparse.Namespace, out_dir: Path, *, keep: bool, to_stdout: bool
     if report.missing:
         log.info("%s in the store %s no longer among the inputs (remove them with --prune)",
                  plural(len(report.missing), "article"), "is" if len(report.missing) == 1 else "are")
-    status = 1 if report.failed else 0
+    status = exit_status(report)
+    if report.stopped:
+        log.error("factsheet: error: %s", stopped_message(report))
     if to_stdout:
         for sheet in report.sheets:
             sys.stdout.write(sheet.model_dump_json() + "\n")

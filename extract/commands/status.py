@@ -16,7 +16,7 @@ from extract.articles import discover, load
 from extract.backends import BACKENDS, choose_backend_name, make_backend
 from extract.corpus import merge_facts
 from extract.errors import FactsheetError
-from extract.pipeline import content_hash, run_fingerprint
+from extract.pipeline import STOPPED_KEY, content_hash, run_fingerprint
 from extract.store import STORE_NAME, Fingerprint, Store
 from extract.store.batches import live_summaries
 from schemas import FactSheet, Usage
@@ -107,6 +107,15 @@ def _pending(status: Status, store: Store, inputs: list[str]) -> None:
                 status.pending_changed.append(source.id)
 
 
+def _stopped(store: Store, run_id: int) -> str | None:
+    """Why run `run_id` stopped early (the endpoint was unavailable), if it did."""
+    with contextlib.suppress(ValueError, TypeError, KeyError):
+        recorded = json.loads(store.get_meta(STOPPED_KEY) or "null")
+        if recorded and recorded["run"] == run_id:
+            return f"{recorded['reason']} ({recorded['pending']} articles left pending)"
+    return None
+
+
 def _last_inputs(store: Store) -> list[str]:
     run = store.last_run()
     if run is None or not run["inputs"]:
@@ -151,6 +160,7 @@ def collect(out_dir: Path, store_path: Path | None = None, backend: str | None =
         if last is not None:
             status.last_run = {k: last[k] for k in ("started_at", "finished_at", "backend", "new", "changed",
                                                     "unchanged", "failed", "removed")}
+            status.last_run["stopped"] = _stopped(store, last["id"])
         facts = merge_facts(FactSheet.model_validate_json(text) for _, text in store.done_sheets())
     by_id = {f.id: f.conflicts for f in facts}
     for kind in ("metric", "infrastructure_project", "policy_statement"):
@@ -182,6 +192,8 @@ def render(status: Status) -> str:
         lines.append(f"last run: {r['started_at']} with '{r['backend']}'"
                      + (f": {r['new']} new, {r['changed']} changed, {r['unchanged']} unchanged, {r['failed']} failed, "
                         f"{r['removed']} removed" if r["finished_at"] else " (did not finish)"))
+        if r.get("stopped"):
+            lines.append(f"  stopped early: {r['stopped']}")
     pending = len(status.pending_new) + len(status.pending_changed)
     lines.append(f"articles: {status.done} done, {len(status.failed)} failed, {len(status.stale)} stale, "
                  f"{pending} pending")

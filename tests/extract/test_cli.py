@@ -237,7 +237,8 @@ def test_run_json_summary_on_stdout(mixed_folder, tmp_path, capsys, quoting):
     captured = capsys.readouterr()
     data = json.loads(captured.out)  # stdout holds the JSON only; the log stays on stderr
     assert data["exit_status"] == 1 and data["backend"] == "quoting"
-    assert data["counts"] == {"new": 5, "changed": 0, "unchanged": 0, "failed": 3, "removed": 0}
+    assert data["counts"] == {"new": 5, "changed": 0, "unchanged": 0, "failed": 3, "removed": 0, "pending": 0}
+    assert data["error"] is None  # the run went through: only per-article failures
     outcomes = {a["id"]: a["outcome"] for a in data["articles"]}
     assert outcomes["empty"] == outcomes["binary"] == outcomes["gbk"] == "failed"
     assert {outcomes[i] for i in SEED_IDS} == {"new"}
