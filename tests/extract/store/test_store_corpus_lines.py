@@ -1,0 +1,119 @@
+"""Corpus files rewritten from the store's kept lines are the bytes of a full rebuild from every sheet.
+
+The store keeps each done sheet's factsheets.jsonl line (Store.corpus_lines) so that a run
+parses only new or changed sheets; these tests compare every corpus file, after adds,
+changes, failures, removals and an alias-table change, with `write_corpus` over all the
+done sheets parsed anew.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+
+from store_fakes import FakeBackend, article_text, write_articles
+
+from extract.canonical import Canonicaliser
+from extract.corpus import CORPUS_FILES, sheet_line, write_corpus
+from extract.pipeline import write_corpus_from_store
+from extract.store import STORE_NAME, Store, TokenCount
+from extract.store.db import LINE_VERSION
+from schemas import ArticleMeta, Evidence, FactSheet, InfrastructureProject, Provenance
+
+
+def full_rebuild(store_path: Path, folder: Path, canonicaliser: Canonicaliser | None = None) -> dict[str, bytes]:
+    with Store.open(store_path) as store:
+        sheets = [row.fact_sheet() for row in store.articles("done")]
+    write_corpus(folder, sheets, canonicaliser)
+    return {name: (folder / name).read_bytes() for name in CORPUS_FILES}
+
+
+def written(out: Path) -> dict[str, bytes]:
+    return {name: (out / name).read_bytes() for name in CORPUS_FILES}
+
+
+def kept_lines(store_path: Path) -> dict[str, str]:
+    with Store.open(store_path) as store:
+        return {r["id"]: r["made_from"] for r in store.query("SELECT id, made_from FROM corpus_lines")}
+
+
+def test_incremental_corpus_equals_a_full_rebuild_after_adds_changes_failures_and_prune(
+        run_fake, articles: Path, out: Path, tmp_path: Path) -> None:
+    store_path = out / STORE_NAME
+    run_fake()
+    assert written(out) == full_rebuild(store_path, tmp_path / "full0")
+
+    write_articles(articles, 2, start=6)  # two new articles, one stating a figure another one contradicts
+    (articles / "a007.txt").write_text(article_text(7, city="Xiamen", value=5), encoding="utf-8")
+    run_fake()
+    assert written(out) == full_rebuild(store_path, tmp_path / "full1")
+    assert b'"conflicts": [{' in (out / "facts.jsonl").read_bytes()  # the comparison covers conflicts too
+
+    (articles / "a002.txt").write_text(article_text(2, value=777), encoding="utf-8")  # changed
+    run_fake(FakeBackend(fail={"a003"}), force=True)  # a003 fails: out of the corpus, its line dropped
+    assert written(out) == full_rebuild(store_path, tmp_path / "full2")
+    assert "a003" not in kept_lines(store_path)
+
+    (articles / "a001.txt").unlink()
+    (articles / "a001.meta.json").unlink(missing_ok=True)
+    run_fake(prune=True)
+    assert written(out) == full_rebuild(store_path, tmp_path / "full3")
+    assert sorted(kept_lines(store_path)) == ["a000", "a002", "a003", "a004", "a005", "a006", "a007"]
+
+
+def test_only_new_or_changed_sheets_get_a_new_line(run_fake, articles: Path, out: Path) -> None:
+    store_path = out / STORE_NAME
+    run_fake()
+    before = kept_lines(store_path)
+    with Store.open(store_path) as store:  # a marked line for a000: it must be read, not made again
+        (line,) = store.query("SELECT line FROM corpus_lines WHERE id = 'a000'")[0]
+        marked = json.loads(line)
+        marked["article"]["title"] = "kept, not made again"
+        with store.transaction() as conn:
+            conn.execute("UPDATE corpus_lines SET line = ? WHERE id = 'a000'", (json.dumps(marked),))
+    (articles / "a004.txt").write_text(article_text(4, value=9), encoding="utf-8")
+    run_fake()
+    after = kept_lines(store_path)
+    assert after["a004"] != before["a004"] and {k: v for k, v in after.items() if k != "a004"} == \
+        {k: v for k, v in before.items() if k != "a004"}
+    assert all(key.endswith(LINE_VERSION) for key in after.values())
+    assert "kept, not made again" in (out / "factsheets.jsonl").read_text(encoding="utf-8").splitlines()[0]
+
+
+def test_a_kept_line_is_the_line_of_the_parsed_sheet(run_fake, out: Path) -> None:
+    run_fake()
+    with Store.open(out / STORE_NAME) as store:
+        lines = list(store.corpus_lines())
+        assert lines == [sheet_line(row.fact_sheet()) for row in store.articles("done")]
+
+
+def project_sheet(article_id: str, name: str) -> FactSheet:
+    quote = f"The {name} opened."
+    return FactSheet(
+        article=ArticleMeta(id=article_id, sha256=hashlib.sha256(article_id.encode()).hexdigest()),
+        infrastructure_projects=[InfrastructureProject(name=name, kind="railway", status="operational",
+                                                       evidence=[Evidence(quote=quote, start=0, end=len(quote))])],
+        provenance=Provenance(backend="test"))
+
+
+def test_an_alias_table_change_gives_the_full_rebuild_of_the_new_tables(tmp_path: Path) -> None:
+    store_path, out = tmp_path / STORE_NAME, tmp_path / "out"
+    with Store.open(store_path) as store:
+        for article_id, name in (("a", "Silk Line"), ("b", "Silk Railway")):
+            sheet = project_sheet(article_id, name)
+            store.record_done(run_id=None, source=None, sheet=sheet, sheet_text=sheet.model_dump_json(indent=2),
+                              content_hash="x", fingerprint="f", spent=TokenCount())
+        default = Canonicaliser.default()
+        assert write_corpus_from_store(out, store, default)
+    assert written(out) == full_rebuild(store_path, tmp_path / "full0", default)
+    assert (out / "facts.jsonl").read_text(encoding="utf-8").count("\n") == 2
+
+    tables = copy.deepcopy(default.tables)
+    tables["initiatives"]["names"]["Silk Railway"] = ["Silk Line"]  # now the two are one project
+    merged = Canonicaliser(tables, {"money": {}, "volume": {}, "count": {}})
+    with Store.open(store_path) as store:
+        assert write_corpus_from_store(out, store, merged)  # another table: not current, written again
+    assert written(out) == full_rebuild(store_path, tmp_path / "full1", merged)
+    assert (out / "facts.jsonl").read_text(encoding="utf-8").count("\n") == 1
