@@ -31,6 +31,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -377,7 +378,7 @@ def _flag_metric_conflicts(metrics: list[MergedFact], representative: dict[str, 
         f = fact.fields
         if f["period"] is None:  # two figures of unknown date may well both be true
             continue
-        for subject in fact.subjects:
+        for subject in sorted(fact.subjects):  # not set order, which differs per process (hash seed)
             groups.setdefault((subject, f["kind"], f["status"], f["unit"], f["period"], _place(f["location"])),
                               []).append(fact)
     listed: dict[str, set[str]] = {}
@@ -489,12 +490,15 @@ def write_corpus_lines(out_dir: Path, lines: Iterable[str], canonicaliser: Canon
     from extract.entities import entities_jsonl
     from extract.tables import metrics_csv, projects_csv, statements_csv
 
-    with _no_gc():
+    # One writer thread: a file is written and fsynced (which releases the GIL) while the next is
+    # made, instead of after it. Each file is still atomic, and they are written in this order.
+    with _no_gc(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="corpus-writer") as writer:
         with atomic_text(out_dir / FACTSHEETS_JSONL) as handle:
             corpus = merge_lines(lines, canonicaliser, on_line=lambda line: handle.write(line + "\n"))
-        write_atomic(out_dir / FACTS_JSONL, facts_jsonl(corpus.facts))
-        write_atomic(out_dir / METRICS_CSV, metrics_csv(corpus))
-        write_atomic(out_dir / PROJECTS_CSV, projects_csv(corpus))
-        write_atomic(out_dir / STATEMENTS_CSV, statements_csv(corpus))
-        write_atomic(out_dir / ENTITIES_JSONL, entities_jsonl(corpus))
+        makers: tuple[tuple[str, Callable[[Corpus], str]], ...] = (
+            (FACTS_JSONL, lambda c: facts_jsonl(c.facts)), (METRICS_CSV, metrics_csv), (PROJECTS_CSV, projects_csv),
+            (STATEMENTS_CSV, statements_csv), (ENTITIES_JSONL, entities_jsonl))
+        written = [writer.submit(write_atomic, out_dir / name, make(corpus)) for name, make in makers]
+        for done in written:
+            done.result()  # a failed write raises here, as it did when written in line
     return corpus.facts

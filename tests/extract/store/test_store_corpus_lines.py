@@ -11,6 +11,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from store_fakes import FakeBackend, article_text, write_articles
@@ -21,6 +24,8 @@ from extract.pipeline import write_corpus_from_store
 from extract.store import STORE_NAME, Store, TokenCount
 from extract.store.db import LINE_VERSION
 from schemas import ArticleMeta, Evidence, FactSheet, InfrastructureProject, Provenance
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def full_rebuild(store_path: Path, folder: Path, canonicaliser: Canonicaliser | None = None) -> dict[str, bytes]:
@@ -117,3 +122,41 @@ def test_an_alias_table_change_gives_the_full_rebuild_of_the_new_tables(tmp_path
         assert write_corpus_from_store(out, store, merged)  # another table: not current, written again
     assert written(out) == full_rebuild(store_path, tmp_path / "full1", merged)
     assert (out / "facts.jsonl").read_text(encoding="utf-8").count("\n") == 1
+
+
+MERGE_SCRIPT = """
+import sys
+from pathlib import Path
+from extract.corpus import write_corpus
+from schemas import ArticleMeta, Evidence, FactSheet, Metric, Provenance
+
+def sheet(article_id, *metrics):
+    meta = ArticleMeta(id=article_id, sha256=article_id * 64)
+    provenance = Provenance(backend="test", created_at="2026-01-01T00:00:00Z")
+    return FactSheet(article=meta, metrics=list(metrics), provenance=provenance)
+
+def trains(subject, value, quote):
+    return Metric(subject=subject, value=value, unit="trains", kind="count", period="2020", location="Xiamen",
+                  evidence=[Evidence(quote=quote, start=0, end=len(quote))])
+
+write_corpus(Path(sys.argv[1]), [
+    sheet("a", trains("freight trains", 10, "Xiamen ran ten freight trains.")),
+    sheet("b", trains("cargo trains", 10, "Xiamen ran ten cargo trains.")),  # merged with a's: two subjects
+    sheet("c", trains("freight trains", 50, "Xiamen ran 50 freight trains.")),
+    sheet("d", trains("cargo trains", 70, "Xiamen ran 70 cargo trains.")),
+])
+"""
+
+
+def test_the_corpus_files_do_not_depend_on_the_process_hash_seed(tmp_path: Path) -> None:
+    # A fact with two subjects is in two conflict groups; their order once followed a set's order.
+    outputs = set()
+    for seed in range(6):
+        out = tmp_path / str(seed)
+        out.mkdir()
+        env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        subprocess.run([sys.executable, "-c", MERGE_SCRIPT, str(out)], check=True, env=env, cwd=ROOT)
+        outputs.add(tuple((out / name).read_bytes() for name in CORPUS_FILES))
+    assert len(outputs) == 1
+    facts = [json.loads(line) for line in (tmp_path / "0" / "facts.jsonl").read_text().splitlines()]
+    assert [len(f["conflicts"]) for f in facts] == [2, 1, 1]
