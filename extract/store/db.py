@@ -207,13 +207,16 @@ class Store:
         for _, text in self.done_sheets():
             yield FactSheet.model_validate_json(text)
 
-    def corpus_lines(self, batch: int = 64) -> Iterator[str]:
+    def corpus_lines(self, batch: int = 64, *, keep: bool = True) -> Iterator[str]:
         """The factsheets.jsonl line of every done article, by id, read a few rows at a time (flat memory).
 
         Lines are kept in `corpus_lines`, keyed by the sheet's hash and LINE_VERSION: a sheet is
         parsed once, when it is new or changed, not on every rewrite of the corpus files.
+        `keep=False` writes nothing (for readers without the run lock, such as `factsheet status`):
+        missing lines are made as they are read and not kept.
         """
-        self._refresh_corpus_lines()
+        if keep:
+            self._refresh_corpus_lines()
         after = ""
         while True:
             rows = self.query(

@@ -160,3 +160,15 @@ def test_the_corpus_files_do_not_depend_on_the_process_hash_seed(tmp_path: Path)
     assert len(outputs) == 1
     facts = [json.loads(line) for line in (tmp_path / "0" / "facts.jsonl").read_text().splitlines()]
     assert [len(f["conflicts"]) for f in facts] == [2, 1, 1]
+
+
+def test_a_reader_gets_every_line_without_writing_to_the_store(run_fake, articles: Path, out: Path) -> None:
+    store_path = out / STORE_NAME
+    run_fake()
+    (articles / "a004.txt").write_text(article_text(4, value=9), encoding="utf-8")
+    run_fake(write_combined=False)  # a004's sheet changed, its kept line is now out of date
+    before = kept_lines(store_path)
+    with Store.open(store_path) as store:
+        lines = list(store.corpus_lines(keep=False))
+        assert lines == [sheet_line(row.fact_sheet()) for row in store.articles("done")]
+    assert kept_lines(store_path) == before
