@@ -25,18 +25,20 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import gc
 import hashlib
 import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from extract.canonical import Canonicaliser, name_key
 from extract.output import atomic_file, write_atomic
-from schemas import ArticleMeta, Comparator, FactSheet, InfrastructureProject, Metric, PolicyStatement
+from schemas import ArticleMeta, Comparator, FactSheet, Metric
 
 FACTSHEETS_JSONL = "factsheets.jsonl"
 FACTS_JSONL = "facts.jsonl"
@@ -97,17 +99,18 @@ class MergedFact:
     first: str = ""  # the article id whose fields are shown
     evidence_keys: set[tuple[str, int, int]] = field(default_factory=set)
 
-    def add_source(self, article_id: str, fact: Metric | InfrastructureProject | PolicyStatement) -> None:
+    def add_source(self, article_id: str, evidence: list[dict[str, Any]]) -> None:
         spans = self.spans.get(article_id)
         if spans is None:
             spans = self.spans[article_id] = []
             self.articles.append(article_id)
-        for ev in fact.evidence:
-            if (article_id, ev.start, ev.end) in self.evidence_keys:
+        for ev in evidence:
+            start, end, quote = ev["start"], ev["end"], ev["quote"]
+            if (article_id, start, end) in self.evidence_keys:
                 continue
-            self.evidence_keys.add((article_id, ev.start, ev.end))
-            spans.append((ev.start, ev.end, ev.quote))
-            self.evidence.append({"article": article_id, "quote": ev.quote, "start": ev.start, "end": ev.end})
+            self.evidence_keys.add((article_id, start, end))
+            spans.append((start, end, quote))
+            self.evidence.append({"article": article_id, "quote": quote, "start": start, "end": end})
 
     def record(self) -> dict[str, Any]:
         record = {"type": self.type, "id": self.id, **self.fields, "articles": self.articles,
@@ -130,6 +133,8 @@ class Corpus:
 
     facts: list[MergedFact]
     articles: dict[str, ArticleMeta]
+    # Views derived from the finished facts, made once per corpus by the writers (entities' sources).
+    memo: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def of_type(self, fact_type: str) -> list[MergedFact]:
         return [f for f in self.facts if f.type == fact_type]
@@ -176,50 +181,64 @@ def one_sentence(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
 
 
 class _Merger:
-    """Builds the corpus from sheets given one at a time."""
+    """Builds the corpus from sheets given one at a time, as the plain JSON of factsheets.jsonl.
+
+    Plain JSON, not FactSheet models: the sheets were validated when they were made, and
+    validating 2,000 of them again costs more than the whole merge (docs/benchmarks.md).
+    """
 
     def __init__(self, canonicaliser: Canonicaliser) -> None:
         self.canonicaliser = canonicaliser
         self.merged: dict[tuple[Any, ...], MergedFact] = {}
-        self.representative: dict[str, Metric] = {}  # merged metric id -> the metric its fields come from
+        self.representative: dict[str, dict[str, Any]] = {}  # merged metric id -> the metric its fields come from
         self.articles: dict[str, ArticleMeta] = {}
+        self._keys: dict[str, str] = {}  # name_key per name: the same few names recur in every article
+
+    def _name_key(self, name: str) -> str:
+        key = self._keys.get(name)
+        if key is None:
+            key = self._keys[name] = name_key(name)
+        return key
 
     def _fact(self, key: tuple[Any, ...], fact_type: str, prefix: str, article_id: str,
-              fact: Metric | InfrastructureProject | PolicyStatement, lists: Sequence[str] = ()) -> MergedFact:
+              fact: dict[str, Any], lists: Sequence[str] = ()) -> MergedFact:
         merged = self.merged.get(key)
         if merged is None or article_id < merged.first:
-            fields = fact.model_dump(mode="json", exclude={"evidence", *lists})
+            fields = {name: value for name, value in fact.items() if name != "evidence" and name not in lists}
             if merged is None:
                 merged = self.merged[key] = MergedFact(fact_type, _id(prefix, key), fields, first=article_id)
                 merged.lists = {name: _OrderedSet() for name in lists}
             else:  # the fields come from the first source by article id, in whatever order sheets arrive
                 merged.fields.update(fields)
                 merged.first = article_id
-            if isinstance(fact, Metric):
+            if fact_type == "metric":
                 self.representative[merged.id] = fact
         for name in lists:
-            merged.lists[name].add_all(getattr(fact, name))
-        merged.add_source(article_id, fact)
+            merged.lists[name].add_all(fact[name])
+        merged.add_source(article_id, fact["evidence"])
         return merged
 
-    def add(self, sheet: FactSheet) -> None:
-        article_id = sheet.article.id
-        self.articles[article_id] = sheet.article
-        for metric in sheet.metrics:
-            key = ("metric", metric.kind.value, metric.status.value, _value_key(metric.value), metric.unit,
-                   metric.period, _place(metric.location))
-            self._fact(key, "metric", "m", article_id, metric).subjects.add(name_key(metric.subject))
-        for project in sheet.infrastructure_projects:
-            key = ("project", name_key(self.canonicaliser.initiative(project.name)), project.kind.value)
+    def add(self, sheet: dict[str, Any]) -> None:
+        """One sheet, as `json.loads` of its factsheets.jsonl line."""
+        meta = ArticleMeta.model_validate(sheet["article"])
+        article_id = meta.id
+        self.articles[article_id] = meta
+        for metric in sheet["metrics"]:
+            key = ("metric", metric["kind"], metric["status"], _value_key(metric["value"]), metric["unit"],
+                   metric["period"], _place(metric["location"]))
+            self._fact(key, "metric", "m", article_id, metric).subjects.add(self._name_key(metric["subject"]))
+        for project in sheet["infrastructure_projects"]:
+            key = ("project", self._name_key(self.canonicaliser.initiative(project["name"])), project["kind"])
             fact = self._fact(key, "infrastructure_project", "p", article_id, project,
                               ("locations", "partners", "initiatives"))
             state = fact.states.setdefault(article_id, {"status": _OrderedSet(), "timeline": _OrderedSet()})
-            if project.status.value != "unknown":
-                state["status"].add_all([project.status.value])
-            if project.timeline:
-                state["timeline"].add_all([project.timeline])
-        for statement in sheet.policy_statements:
-            key = ("statement", name_key(statement.actor), statement.kind.value, name_key(statement.summary))
+            if project["status"] != "unknown":
+                state["status"].add_all([project["status"]])
+            if project["timeline"]:
+                state["timeline"].add_all([project["timeline"]])
+        for statement in sheet["policy_statements"]:
+            key = ("statement", self._name_key(statement["actor"]), statement["kind"],
+                   self._name_key(statement["summary"]))
             self._fact(key, "policy_statement", "s", article_id, statement, ("initiatives",))
 
     def finish(self) -> Corpus:
@@ -233,15 +252,33 @@ class _Merger:
         return Corpus(facts, self.articles)
 
 
+def sheet_line(sheet: FactSheet) -> str:
+    """A sheet's line of factsheets.jsonl (without the newline): the form the merge reads."""
+    return sheet.model_dump_json()
+
+
+def merge_lines(lines: Iterable[str], canonicaliser: Canonicaliser | None = None,
+                on_line: Callable[[str], None] | None = None) -> Corpus:
+    """The corpus of sheets given as their factsheets.jsonl lines (consumed once, in any order)."""
+    merger = _Merger(canonicaliser or Canonicaliser.default())
+    for line in lines:
+        if on_line is not None:
+            on_line(line)
+        merger.add(json.loads(line))
+    return merger.finish()
+
+
 def merge_corpus(sheets: Iterable[FactSheet], canonicaliser: Canonicaliser | None = None,
                  on_sheet: Callable[[FactSheet], None] | None = None) -> Corpus:
     """Every fact of `sheets` (consumed once, in any order) once, with its sources; conflicts flagged."""
-    merger = _Merger(canonicaliser or Canonicaliser.default())
-    for sheet in sheets:
-        if on_sheet is not None:
-            on_sheet(sheet)
-        merger.add(sheet)
-    return merger.finish()
+
+    def lines() -> Iterator[str]:
+        for sheet in sheets:
+            if on_sheet is not None:
+                on_sheet(sheet)
+            yield sheet_line(sheet)
+
+    return merge_lines(lines(), canonicaliser)
 
 
 def merge_facts(sheets: Iterable[FactSheet], canonicaliser: Canonicaliser | None = None) -> list[MergedFact]:
@@ -335,20 +372,20 @@ def _disagreement(a: MergedFact, b: MergedFact) -> tuple[bool, bool] | None:
     return across, within
 
 
-def _flag_metric_conflicts(metrics: list[MergedFact], representative: dict[str, Metric]) -> None:
+def _flag_metric_conflicts(metrics: list[MergedFact], representative: dict[str, dict[str, Any]]) -> None:
     groups: dict[tuple[Any, ...], list[MergedFact]] = {}
     for fact in metrics:
         f = fact.fields
         if f["period"] is None:  # two figures of unknown date may well both be true
             continue
-        for subject in fact.subjects:
+        for subject in sorted(fact.subjects):  # not set order, which differs per process (hash seed)
             groups.setdefault((subject, f["kind"], f["status"], f["unit"], f["period"], _place(f["location"])),
                               []).append(fact)
     listed: dict[str, set[str]] = {}
     for group in groups.values():
         if len(group) < 2:
             continue
-        spans = {g.id: _interval(representative[g.id].value, representative[g.id].comparator) for g in group}
+        spans = {g.id: _interval(representative[g.id]["value"], representative[g.id]["comparator"]) for g in group}
         by_hi = sorted(group, key=lambda g: spans[g.id][1])
         by_lo = sorted(group, key=lambda g: spans[g.id][0])
         his = [spans[g.id][1] for g in by_hi]
@@ -367,16 +404,16 @@ def _flag_metric_conflicts(metrics: list[MergedFact], representative: dict[str, 
                 _check_pair(fact, other, representative, listed)
 
 
-def _check_pair(fact: MergedFact, other: MergedFact, representative: dict[str, Metric],
+def _check_pair(fact: MergedFact, other: MergedFact, representative: dict[str, dict[str, Any]],
                 listed: dict[str, set[str]]) -> None:
-    if other is fact or math.isclose(representative[other.id].value, representative[fact.id].value,
+    if other is fact or math.isclose(representative[other.id]["value"], representative[fact.id]["value"],
                                      rel_tol=1e-9, abs_tol=1e-12):
         return
     _add_conflict(fact, other, listed)
 
 
 def _flag_some(fact: MergedFact, by_hi: list[MergedFact], by_lo: list[MergedFact], below: int, above: int,
-               representative: dict[str, Metric], listed: dict[str, set[str]]) -> None:
+               representative: dict[str, dict[str, Any]], listed: dict[str, set[str]]) -> None:
     """Examine candidates until MAX_CONFLICTS are listed; the ones not examined go to conflicts_omitted."""
     examined = 0
     total = below + len(by_lo) - above
@@ -417,6 +454,19 @@ def facts_jsonl(facts: Iterable[MergedFact]) -> str:
     return "".join(json.dumps(f.record(), ensure_ascii=False) + "\n" for f in facts)
 
 
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cycle collector paused: the merge makes millions of small objects, none in a cycle that
+    outlives it, and collecting while they pile up re-scans them all (about 15% of the rewrite)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def write_corpus(out_dir: Path, sheets: Iterable[FactSheet], canonicaliser: Canonicaliser | None = None
                  ) -> list[MergedFact]:
     """(Re)write the corpus files in `out_dir`, each atomically, from one pass over `sheets`.
@@ -425,16 +475,30 @@ def write_corpus(out_dir: Path, sheets: Iterable[FactSheet], canonicaliser: Cano
     (a list is sorted by article id first; the store yields them by id); everything else is
     independent of that order.
     """
+    if isinstance(sheets, Sequence):
+        sheets = sorted(sheets, key=lambda s: s.article.id)
+    return write_corpus_lines(out_dir, (sheet_line(s) for s in sheets), canonicaliser)
+
+
+def write_corpus_lines(out_dir: Path, lines: Iterable[str], canonicaliser: Canonicaliser | None = None
+                       ) -> list[MergedFact]:
+    """`write_corpus` from the sheets' factsheets.jsonl lines (`sheet_line`), in the order they come.
+
+    The store keeps each done sheet's line (Store.corpus_lines), so a run that adds one
+    article parses one sheet, not every stored one; the files are the same bytes either way.
+    """
     from extract.entities import entities_jsonl
     from extract.tables import metrics_csv, projects_csv, statements_csv
 
-    if isinstance(sheets, Sequence):
-        sheets = sorted(sheets, key=lambda s: s.article.id)
-    with atomic_text(out_dir / FACTSHEETS_JSONL) as handle:
-        corpus = merge_corpus(sheets, canonicaliser, on_sheet=lambda s: handle.write(s.model_dump_json() + "\n"))
-    write_atomic(out_dir / FACTS_JSONL, facts_jsonl(corpus.facts))
-    write_atomic(out_dir / METRICS_CSV, metrics_csv(corpus))
-    write_atomic(out_dir / PROJECTS_CSV, projects_csv(corpus))
-    write_atomic(out_dir / STATEMENTS_CSV, statements_csv(corpus))
-    write_atomic(out_dir / ENTITIES_JSONL, entities_jsonl(corpus))
+    # One writer thread: a file is written and fsynced (which releases the GIL) while the next is
+    # made, instead of after it. Each file is still atomic, and they are written in this order.
+    with _no_gc(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="corpus-writer") as writer:
+        with atomic_text(out_dir / FACTSHEETS_JSONL) as handle:
+            corpus = merge_lines(lines, canonicaliser, on_line=lambda line: handle.write(line + "\n"))
+        makers: tuple[tuple[str, Callable[[Corpus], str]], ...] = (
+            (FACTS_JSONL, lambda c: facts_jsonl(c.facts)), (METRICS_CSV, metrics_csv), (PROJECTS_CSV, projects_csv),
+            (STATEMENTS_CSV, statements_csv), (ENTITIES_JSONL, entities_jsonl))
+        written = [writer.submit(write_atomic, out_dir / name, make(corpus)) for name, make in makers]
+        for done in written:
+            done.result()  # a failed write raises here, as it did when written in line
     return corpus.facts

@@ -34,7 +34,11 @@ def _period_key(period: str | None) -> tuple[int, str]:
 
 
 def _sources(corpus: Corpus, fact: MergedFact) -> list[dict[str, Any]]:
-    out = []
+    # A fact is listed by every entity it is about (its place, its projects): built once, shared.
+    known = corpus.memo.get(("sources", fact.id))
+    if known is not None:
+        return known
+    out = corpus.memo[("sources", fact.id)] = []
     for article in fact.articles:
         meta = corpus.articles.get(article)
         out.append({

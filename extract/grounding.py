@@ -194,12 +194,18 @@ class GroundingResult:
 def ground_evidence(folded: FoldedText, evidence: Evidence) -> Evidence | None:
     """The evidence re-aligned to the text, or None: of the places it stands, one on word
     boundaries if there is one, and of those the one nearest its claimed start."""
+    span = _grounded_span(folded, evidence)
+    return None if span is None else Evidence(quote=folded.text[span[0] : span[1]], start=span[0], end=span[1])
+
+
+def _grounded_span(folded: FoldedText, evidence: Evidence) -> tuple[int, int] | None:
+    """(start, end) of `ground_evidence`, without building the Evidence (ground_fact makes its own)."""
     spans = folded.find_all(evidence.quote)
     if not spans:
         return None
     whole = [s for s in spans if _cut(folded.text, s.start) is None and _cut(folded.text, s.end) is None]
     span = min(whole or spans, key=lambda s: (abs(s.start - evidence.start), s.start))
-    return Evidence(quote=folded.text[span.start : span.end], start=span.start, end=span.end)
+    return span.start, span.end
 
 
 def ground_fact(folded: FoldedText, fact: BaseModel) -> tuple[list[Evidence], str | None]:
@@ -210,11 +216,11 @@ def ground_fact(folded: FoldedText, fact: BaseModel) -> tuple[list[Evidence], st
     kept: dict[tuple[int, int], Evidence] = {}
     fragments: list[str] = []
     for evidence in fact.evidence:  # type: ignore[attr-defined]
-        grounded = ground_evidence(folded, evidence)
+        grounded = _grounded_span(folded, evidence)
         if grounded is None:
             return [], f"quote not found in the article: {evidence.quote[:80]!r}"
         try:
-            start, end = clause_span(folded.text, grounded.start, grounded.end)
+            start, end = clause_span(folded.text, *grounded)
         except NotAClause as e:
             fragments.append(str(e))
             continue

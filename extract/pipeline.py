@@ -648,7 +648,7 @@ def write_corpus_from_store(out_dir: Path, store: Store, canonicaliser: Canonica
         if old.get("state") == state and old.get("files") == _file_stats(out_dir):
             return False
     store.set_meta(key, None)  # a crash while writing leaves no claim that the files are current
-    corpus.write_corpus(out_dir, store.iter_done_sheets(), canonicaliser)
+    corpus.write_corpus_lines(out_dir, store.corpus_lines(), canonicaliser)  # each sheet parsed once, ever
     store.set_meta(key, json.dumps({"state": state, "files": _file_stats(out_dir)}))
     return True
 

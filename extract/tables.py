@@ -82,6 +82,14 @@ def conflict_text(fact: MergedFact) -> str:
     return "; ".join(parts)
 
 
+def _conflicts_once(corpus: Corpus, fact: MergedFact) -> str:
+    """conflict_text of a fact, made once for all its rows (a fact reported by 400 articles has 400)."""
+    key = ("conflict_text", fact.id)
+    if key not in corpus.memo:
+        corpus.memo[key] = conflict_text(fact)
+    return str(corpus.memo[key])
+
+
 def _rows(corpus: Corpus, fact_type: str, cells: Callable[[MergedFact, str], list[object]]) -> Iterable[list[object]]:
     for fact in corpus.of_type(fact_type):
         for article in fact.articles:
@@ -92,7 +100,7 @@ def metrics_csv(corpus: Corpus) -> str:
     def cells(fact: MergedFact, article: str) -> list[object]:
         f = fact.fields
         return [fact.id, f["subject"], number(f["value"]), f["unit"], f["kind"], f["comparator"], f["status"],
-                f["period"] or "", f["location"] or "", *_source_cells(corpus, fact, article), conflict_text(fact)]
+                f["period"] or "", f["location"] or "", *_source_cells(corpus, fact, article), _conflicts_once(corpus, fact)]
 
     return _table(METRIC_CSV_COLUMNS, _rows(corpus, "metric", cells))
 
@@ -103,7 +111,7 @@ def projects_csv(corpus: Corpus) -> str:
         stated = "; ".join((fact.states.get(article) or {}).get("status") or ()) or "unknown"
         return [fact.id, f["name"], f["kind"], f["status"], stated, _joined(f["locations"]), _joined(f["partners"]),
                 _joined(f["initiatives"]), f["timeline"] or "", *_source_cells(corpus, fact, article),
-                conflict_text(fact)]
+                _conflicts_once(corpus, fact)]
 
     return _table(PROJECT_CSV_COLUMNS, _rows(corpus, "infrastructure_project", cells))
 

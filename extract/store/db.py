@@ -20,9 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pydantic
+
 from extract.errors import StoreError
 from extract.store.migrations import migrate, schema_version
-from schemas import FactSheet
+from schemas import SCHEMA_VERSION, FactSheet
 
 STORE_NAME = "factsheet.sqlite"
 DEFAULT_BUSY_TIMEOUT = 30.0
@@ -90,6 +92,20 @@ class ArticleRow:
         if self.sheet is None:
             raise StoreError(f"article {self.id} has no stored fact sheet")
         return FactSheet.model_validate_json(self.sheet)
+
+
+# A line is made by parsing the sheet and dumping it compactly: its bytes depend on the schema
+# and on pydantic's serialiser, so lines made by another version of either are made again.
+LINE_VERSION = f"{SCHEMA_VERSION}/pydantic {pydantic.VERSION}"
+
+
+def _line_key(sheet_sha256: str | None) -> str:
+    return f"{sheet_sha256}/{LINE_VERSION}"
+
+
+def _sheet_line(sheet_text: str) -> str:
+    """The sheet's factsheets.jsonl line: what extract.corpus.sheet_line makes of the parsed sheet."""
+    return FactSheet.model_validate_json(sheet_text).model_dump_json()
 
 
 class Store:
@@ -190,6 +206,45 @@ class Store:
         """Every done article's sheet, parsed one at a time, by id: for streaming the corpus files."""
         for _, text in self.done_sheets():
             yield FactSheet.model_validate_json(text)
+
+    def corpus_lines(self, batch: int = 64, *, keep: bool = True) -> Iterator[str]:
+        """The factsheets.jsonl line of every done article, by id, read a few rows at a time (flat memory).
+
+        Lines are kept in `corpus_lines`, keyed by the sheet's hash and LINE_VERSION: a sheet is
+        parsed once, when it is new or changed, not on every rewrite of the corpus files.
+        `keep=False` writes nothing (for readers without the run lock, such as `factsheet status`):
+        missing lines are made as they are read and not kept.
+        """
+        if keep:
+            self._refresh_corpus_lines()
+        after = ""
+        while True:
+            rows = self.query(
+                """SELECT a.id, a.sheet_sha256, c.made_from, c.line FROM articles a LEFT JOIN corpus_lines c ON c.id = a.id
+                   WHERE a.status = 'done' AND a.sheet IS NOT NULL AND a.id > ? ORDER BY a.id LIMIT ?""",
+                (after, batch))
+            for row in rows:
+                if row["line"] is not None and row["made_from"] == _line_key(row["sheet_sha256"]):
+                    yield row["line"]
+                else:  # written by someone else since the refresh (or no sheet hash yet): made, not kept
+                    yield _sheet_line(self.sheet_text(row["id"]) or "")
+            if len(rows) < batch:
+                return
+            after = rows[-1]["id"]
+
+    def _refresh_corpus_lines(self, batch: int = 64) -> None:
+        """Make the missing and out-of-date lines (one transaction per `batch`); drop those of articles not done."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM corpus_lines WHERE id NOT IN (SELECT id FROM articles WHERE status = 'done')")
+        stale = [(r["id"], r["sheet_sha256"]) for r in self.query(
+            """SELECT a.id, a.sheet_sha256, c.made_from FROM articles a LEFT JOIN corpus_lines c ON c.id = a.id
+               WHERE a.status = 'done' AND a.sheet IS NOT NULL AND a.sheet_sha256 IS NOT NULL""")
+            if r["made_from"] != _line_key(r["sheet_sha256"])]
+        for start in range(0, len(stale), batch):
+            made = [(article_id, _line_key(sha), _sheet_line(self.sheet_text(article_id) or ""))
+                    for article_id, sha in stale[start : start + batch]]
+            with self.transaction() as conn:
+                conn.executemany("INSERT OR REPLACE INTO corpus_lines (id, made_from, line) VALUES (?, ?, ?)", made)
 
     def plan_rows(self) -> dict[str, PlanRow]:
         """Every article's hashes and state, without its sheet (backfilling sheet hashes of older stores)."""

@@ -131,6 +131,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX batch_lines_article ON batch_lines (article_id)",
     ),
+    # 6: each done sheet's line of factsheets.jsonl, the form the corpus merge reads, so that
+    # rewriting the corpus files parses only the sheets that changed (extract/store/db.py).
+    (
+        """CREATE TABLE corpus_lines (
+            id TEXT PRIMARY KEY,
+            made_from TEXT NOT NULL,
+            line TEXT NOT NULL
+        )""",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

@@ -1,0 +1,198 @@
+"""Our CPU per LLM request, with the scripted server in a process of its own (issue #15).
+
+benchmarks/llm_throughput.py runs the tests' scripted server in a thread of the measured
+process, so the server's own work (HTTP parsing, finding the article by its text, folding
+it to check the gold quotes, JSON) is counted as ours and holds the GIL against the client.
+Here the server is a child process: the client's figure is the CPU time of the run's
+process alone (`time.process_time`, all its threads), and the server's CPU is printed apart.
+On a 2-core machine the server still competes for the cores, so wall-clock efficiency is
+lower than on a machine where the server is elsewhere.
+
+- per request: CPU of a 64-article run minus that of an 8-article run, over the extra
+  requests, so the run's fixed costs (imports, store, corpus files) are left out;
+- efficiency at concurrency 1/4/16/32 with a 0.25 s server delay (ideal / measured time);
+- `--profile`: where the client's time goes at zero delay, by package and by function.
+
+Usage: .venv/bin/python benchmarks/client_cpu.py [--profile] [--articles 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import json
+import pstats
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LLM_TESTS = ROOT / "tests" / "extract" / "backends" / "llm"
+sys.path.insert(0, str(LLM_TESTS))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_util import load_note  # noqa: E402
+
+# Where a profiled function lives, for the summary by package (first match wins).
+PACKAGES = (("extract/backends/llm", "extract/backends/llm (llm developer)"), ("instructor", "instructor"),
+            ("openai", "openai"), ("httpx", "httpx / httpcore"), ("httpcore", "httpx / httpcore"),
+            ("pydantic", "pydantic"), ("schemas/", "schemas (validators)"),
+            ("extract/canonical", "extract/canonical (rules developer)"),
+            ("extract/grounding", "extract/grounding, align, figures"), ("extract/align", "extract/grounding, align, figures"),
+            ("extract/figures", "extract/grounding, align, figures"), ("extract/store", "extract/store"),
+            ("extract/corpus", "corpus files (once per run)"), ("extract/tables", "corpus files (once per run)"),
+            ("extract/entities", "corpus files (once per run)"), ("extract/output", "extract/output (sheet files)"),
+            ("extract/", "extract (pipeline, articles, ...)"), ("asyncio", "asyncio"), ("json", "json"),
+            ("sqlite", "sqlite3"))
+
+
+def serve(delay: float) -> None:
+    """The server process: print the URL, serve until stdin closes, then print what it did."""
+    from llm_helpers import gold_responder
+    from llm_server import FakeLLM, Fault, start
+
+    fake = FakeLLM(gold_responder)
+    if delay:
+        fake.fail_always("*", Fault("slow", delay=delay))
+    server, _thread = start(fake)
+    print(fake.url, flush=True)
+    sys.stdin.read()
+    server.shutdown()
+    server.server_close()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"requests": len(fake.records), "max_in_flight": fake.max_in_flight,
+                      "server_cpu": usage.ru_utime + usage.ru_stime}), flush=True)
+
+
+@contextlib.contextmanager
+def server_process(delay: float) -> Iterator[tuple[str, dict[str, float]]]:
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(delay)], cwd=ROOT, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdin is not None
+    stats: dict[str, float] = {}
+    try:
+        yield proc.stdout.readline().strip(), stats
+    finally:
+        out, _ = proc.communicate("", timeout=30)
+        stats.update(json.loads(out.strip().splitlines()[-1]))
+
+
+def corpus(folder: Path, n: int) -> None:
+    from llm_helpers import GOLD_IDS, SEEDS
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        article_id = GOLD_IDS[i % len(GOLD_IDS)]
+        shutil.copy(SEEDS / f"{article_id}.txt", folder / f"c{i:03d}_{article_id}.txt")
+
+
+def measure(delay: float, concurrency: int, folder: Path, profile: cProfile.Profile | None = None
+            ) -> dict[str, float]:
+    """One run against a fresh server process: wall and CPU seconds of ours, and the server's figures."""
+    from llm_helpers import FAST
+
+    from extract.articles import discover
+    from extract.backends.llm.backend import LLMBackend
+    from extract.backends.llm.settings import LLMSettings
+    from extract.pipeline import RunOptions, run
+
+    with server_process(delay) as (url, server), tempfile.TemporaryDirectory() as out:
+        settings = LLMSettings(base_url=url, concurrency=concurrency, chunk_tokens=100_000,
+                               **{**FAST, "timeout": 30.0})
+        sources = list(discover([str(folder)]))
+        cpu, started = time.process_time(), time.perf_counter()
+        if profile is not None:
+            profile.enable()
+        run(sources, LLMBackend(settings), RunOptions(out_dir=Path(out), cache=False))
+        if profile is not None:
+            profile.disable()
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"wall": wall, "cpu": cpu, **server}
+
+
+def _package(filename: str) -> str | None:
+    return next((label for key, label in PACKAGES if key in filename), None)
+
+
+def by_package(profile: cProfile.Profile) -> list[tuple[str, float]]:
+    """Own time per package; time in builtins and the standard library is charged to the packages
+    that called it (in proportion to the calls' time), going up the callers until one is found."""
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    shares: dict[tuple[str, int, str], dict[str, float]] = {}
+
+    def share(func: tuple[str, int, str], depth: int = 0) -> dict[str, float]:
+        known = shares.get(func)
+        if known is not None:
+            return known
+        own = _package(func[0])
+        if own is not None:
+            result = {own: 1.0}
+        else:
+            shares[func] = {"standard library, builtins": 1.0}  # a cycle or too deep: left as it is
+            callers = stats.get(func, (0, 0, 0.0, 0.0, {}))[4]
+            total = sum(c[2] for c in callers.values())
+            result = {}
+            if depth < 20 and total > 0:
+                for caller, c in callers.items():
+                    for name, part in share(caller, depth + 1).items():
+                        result[name] = result.get(name, 0.0) + part * c[2] / total
+            if not result:
+                result = {"standard library, builtins": 1.0}
+        shares[func] = result
+        return result
+
+    totals: dict[str, float] = {}
+    for func, (_, _, tottime, _, _) in stats.items():
+        for name, part in share(func).items():
+            totals[name] = totals.get(name, 0.0) + tottime * part
+    return sorted(totals.items(), key=lambda kv: -kv[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", type=float, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--articles", type=int, default=64)
+    parser.add_argument("--profile", action="store_true", help="profile the client at zero delay, concurrency 16")
+    args = parser.parse_args()
+    if args.serve is not None:
+        serve(args.serve)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        few, many = Path(tmp) / "few", Path(tmp) / "many"
+        corpus(few, 8)
+        corpus(many, args.articles)
+        measure(0.0, 16, few)  # warm-up: imports and first-use costs are not per request
+        small, large = measure(0.0, 16, few), measure(0.0, 16, many)
+        extra = large["requests"] - small["requests"]
+        print(f"zero delay, concurrency 16, server in its own process: {large['requests']:.0f} requests, "
+              f"wall {large['wall']:.2f} s, our CPU {large['cpu']:.2f} s (server process: {large['server_cpu']:.2f} s)")
+        print(f"our CPU per request: {1000 * (large['cpu'] - small['cpu']) / max(extra, 1):.1f} ms "
+              f"(runs of {large['requests']:.0f} and {small['requests']:.0f} requests, fixed costs left out; "
+              f"limit 10 ms); with them: {1000 * large['cpu'] / large['requests']:.1f} ms")
+        for concurrency in (1, 4, 16, 32):
+            delay = 0.25
+            got = measure(delay, concurrency, many)
+            ideal = got["requests"] * delay / concurrency
+            print(f"delay {delay} s, concurrency {concurrency:2d}: {got['requests']:.0f} requests in {got['wall']:.2f} s, "
+                  f"ideal {ideal:.2f} s, efficiency {ideal / got['wall']:.2f}, at most {got['max_in_flight']:.0f} "
+                  f"in flight" + (" (limit 0.8)" if concurrency == 16 else ""), flush=True)
+        if args.profile:
+            profile = cProfile.Profile()
+            got = measure(0.0, 16, many, profile)
+            print(f"\nprofile, zero delay, concurrency 16, {got['requests']:.0f} requests "
+                  f"(tottime per package, ms a request):")
+            for name, seconds in by_package(profile):
+                print(f"  {name:48s} {1000 * seconds / got['requests']:6.2f}")
+            print()
+            pstats.Stats(profile).sort_stats("tottime").print_stats(30)
+    print(load_note())
+
+
+if __name__ == "__main__":
+    main()
