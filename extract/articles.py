@@ -44,6 +44,8 @@ _DATE_LINE = re.compile(
     re.IGNORECASE,
 )
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f]")  # control characters but tab, newlines, form feed, vertical tab
+
 
 @dataclass(frozen=True)
 class Article:
@@ -104,7 +106,7 @@ def decode(data: bytes, encoding: str | None = None) -> str:
     if "\x00" in text:
         raise ArticleError("binary: the text holds NUL characters; give a plain text file")
     sample = text[:65536]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    controls = len(_CONTROLS.findall(sample))  # a regex: a Python loop per character cost 1 ms an article
     if controls > max(8, len(sample) // 100):
         raise ArticleError("binary: the text holds many control characters; give a plain text file")
     if _looks_html(text):
