@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import re
 import threading
 import time
 from collections import defaultdict, deque
@@ -79,6 +80,35 @@ def chunk_text_of(body: dict[str, Any]) -> str:
         if message.get("role") == "user" and isinstance(content, str) and "Article text:\n" in content:
             return content.split("Article text:\n", 1)[1]
     return ""
+
+
+_REJECTED_LINE = re.compile(r"^- (metrics|infrastructure_projects|policy_statements) (\{.*\})$", re.MULTILINE)
+_RECORDED_LINE = re.compile(r'^= (metrics|infrastructure_projects|policy_statements) (".*")$', re.MULTILINE)
+_IDENTITY = {"metrics": "subject", "infrastructure_projects": "name", "policy_statements": "summary"}
+
+
+def follow_up(body: dict[str, Any]) -> str:
+    """The backend's follow-up note (reask.py), if the request has one after the article."""
+    users = [m for m in body.get("messages", []) if m.get("role") == "user" and isinstance(m.get("content"), str)]
+    return users[-1]["content"] if len(users) > 1 else ""
+
+
+def as_asked(body: dict[str, Any], payload: Payload) -> Payload:
+    """What a model that follows the follow-up note answers: only the rejected facts asked about (matched by
+    subject, name or summary), or only the facts not recorded from a cut-off answer; else the whole payload."""
+    note = follow_up(body)
+    rejected = [(name, json.loads(raw)) for name, raw in _REJECTED_LINE.findall(note)]
+    recorded = {(name, json.loads(quote)) for name, quote in _RECORDED_LINE.findall(note)}
+    if not rejected and not recorded:
+        return payload
+    out: Payload = {}
+    for name, facts in payload.items():
+        wanted = {str(fact.get(_IDENTITY[name])) for n, fact in rejected if n == name and isinstance(fact, dict)}
+        out[name] = [f for f in facts
+                     if str(f.get(_IDENTITY[name])) in wanted
+                     or (recorded and (name, f["evidence"][0]["quote"][:80]) not in recorded
+                         and not any(n == name and f["evidence"][0]["quote"].startswith(q) for n, q in recorded))]
+    return out
 
 
 def hallucinate(payload: Payload) -> Payload:
@@ -170,6 +200,8 @@ class FakeLLM:
         self.max_in_flight = 0
         self.url = ""
         self.imperfect: Imperfect | None = None
+        self.refuse: tuple[str, ...] = ()  # request fields answered with 400, as a server without them does
+        self.refused = 0
 
     def script(self, article_id: str, *faults: Fault) -> None:
         """Faults for the next requests about `article_id` ('*' for any), one per request."""
@@ -239,6 +271,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         fake = self.fake
         article_id = article_id_of(body)
+        refused = [name for name in fake.refuse if name in body or (name == "json_schema" and
+                   (body.get("response_format") or {}).get("type") == "json_schema")]
+        if refused:  # like Ollama for a model without tool calling: "... does not support tools"
+            with fake.lock:
+                fake.refused += 1
+            self._send_json(400, {"error": {"message": f"model {body.get('model')} does not support {refused[0]}",
+                                            "type": "invalid_request_error"}})
+            return
         fault = fake.next_fault(article_id)
         record = Record(body=body, article_id=article_id, fault=fault.kind, at=time.monotonic())
         with fake.lock:
@@ -252,7 +292,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault.kind == "slow":
             time.sleep(fault.delay)
-        payload = fake.responder(body)
+        payload = as_asked(body, fake.responder(body))
         if fault.kind == "hallucinate":
             payload = hallucinate(payload)
         elif fault.kind == "wrong_value":  # a figure 1000 times the one its untouched quote states

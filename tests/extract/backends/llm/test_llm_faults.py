@@ -11,7 +11,6 @@ from llm_server import FakeLLM, Fault, status
 
 from extract.articles import Article
 from extract.backends.llm.backend import LLMBackend
-from extract.backends.llm.chunking import Chunk, split_in_two
 from extract.backends.llm.ratelimit import RateLimiter
 from extract.backends.llm.settings import LLMSettings
 from extract.errors import BackendError
@@ -128,20 +127,16 @@ def test_a_quote_never_fixed_drops_only_that_fact_and_counts_it(fake_llm: FakeLL
             assert article.text[ev.start : ev.end] == ev.quote
 
 
-def test_a_cut_off_answer_is_asked_again_in_two_halves(fake_llm: FakeLLM, settings: LLMSettings) -> None:
+def test_a_cut_off_answer_keeps_its_finished_facts_and_asks_only_for_the_rest(fake_llm: FakeLLM,
+                                                                              settings: LLMSettings) -> None:
     fake_llm.script(ARTICLE_ID, Fault("truncated"))
     article = seed(ARTICLE_ID)
-    sheet = finish_sheet(article, extract_one(settings, article))
+    sheet = extract_one(settings, article)
 
-    assert len(fake_llm.records) == 3
-    halves = split_in_two(article.text, Chunk(0, len(article.text)))
-    assert halves is not None
-    inside = [(h.start, h.end) for h in halves]
-    expected = {name: canonical_json([f for f in facts if any(all(s <= ev["start"] and ev["end"] <= e
-                                                                   for ev in f["evidence"]) for s, e in inside)])
-                for name, facts in gold_facts(article).items()}
-    assert fact_json(sheet) == expected
-    assert sum(len(v) for v in expected.values()) > 0
+    assert_gold(article, sheet)
+    cut, rest = fake_llm.records
+    assert "cut off at the output limit" in rest.text() and rest.answer_chars < cut.answer_chars * 2
+    assert sheet.provenance.model_extra["continuations"] == 1
 
 
 def test_usage_adds_up_every_request_as_the_server_reported_it(fake_llm: FakeLLM, settings: LLMSettings) -> None:
