@@ -59,12 +59,12 @@ def _messages(error: ValidationError) -> str:
 
 
 class Quote(BaseModel):
-    """A verbatim span of the article."""
+    """A verbatim quote."""
 
     model_config = ConfigDict(extra="ignore")  # offsets a model adds are ignored, never trusted
 
-    quote: str = Field(description="The article's own words, copied character for character: at most about two "
-                                   "sentences, the ones that state the fact.")
+    # Descriptions short: the schema is sent three times over (once per fact type) in every request.
+    quote: str = Field(description="The article's words copied exactly, at most two sentences.")
 
     @field_validator("quote")
     @classmethod
@@ -167,8 +167,7 @@ class FactAnswer(BaseModel):
 
 
 def _answer_model(fact_type: type[BaseModel]) -> type[FactAnswer]:
-    fields: dict[str, Any] = {"evidence": (list[Quote], Field(description="Where the fact stands in the article: one "
-                                                                          "or more verbatim quotes; quote first."))}
+    fields: dict[str, Any] = {"evidence": (list[Quote], Field(description="Quotes stating the fact."))}
     fields |= {name: (info.annotation, info) for name, info in fact_type.model_fields.items() if name != "evidence"}
     model = create_model(f"{fact_type.__name__}Answer", __base__=FactAnswer, __doc__=fact_type.__doc__, **fields)
     model.fact_type = fact_type

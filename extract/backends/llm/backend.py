@@ -60,6 +60,10 @@ from extract.store.http_cache import caching_http_client
 from schemas import FACT_TYPES, SCHEMA_VERSION, FactSheet, Provenance
 
 log = logging.getLogger("factsheet.llm")
+# instructor logs every answer it cannot parse at ERROR ("API call failed"); this backend reports what it does
+# about them itself (re-asks, drops, failures), so instructor's copies are kept out unless a user configured them.
+if logging.getLogger("instructor").level == logging.NOTSET:
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
 # Wrapped once: instructor wraps a plain model anew on every request, so its (cached) schema was rebuilt each time.
 RESPONSE_MODEL = response_schema(ArticleFacts)
 

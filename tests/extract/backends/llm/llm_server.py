@@ -164,6 +164,12 @@ class Imperfect:
                 return False
             del words[len(words) // 2]
             fact["evidence"][0]["quote"] = " ".join(words)
+        elif fault == "reworded":  # one word replaced: no code may decide what was meant, so it is re-asked
+            words = quote.split(" ")
+            if len(words) < 4:
+                return False
+            words[len(words) // 2] = "reportedly"
+            fact["evidence"][0]["quote"] = " ".join(words)
         elif fault == "unit_word":
             words = {"CNY": "yuan", "%": "percent", "USD": "US dollars", "trains": "Trains"}
             if fact.get("unit") not in words:
