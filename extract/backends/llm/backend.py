@@ -46,6 +46,7 @@ from extract.backends.llm.reask import (
     cut_off_note,
     empty_note,
     first_figure_sentence,
+    recorded_line,
     rejected_note,
     states_figures,
     unreadable_note,
@@ -359,7 +360,7 @@ class LLMBackend(Backend):
                 log.info("%s: answer cut off at the output limit; asking for the facts not finished",
                          job.article.id)
                 job.outcome.continuations += 1
-                recorded = [(name, fact.evidence[0].quote) for name in FACT_TYPES for fact in kept[name]]  # type: ignore[attr-defined]
+                recorded = [recorded_line(name, fact) for name in FACT_TYPES for fact in kept[name]]
                 note, pending = cut_off_note(recorded, pending, job.text), []
                 continue
             nothing = not seen and given + len(rejected) == 0

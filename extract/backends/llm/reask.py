@@ -11,7 +11,7 @@ the same bytes and providers' prompt caching applies) and adds one user message:
 - `unreadable_note`: an answer that was not the JSON asked for;
 - `empty_note`: no facts for a text that states figures (asked once).
 
-The line formats (`- <list> <fact JSON>`, `= <list> "<quote>"`) are plain for models and
+The line formats (`- <list> <fact JSON>`, `= <list> {"<name field>": ..., "quote": ...}`) are plain for models and
 for the test server alike.
 """
 
@@ -26,6 +26,8 @@ from extract.backends.llm.chunking import sentences
 
 MAX_SENTENCE_CHARS = 400
 RECORDED_QUOTE_CHARS = 80
+# The field that tells facts of one list apart when they share a quote.
+IDENTITY = {"metrics": "subject", "infrastructure_projects": "name", "policy_statements": "summary"}
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d[\d,.]*")
 _YEAR = re.compile(r"^(19|20)\d\d$")
@@ -94,10 +96,16 @@ def rejected_note(rejected: list[Rejected], text: str) -> str:
     return "\n".join([head, *(_fact_line(item, text) for item in rejected)])
 
 
-def cut_off_note(recorded: list[tuple[str, str]], rejected: list[Rejected], text: str) -> str:
+def recorded_line(list_name: str, fact: Any) -> str:
+    """One fact kept from a cut-off answer, named by its identifying field and the start of its first quote."""
+    shown = {IDENTITY[list_name]: str(getattr(fact, IDENTITY[list_name])),
+             "quote": fact.evidence[0].quote[:RECORDED_QUOTE_CHARS]}
+    return f"= {list_name} {json.dumps(shown, ensure_ascii=False)}"
+
+
+def cut_off_note(recorded: list[str], rejected: list[Rejected], text: str) -> str:
     lines = ["Your previous answer was cut off at the output limit. These facts are recorded already; do not repeat "
-             "them:"]
-    lines += [f"= {name} {json.dumps(quote[:RECORDED_QUOTE_CHARS], ensure_ascii=False)}" for name, quote in recorded]
+             "them:", *recorded]
     if rejected:
         lines.append("These facts of it were rejected; give corrected versions or leave them out:")
         lines += [_fact_line(item, text) for item in rejected]

@@ -83,7 +83,7 @@ def chunk_text_of(body: dict[str, Any]) -> str:
 
 
 _REJECTED_LINE = re.compile(r"^- (metrics|infrastructure_projects|policy_statements) (\{.*\})$", re.MULTILINE)
-_RECORDED_LINE = re.compile(r'^= (metrics|infrastructure_projects|policy_statements) (".*")$', re.MULTILINE)
+_RECORDED_LINE = re.compile(r"^= (metrics|infrastructure_projects|policy_statements) (\{.*\})$", re.MULTILINE)
 _IDENTITY = {"metrics": "subject", "infrastructure_projects": "name", "policy_statements": "summary"}
 
 
@@ -98,16 +98,16 @@ def as_asked(body: dict[str, Any], payload: Payload) -> Payload:
     subject, name or summary), or only the facts not recorded from a cut-off answer; else the whole payload."""
     note = follow_up(body)
     rejected = [(name, json.loads(raw)) for name, raw in _REJECTED_LINE.findall(note)]
-    recorded = {(name, json.loads(quote)) for name, quote in _RECORDED_LINE.findall(note)}
+    recorded = [(name, json.loads(raw)) for name, raw in _RECORDED_LINE.findall(note)]
     if not rejected and not recorded:
         return payload
     out: Payload = {}
     for name, facts in payload.items():
-        wanted = {str(fact.get(_IDENTITY[name])) for n, fact in rejected if n == name and isinstance(fact, dict)}
-        out[name] = [f for f in facts
-                     if str(f.get(_IDENTITY[name])) in wanted
-                     or (recorded and (name, f["evidence"][0]["quote"][:80]) not in recorded
-                         and not any(n == name and f["evidence"][0]["quote"].startswith(q) for n, q in recorded))]
+        key = _IDENTITY[name]
+        wanted = {str(fact.get(key)) for n, fact in rejected if n == name and isinstance(fact, dict)}
+        done = [fact for n, fact in recorded if n == name]
+        out[name] = [f for f in facts if str(f.get(key)) in wanted or (recorded and not any(
+            d.get(key) == str(f.get(key)) and f["evidence"][0]["quote"].startswith(d["quote"][:40]) for d in done))]
     return out
 
 
@@ -208,6 +208,7 @@ class FakeLLM:
         self.imperfect: Imperfect | None = None
         self.refuse: tuple[str, ...] = ()  # request fields answered with 400, as a server without them does
         self.refused = 0
+        self.chunk_faults: dict[str, Fault] = {}
 
     def script(self, article_id: str, *faults: Fault) -> None:
         """Faults for the next requests about `article_id` ('*' for any), one per request."""
@@ -215,6 +216,10 @@ class FakeLLM:
 
     def fail_always(self, article_id: str, fault: Fault) -> None:
         self.always[article_id] = fault
+
+    def fail_chunk(self, head: str, fault: Fault) -> None:
+        """`fault` for every request whose article text starts with `head` (one chunk of a long article)."""
+        self.chunk_faults[head] = fault
 
     def next_fault(self, article_id: str | None) -> Fault:
         with self.lock:
@@ -285,7 +290,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(400, {"error": {"message": f"model {body.get('model')} does not support {refused[0]}",
                                             "type": "invalid_request_error"}})
             return
-        fault = fake.next_fault(article_id)
+        text = chunk_text_of(body)
+        fault = next((f for head, f in fake.chunk_faults.items() if text.startswith(head)), None) \
+            or fake.next_fault(article_id)
         record = Record(body=body, article_id=article_id, fault=fault.kind, at=time.monotonic())
         with fake.lock:
             fake.records.append(record)
