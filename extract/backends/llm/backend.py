@@ -330,11 +330,13 @@ class LLMBackend(Backend):
         pending: list[Rejected] = []  # rejected facts the next request asks about
         reasks_left, asked_empty, idle_cuts = self.settings.reasks, False, 0
         note: str | None = None
+        attempts = 0
         while True:
             reply = await self._request(job, note)
+            attempts += 1
             if reply.answer is None:
                 if reasks_left == 0:
-                    raise BackendError(f"no valid answer in {job.outcome.reasks + 1} attempts: {reply.reason}; "
+                    raise BackendError(f"no valid answer in {attempts} attempt{'s' if attempts != 1 else ''}: {reply.reason}; "
                                        "try another --mode or a stronger --model")
                 reasks_left -= 1
                 job.outcome.reasks += 1

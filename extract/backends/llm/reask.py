@@ -82,7 +82,7 @@ def first_figure_sentence(text: str) -> str | None:
 def _fact_line(item: Rejected, text: str) -> str:
     fact = json.dumps(item.fact, ensure_ascii=False, separators=(",", ":"), default=str)
     lines = [f"- {item.list_name} {fact}", f"  problem: {item.reason}"]
-    if item.reason.startswith("quote not found") and item.quote:
+    if "quote not found" in item.reason and item.quote:
         near = nearest_sentence(text, item.quote)
         if near:
             lines.append(f"  nearest sentence in the article: {json.dumps(near, ensure_ascii=False)}")

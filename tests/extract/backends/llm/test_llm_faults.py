@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
-from llm_helpers import GOLD_IDS, canonical_json, extract_one, gold_facts, seed
-from llm_server import FakeLLM, Fault, status
+from llm_helpers import GOLD_IDS, canonical_json, extract_one, gold_facts, gold_payload, seed
+from llm_server import FakeLLM, Fault, hallucinate, status
 
 from extract.articles import Article
 from extract.backends.llm.backend import LLMBackend
@@ -109,6 +110,13 @@ def test_a_hallucinated_quote_is_reasked_with_the_quote_named(fake_llm: FakeLLM,
     assert any("quote not found in the article" in str(m.get("content")) and "(invented)" in str(m.get("content"))
                for m in reask)
     assert sheet.provenance.dropped_facts == 0
+    note = str(fake_llm.records[1].messages[-1]["content"])
+    # Only the rejected fact goes back, with the article sentence its quote came closest to; not the whole answer.
+    altered = hallucinate(gold_payload(ARTICLE_ID))["metrics"][0]["evidence"][0]["quote"]
+    original = gold_payload(ARTICLE_ID)["metrics"][0]["evidence"][0]["quote"]
+    assert note.count("\n- ") == 1 and json.dumps(altered)[1:-1] in note
+    assert json.dumps(" ".join(original.split()))[1:-1] in note.split("nearest sentence in the article: ")[1]
+    assert fake_llm.records[1].answer_chars < fake_llm.records[0].answer_chars / 5  # the answer: that fact alone
 
 
 def test_a_quote_never_fixed_drops_only_that_fact_and_counts_it(fake_llm: FakeLLM, settings: LLMSettings) -> None:
