@@ -16,6 +16,7 @@ from extract.backends.llm import modes
 from extract.backends.llm.chunking import split_text
 from extract.backends.llm.settings import LLMSettings
 from extract.errors import BackendError
+from extract.store import ResponseCache, Store, using_cache
 
 
 def run(out: Path, *extra: str) -> int:
@@ -115,12 +116,30 @@ def test_a_run_of_malformed_answers_is_asked_again_when_re_run_against_a_healthy
 
 
 def test_an_empty_answer_for_a_text_with_figures_is_re_asked_once_and_never_cached(
-        fake_llm: FakeLLM, settings: LLMSettings) -> None:
+        fake_llm: FakeLLM, settings: LLMSettings, tmp_path: Path) -> None:
     article = seed(GOLD_IDS[0])
     fake_llm.responder = lambda body: {"metrics": [], "infrastructure_projects": [], "policy_statements": []}
-    sheet_ = extract_one(settings, article)
-    assert len(fake_llm.records) == 2 and "states figures" in fake_llm.records[1].text()
-    assert sheet_.provenance.reasks == 1 and not sheet_.metrics
+    with Store.open(tmp_path / "store.sqlite") as store, using_cache(ResponseCache(store)) as cache:
+        sheet_ = extract_one(settings, article)
+        assert len(fake_llm.records) == 2 and "states figures" in fake_llm.records[1].text()
+        assert sheet_.provenance.reasks == 1 and not sheet_.metrics
+        assert cache is not None and len(cache) == 0
+        extract_one(settings, article)  # asked again, not replayed
+        assert len(fake_llm.records) == 4
+
+
+def test_used_answers_are_cached_and_replayed_follow_ups_included(fake_llm: FakeLLM, settings: LLMSettings,
+                                                                  tmp_path: Path) -> None:
+    fake_llm.script(GOLD_IDS[0], Fault("invalid_json"), Fault("hallucinate"))
+    article = seed(GOLD_IDS[0])
+    with Store.open(tmp_path / "store.sqlite") as store, using_cache(ResponseCache(store)) as cache:
+        first = extract_one(settings, article)
+        assert len(fake_llm.records) == 3 and cache is not None
+        assert len(cache) == 2  # the answer with a hallucinated quote (its other facts were used) and the re-ask's
+        second = extract_one(settings, article)
+    assert len(fake_llm.records) == 4  # only the request whose answer was unreadable is asked again
+    assert_gold(article, second)
+    assert sorted(m.model_dump_json() for m in first.metrics) == sorted(m.model_dump_json() for m in second.metrics)
 
 
 # --- one budget per article ---
