@@ -188,7 +188,7 @@ class LLMBackend(Backend):
         self.prompt = prompt or load_prompt()
         self.concurrency = settings.concurrency
         # The run's mode, shared by all its articles: stepped down once if the server refuses it (modes.py).
-        self.modes = ModeState(settings.mode, settings.host)
+        self.modes = ModeState(settings.explicit_mode, settings.host)
         # The closed answer schema (request_schema.py) replaces instructor's in every request; OpenAI's strict flag
         # is sent where the server enforces it.
         self.strict = self._strict(self.modes.start)

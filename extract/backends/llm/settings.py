@@ -84,7 +84,8 @@ class LLMSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     model: str = "gpt-4o-mini"
-    mode: Literal["TOOLS", "JSON_SCHEMA", "JSON", "MD_JSON"] | None = None  # None: by server (modes.py)
+    # AUTO: the server's best mode, stepped down once if it is refused (modes.py); any other is never overridden.
+    mode: Literal["AUTO", "TOOLS", "JSON_SCHEMA", "JSON", "MD_JSON"] = "AUTO"
     base_url: str | None = None
     api_key: SecretStr | None = Field(default=None, repr=False)
     concurrency: int = Field(default=4, ge=1, le=256)
@@ -107,6 +108,11 @@ class LLMSettings(BaseModel):
         return value.strip().lower() if isinstance(value, str) else value
 
     @property
+    def explicit_mode(self) -> str | None:
+        """The mode the user chose, or None for AUTO."""
+        return None if self.mode == "AUTO" else self.mode
+
+    @property
     def strict_setting(self) -> bool | None:
         """None: the server's default (request_schema.default_strict); else as set."""
         return None if self.strict_schema == "auto" else self.strict_schema == "on"
@@ -117,7 +123,7 @@ class LLMSettings(BaseModel):
         if not isinstance(value, str):
             return value
         word = value.strip().upper().replace("-", "_")
-        return None if word in ("", "AUTO") else word
+        return word or "AUTO"
 
     @field_validator("model")
     @classmethod
