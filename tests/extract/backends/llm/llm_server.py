@@ -333,8 +333,11 @@ class _Handler(BaseHTTPRequestHandler):
                  "total_tokens": record.prompt_tokens + record.completion_tokens,
                  # as OpenAI reports a prompt-cache hit: the system prompt's share of the request
                  "prompt_tokens_details": {"cached_tokens": len(str(body.get("messages", [{}])[0].get("content", ""))) // 4}}
+        choice = _answer(body, text, finish)
+        if fault.kind == "refusal":  # OpenAI's structured-output refusal: no content, no tool call
+            choice["message"] = {"role": "assistant", "content": None, "refusal": "I'm sorry, I cannot help with that."}
         response = {"id": f"chatcmpl-{len(fake.records)}", "object": "chat.completion", "created": int(time.time()),
-                    "model": body.get("model", "fake"), "choices": [_answer(body, text, finish)], "usage": usage}
+                    "model": body.get("model", "fake"), "choices": [choice], "usage": usage}
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
             self._send_json(200, response)
 
