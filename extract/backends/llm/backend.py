@@ -31,7 +31,7 @@ from instructor.core import IncompleteOutputException, InstructorRetryException
 from instructor.v2.core.function_calls import response_schema
 from pydantic import ValidationError
 
-from extract.align import FoldedText
+from extract.align import folded_text
 from extract.articles import Article
 from extract.backends.base import Backend
 from extract.backends.llm.answer import CURRENT, ArticleFacts, FactAnswer, new_context
@@ -324,7 +324,7 @@ class LLMBackend(Backend):
         return facts
 
     async def _extract_chunk(self, job: _Job) -> Facts:
-        folded = FoldedText(job.text)
+        folded = folded_text(job.text)
         kept: dict[str, list[FactAnswer]] = {name: [] for name in FACT_TYPES}
         seen: set[str] = set()
         pending: list[Rejected] = []  # rejected facts the next request asks about
@@ -397,7 +397,7 @@ class LLMBackend(Backend):
         params = sampling_params(s.model, s.temperature, s.max_tokens)
         while True:
             mode = self.modes.current
-            context = new_context(FoldedText(job.text), job.chunk.start)
+            context = new_context(folded_text(job.text), job.chunk.start)
             call = _Call(None if job.capture else self._get_transport(), job, mode, self._strict(mode))
             with staging() as stage:
                 call_token, context_token = _CALL.set(call), CURRENT.set(context)
