@@ -89,8 +89,12 @@ _IDENTITY = {"metrics": "subject", "infrastructure_projects": "name", "policy_st
 
 def follow_up(body: dict[str, Any]) -> str:
     """The backend's follow-up note (reask.py), if the request has one after the article."""
-    users = [m for m in body.get("messages", []) if m.get("role") == "user" and isinstance(m.get("content"), str)]
-    return users[-1]["content"] if len(users) > 1 else ""
+    users = [m["content"] for m in body.get("messages", []) if m.get("role") == "user" and isinstance(m.get("content"), str)]
+    if not users:
+        return ""
+    # After the article: in later user messages, or (a server that merges messages) after the article text.
+    first = users[0].split("Article text:\n", 1)[-1] if len(users) == 1 else ""
+    return "\n".join([first, *users[1:]])
 
 
 def as_asked(body: dict[str, Any], payload: Payload) -> Payload:

@@ -135,11 +135,12 @@ def test_a_quote_never_fixed_drops_only_that_fact_and_counts_it(fake_llm: FakeLL
             assert article.text[ev.start : ev.end] == ev.quote
 
 
+@pytest.mark.parametrize("mode", ["TOOLS", "JSON_SCHEMA", "JSON", "MD_JSON"])
 def test_a_cut_off_answer_keeps_its_finished_facts_and_asks_only_for_the_rest(fake_llm: FakeLLM,
-                                                                              settings: LLMSettings) -> None:
+                                                                              settings: LLMSettings, mode: str) -> None:
     fake_llm.script(ARTICLE_ID, Fault("truncated"))
     article = seed(ARTICLE_ID)
-    sheet = extract_one(settings, article)
+    sheet = extract_one(settings.model_copy(update={"mode": mode}), article)
 
     assert_gold(article, sheet)
     cut, rest = fake_llm.records
