@@ -280,14 +280,18 @@ class LLMBackend(Backend):
         for failure in failed:
             log.warning("%s: part %d of %d failed, its facts are missing from the sheet: %s", article.id,
                         failure.chunk.index + 1, failure.chunk.count, failure.error)
-            outcome.failed_parts.append({"part": failure.chunk.index + 1, "of": failure.chunk.count,
-                                         "start": failure.chunk.start, "end": failure.chunk.end,
-                                         "reason": str(failure.error)[:300]})
+            outcome.failed_parts.append(self._part(failure.chunk, str(failure.error)))
         for reason in outcome.dropped:
             log.warning("%s: dropped a fact still invalid after re-asking: %s", article.id, reason)
         parts = [r for r in results if not isinstance(r, _Failed)]
         return FactSheet(article=article.meta, provenance=self._provenance(meter, outcome, len(chunks)),
                          **merge_parts(parts))  # type: ignore[arg-type]
+
+    @staticmethod
+    def _part(chunk: Chunk, reason: str, *, incomplete: bool = False) -> dict[str, Any]:
+        """A `provenance.failed_parts` entry: which part of the text failed (or is incomplete), and why."""
+        part = {"part": chunk.index + 1, "of": chunk.count, "start": chunk.start, "end": chunk.end, "reason": reason[:300]}
+        return part | {"incomplete": True} if incomplete else part
 
     def _spent(self, error: BackendError, meter: UsageMeter) -> BackendError:
         """The error with the article's figures; its type kept (the pipeline reacts to EndpointUnavailable)."""
@@ -346,19 +350,29 @@ class LLMBackend(Backend):
             given = sum(len(getattr(reply.answer, name)) for name in FACT_TYPES)
             rejected: list[Rejected] = reply.context["rejected"]
             self._omitted(job, pending, given + len(rejected))
+            added = 0
             for name in FACT_TYPES:
                 for fact in getattr(reply.answer, name):
                     key = _fact_key(fact)
                     if key not in seen:
                         seen.add(key)
                         kept[name].append(fact)
+                        added += 1
             pending = rejected
             if reply.cut:
                 job.stages.append(reply.stage)
-                idle_cuts = idle_cuts + 1 if given + len(rejected) == 0 else 0
+                # No progress (no new fact, nothing to correct): a model that cannot get past the limit, or repeats.
+                idle_cuts = idle_cuts + 1 if added + len(rejected) == 0 else 0
                 if idle_cuts > MAX_IDLE_CONTINUATIONS:
-                    raise BackendError("the model's answer was cut off at its output limit (finish_reason 'length') "
-                                       "before it finished one fact; raise --max-tokens or lower --chunk-tokens")
+                    reason = ("the model's answer was cut off at its output limit (finish_reason 'length') before it "
+                              "finished a new fact; raise --max-tokens or lower --chunk-tokens")
+                    if not seen:
+                        raise BackendError(reason)
+                    # What it finished is grounded and kept; the sheet says this part may be incomplete.
+                    log.warning("%s: part %d of %d may be incomplete: %s", job.article.id, job.chunk.index + 1,
+                                job.chunk.count, reason)
+                    job.outcome.failed_parts.append(self._part(job.chunk, reason, incomplete=True))
+                    return {name: [fact.to_fact(folded, job.chunk.start) for fact in kept[name]] for name in FACT_TYPES}
                 log.info("%s: answer cut off at the output limit; asking for the facts not finished",
                          job.article.id)
                 job.outcome.continuations += 1

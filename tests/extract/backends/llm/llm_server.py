@@ -330,6 +330,8 @@ class _Handler(BaseHTTPRequestHandler):
             text = f"<think>The user wants {{facts}}; I will list metrics first.</think>\n{text}\nDone."
         elif fault.kind == "truncated":
             text, finish = text[: len(text) // 2], "length"
+        elif fault.kind == "cut_early":  # an output limit below one fact
+            text, finish = text[:30], "length"
         record.answer_chars = len(text)
         record.prompt_tokens = len(json.dumps(body.get("messages", []))) // 4
         record.completion_tokens = len(text) // 4 + 1

@@ -268,3 +268,22 @@ def test_every_request_starts_with_the_same_prefix_and_cached_tokens_are_recorde
     first, second = (r.body["messages"] for r in fake_llm.records)
     assert first[0] == second[0] and "Article id" not in str(first)
     assert all(sheet.provenance.model_extra["cached_tokens"] > 0 for sheet in sheets)
+
+
+def test_answers_always_cut_off_before_a_fact_fail_the_chunk_in_two_requests(fake_llm: FakeLLM,
+                                                                            settings: LLMSettings) -> None:
+    fake_llm.fail_always(ARTICLE_ID, Fault("cut_early"))
+    with pytest.raises(BackendError, match=r"cut off at its output limit .* raise --max-tokens"):
+        extract_one(settings, seed(ARTICLE_ID))
+    assert len(fake_llm.records) == 2  # one continuation to see it makes no progress; no halving
+
+
+def test_answers_always_cut_off_but_progressing_are_continued_within_the_budget(fake_llm: FakeLLM,
+                                                                               settings: LLMSettings) -> None:
+    fake_llm.fail_always(ARTICLE_ID, Fault("truncated"))  # each continuation finishes half of what is left
+    sheet = extract_one(settings, seed(ARTICLE_ID))
+    assert len(fake_llm.records) <= settings.request_budget
+    # What was finished is kept; the sheet says the part may be incomplete.
+    assert len(sheet.facts()) >= len(gold_facts(seed(ARTICLE_ID))["metrics"])
+    [part] = sheet.provenance.model_extra["failed_parts"]
+    assert part["incomplete"] and "raise --max-tokens" in part["reason"]
