@@ -6,6 +6,13 @@ is answered from the store and costs no tokens; the answer is the one the model 
 the first time, so a re-run after a post-processing change, or an eval re-run, is free
 and reproducible.
 
+Only answers that were used are kept. While a backend asks, it opens a `Stage` for the
+request (`staging()`); the client's transport puts the answer there instead of into the
+table, and the backend `keep()`s it once the answer has been parsed and used, or drops
+it (an answer that did not parse, a refusal, an empty answer for a text with figures).
+So a re-run of a failed article asks the server again instead of replaying the failure.
+Requests made with no stage open are stored at once, as before.
+
 The meter (`Meter`) counts, for the article being extracted, what was sent to the API
 and what came from the cache. The pipeline starts one per article (`metering()`); the
 client's transport adds to the current one. Context variables carry both through
@@ -118,8 +125,44 @@ class Meter:
         return TokenCount(self.requests, self.prompt_tokens, self.completion_tokens, self.cached_requests)
 
 
+@dataclass
+class Stage:
+    """One request's answer, held back from the cache until the backend says it was used."""
+
+    cache: ResponseCache | None = None
+    key: str | None = None
+    response: bytes | None = None
+    model: str | None = None
+    hit: bool = False  # answered from the cache: no request reached the server
+
+    def hold(self, cache: ResponseCache, key: str, response: bytes, model: str | None) -> None:
+        self.cache, self.key, self.response, self.model = cache, key, response, model
+
+    def keep(self) -> None:
+        """Store the held answer (it was used); a second call stores nothing more."""
+        if self.cache is not None and self.key is not None and self.response is not None:
+            self.cache.put(self.key, self.response, model=self.model)
+        self.response = None
+
+
 _CACHE: ContextVar[ResponseCache | None] = ContextVar("factsheet_response_cache", default=None)
 _METER: ContextVar[Meter | None] = ContextVar("factsheet_meter", default=None)
+_STAGE: ContextVar[Stage | None] = ContextVar("factsheet_stage", default=None)
+
+
+def current_stage() -> Stage | None:
+    return _STAGE.get()
+
+
+@contextlib.contextmanager
+def staging() -> Iterator[Stage]:
+    """A stage for the one request made inside: its answer is stored only when `keep()` is called."""
+    stage = Stage()
+    token = _STAGE.set(stage)
+    try:
+        yield stage
+    finally:
+        _STAGE.reset(token)
 
 
 def active_cache() -> ResponseCache | None:

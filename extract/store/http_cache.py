@@ -3,8 +3,9 @@
 Wrap the transport of the LLM client's `httpx2.AsyncClient`; every request the openai
 client sends (first tries, re-asks, its own retries) passes through here, so the key is
 the whole request as sent, whatever instructor put in it. Headers (and so API keys) are
-never part of the key and never stored. Only complete 200 answers are cached; streamed
-requests pass through untouched.
+never part of the key and never stored. Only 200 answers are cached; streamed requests
+pass through untouched. With a stage open (extract.store.cache.staging) the answer is held
+there until the backend says it was used; without one, complete answers are stored at once.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 
 import httpx2
 
-from extract.store.cache import ResponseCache, active_cache, current_meter, response_usage
+from extract.store.cache import ResponseCache, active_cache, current_meter, current_stage, response_usage
 from extract.store.calls import record_http
 
 _CACHEABLE_PATHS = ("/chat/completions", "/completions", "/responses")
@@ -40,7 +41,7 @@ class CachingTransport(httpx2.AsyncBaseTransport):
 
     async def _handle(self, request: httpx2.Request) -> httpx2.Response:
         cache = self.cache or active_cache()
-        meter = current_meter()
+        meter, stage = current_meter(), current_stage()
         body = self._json_body(request)
         if body is None:
             return await self.inner.handle_async_request(request)
@@ -50,6 +51,8 @@ class CachingTransport(httpx2.AsyncBaseTransport):
             key = cache.key({"url": str(url), "body": body})
             hit = cache.get(key)
             if hit is not None:
+                if stage is not None:
+                    stage.hit = True
                 if meter is not None:
                     meter.cached(*response_usage(hit))
                 return httpx2.Response(
@@ -65,8 +68,12 @@ class CachingTransport(httpx2.AsyncBaseTransport):
         await response.aclose()
         if meter is not None:
             meter.sent(*response_usage(content))
-        if cache is not None and key is not None and _complete(content):
-            cache.put(key, content, model=str(body.get("model")) if body.get("model") else None)
+        model = str(body.get("model")) if body.get("model") else None
+        if cache is not None and key is not None and stage is not None:
+            if _has_choices(content):
+                stage.hold(cache, key, content, model)  # the backend keeps it once it is used
+        elif cache is not None and key is not None and _complete(content):
+            cache.put(key, content, model=model)
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DROP_HEADERS]
         extensions = {k: v for k, v in response.extensions.items() if k in ("http_version", "reason_phrase")}
         return httpx2.Response(200, headers=headers, content=content, request=request, extensions=extensions)
@@ -85,6 +92,14 @@ class CachingTransport(httpx2.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def _has_choices(content: bytes) -> bool:
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and bool(data.get("choices"))
 
 
 def _complete(content: bytes) -> bool:

@@ -9,8 +9,11 @@ never taken from the model. Validation is where the business rules meet the mode
   (extract.figures); every quote must stand in the text the model was given (extract.align.FoldedText,
   passed through instructor's `context=`); unit, period and enum rules come from schemas/,
   and every message says how to fix the answer, because instructor sends it back;
-- on the last attempt (`context["final"]`), a fact that still fails is dropped and its
-  reason recorded in `context["dropped"]`, so one bad fact cannot sink the others.
+- a quote off by one word is aligned to its article span where that is unambiguous
+  (nearmiss.py), counted as the repair `quote_near_miss`;
+- a fact that fails is left out of the answer and recorded, as the model wrote it, with
+  its reason in `context["rejected"]`: the valid facts are kept at once, and the backend
+  re-asks for the rejected ones alone (reask.py), so one bad fact cannot sink the others.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator, model_validator
 
 from extract.align import FoldedText
+from extract.backends.llm.nearmiss import Words, near_miss
+from extract.backends.llm.reask import Rejected
 from extract.backends.llm.repair import repair_fact
 from extract.figures import value_problem
 from extract.grounding import clause_problem
@@ -41,7 +46,7 @@ def context_of(info: ValidationInfo) -> dict[str, Any]:
 
 def new_context(folded: FoldedText, offset: int = 0) -> dict[str, Any]:
     """Validation context for one request: the text the model saw and where it starts in the article."""
-    return {"folded": folded, "offset": offset, "final": False, "dropped": [], "repairs": Counter()}
+    return {"folded": folded, "offset": offset, "rejected": [], "repairs": Counter()}
 
 
 def _short(text: str, limit: int = 120) -> str:
@@ -54,12 +59,12 @@ def _messages(error: ValidationError) -> str:
 
 
 class Quote(BaseModel):
-    """A verbatim span of the article."""
+    """A verbatim quote."""
 
     model_config = ConfigDict(extra="ignore")  # offsets a model adds are ignored, never trusted
 
-    quote: str = Field(description="The article's own words, copied character for character: at most about two "
-                                   "sentences, the ones that state the fact.")
+    # Descriptions short: the schema is sent three times over (once per fact type) in every request.
+    quote: str = Field(description="The article's words copied exactly, at most two sentences.")
 
     @field_validator("quote")
     @classmethod
@@ -69,8 +74,17 @@ class Quote(BaseModel):
         if len(value) > MAX_QUOTE_CHARS:
             raise ValueError(f"quote is {len(value)} characters long: quote at most about two sentences, "
                              "the ones that state the fact")
-        folded = context_of(info).get("folded")
+        context = context_of(info)
+        folded = context.get("folded")
         span = folded.find(value) if folded is not None else None
+        if folded is not None and span is None:
+            if "words" not in context:
+                context["words"] = Words.of(folded.text)
+            aligned = near_miss(folded, context["words"], value)
+            if aligned is not None:
+                value, span = aligned, folded.find(aligned)
+                if "repairs" in context:
+                    context["repairs"]["quote_near_miss"] += 1
         if folded is not None and span is not None:
             problem = clause_problem(folded.text, span.start, span.end)
             if problem:
@@ -153,8 +167,7 @@ class FactAnswer(BaseModel):
 
 
 def _answer_model(fact_type: type[BaseModel]) -> type[FactAnswer]:
-    fields: dict[str, Any] = {"evidence": (list[Quote], Field(description="Where the fact stands in the article: one "
-                                                                          "or more verbatim quotes; quote first."))}
+    fields: dict[str, Any] = {"evidence": (list[Quote], Field(description="Quotes stating the fact."))}
     fields |= {name: (info.annotation, info) for name, info in fact_type.model_fields.items() if name != "evidence"}
     model = create_model(f"{fact_type.__name__}Answer", __base__=FactAnswer, __doc__=fact_type.__doc__, **fields)
     model.fact_type = fact_type
@@ -197,7 +210,7 @@ class ArticleFacts(BaseModel):
 
     @field_validator("metrics", "infrastructure_projects", "policy_statements", mode="wrap")
     @classmethod
-    def _drop_failing_on_last_attempt(cls, value: Any, handler: Any, info: ValidationInfo) -> Any:
+    def _keep_valid_facts(cls, value: Any, handler: Any, info: ValidationInfo) -> Any:
         context = context_of(info)
         if value is None:  # some local models write null for an empty list
             if "repairs" in context:
@@ -205,7 +218,7 @@ class ArticleFacts(BaseModel):
             return []
         if isinstance(value, list):
             value = _without_duplicates(value, context)
-        if not context.get("final") or not isinstance(value, list):
+        if "rejected" not in context or not isinstance(value, list):
             return handler(value)
         kept = []
         for item in value:
@@ -214,8 +227,8 @@ class ArticleFacts(BaseModel):
             except ValidationError as e:
                 first = e.errors(include_url=False)[0]
                 where = ".".join(str(p) for p in first["loc"][1:])
-                context["dropped"].append(f"{info.field_name}: {where + ': ' if where else ''}"
-                                          f"{first['msg'].removeprefix('Value error, ')}")
+                reason = f"{where + ': ' if where else ''}{first['msg'].removeprefix('Value error, ')}"
+                context["rejected"].append(Rejected(str(info.field_name), item, reason))
         return kept
 
     def to_facts(self, folded: FoldedText, offset: int) -> dict[str, list[Any]]:

@@ -1,18 +1,26 @@
 """The LLM backend: instructor fills ArticleFacts for each chunk of an article.
 
-Layers, each retrying one thing only:
-- Transport.complete: transport faults (429, 5xx, timeouts, dropped connections);
-- instructor (max_retries = reasks): answers that fail validation, re-asked with the
-  validator messages; the last attempt drops the facts that still fail (answer.py);
-- a chunk whose answer is cut off at the output limit is asked again in two halves.
+Each request is one instructor call (no instructor re-asks: `max_retries=0`); what
+follows an answer is decided here, from what the answer got right:
+
+- transport faults are retried by Transport.complete (429, 5xx, timeouts, drops);
+- the valid, grounded facts of every answer are kept at once; a follow-up names only
+  what was wrong (reask.py): the rejected facts with their reasons, an unreadable
+  answer, an empty answer for a text with figures, or the rest of a cut-off answer;
+- a server that refuses the mode (no tools, no response_format) steps the run's mode
+  down once (modes.py), unless --mode was given;
+- every HTTP attempt draws on the article's one request budget and deadline (budget.py);
+- an answer enters the response cache only once its chunk has used it (extract.store.cache);
+- a chunk that fails costs the sheet that part only, recorded in `provenance.failed_parts`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -23,27 +31,45 @@ from instructor.core import IncompleteOutputException, InstructorRetryException
 from instructor.v2.core.function_calls import response_schema
 from pydantic import ValidationError
 
-from extract.align import FoldedText
+from extract.align import folded_text
 from extract.articles import Article
 from extract.backends.base import Backend
-from extract.backends.llm.answer import CURRENT, ArticleFacts, new_context
-from extract.backends.llm.chunking import Chunk, split_in_two, split_text
+from extract.backends.llm.answer import CURRENT, ArticleFacts, FactAnswer, new_context
+from extract.backends.llm.budget import Budget, BudgetSpent
+from extract.backends.llm.chunking import Chunk, split_text
+from extract.backends.llm.cutoff import finished_prefix
 from extract.backends.llm.merge import Facts, merge_parts
+from extract.backends.llm.modes import ModeState, sampling_params
 from extract.backends.llm.prompt import Prompt, load_prompt, messages
+from extract.backends.llm.reask import (
+    Rejected,
+    cut_off_note,
+    empty_note,
+    first_figure_sentence,
+    recorded_line,
+    rejected_note,
+    states_figures,
+    unreadable_note,
+)
 from extract.backends.llm.repair import clean_completion
 from extract.backends.llm.request_schema import RequestSchemaError, request_schema_sha256, resolve_strict, with_request_schema
 from extract.backends.llm.settings import LLMSettings
-from extract.backends.llm.transport import Transport, UsageMeter
-from extract.errors import BackendError
+from extract.backends.llm.transport import ModeRefused, Transport, UsageMeter
+from extract.errors import BackendError, EndpointUnavailable
+from extract.store.cache import Stage, staging
 from extract.store.http_cache import caching_http_client
-from schemas import SCHEMA_VERSION, FactSheet, Provenance
+from schemas import FACT_TYPES, SCHEMA_VERSION, FactSheet, Provenance
 
 log = logging.getLogger("factsheet.llm")
+# instructor logs every answer it cannot parse at ERROR ("API call failed"); this backend reports what it does
+# about them itself (re-asks, drops, failures), so instructor's copies are kept out unless a user configured them.
+if logging.getLogger("instructor").level == logging.NOTSET:
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
 # Wrapped once: instructor wraps a plain model anew on every request, so its (cached) schema was rebuilt each time.
 RESPONSE_MODEL = response_schema(ArticleFacts)
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
-MAX_SPLIT_DEPTH = 3  # a cut-off answer is retried on halves, quarters, eighths
+MAX_IDLE_CONTINUATIONS = 1  # a cut-off answer that finished no fact is asked on once more, then the chunk fails
 T = TypeVar("T")
 
 
@@ -53,24 +79,50 @@ class _Outcome:
 
     dropped: list[str] = field(default_factory=list)
     reasks: int = 0
+    continuations: int = 0
     repairs: Counter[str] = field(default_factory=Counter)
     cleaned: int = 0
+    modes: list[str] = field(default_factory=list)
+    failed_parts: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Job:
+    """One chunk of one article being asked; shares the article's meter, outcome and budget."""
+
+    article: Article
+    chunk: Chunk
+    meter: UsageMeter
+    outcome: _Outcome
+    budget: Budget
+    first: Any = None  # a first answer given already (a batch's): validated, not sent
+    capture: bool = False  # stop before any HTTP and hand back the request (_Captured)
+    stages: list[Stage] = field(default_factory=list)  # answers used, cached when the chunk completes
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text(self.article.text)
 
 
 @dataclass
 class _Call:
-    """State of one instructor call (its attempts), read by the one patched `send`."""
+    """State of one request, read by the one patched `send`."""
 
-    transport: Transport
-    meter: UsageMeter
-    outcome: _Outcome
+    transport: Transport | None
+    job: _Job
+    mode: str
+    strict: bool
+
+
+@dataclass
+class _Reply:
+    """What one request gave: the parsed answer (None if unreadable), its validation context, its stage."""
+
+    answer: ArticleFacts | None
     context: dict[str, Any]
-    last: int
-    attempts: int = 0
-    mode: Any = None  # instructor.Mode, for the closed request schema (request_schema.py)
-    strict: bool = False
-    first: Any = None  # a first answer given already (a batch's): validated, not sent
-    capture: bool = False  # stop before any HTTP and hand back the request (_Captured)
+    stage: Stage
+    cut: bool = False
+    reason: str = ""
 
 
 _CALL: ContextVar[_Call] = ContextVar("factsheet_llm_call")
@@ -82,6 +134,12 @@ class _Captured(Exception):
     def __init__(self, request: dict[str, Any]) -> None:
         super().__init__("request captured")
         self.request = request
+
+
+@dataclass(frozen=True)
+class _Failed:
+    chunk: Chunk
+    error: BackendError
 
 
 async def _all(awaitables: Iterable[Awaitable[T]]) -> list[T]:
@@ -104,6 +162,22 @@ def _reason(error: BaseException | None) -> str:
     return " ".join(str(error).split())[:300] if error else "unknown error"
 
 
+def _fact_key(fact: FactAnswer) -> str:
+    return json.dumps(fact.model_dump(mode="json"), sort_keys=True)
+
+
+def _answer_text(completion: Any) -> str:
+    """The answer's JSON text as sent: tool-call arguments, else the message content."""
+    choices = getattr(completion, "choices", None) or []
+    message = getattr(choices[0], "message", None) if choices else None
+    for call in getattr(message, "tool_calls", None) or []:
+        arguments = getattr(getattr(call, "function", None), "arguments", None)
+        if isinstance(arguments, str):
+            return arguments
+    content = getattr(message, "content", None)
+    return content if isinstance(content, str) else ""
+
+
 class LLMBackend(Backend):
     """Any OpenAI-compatible chat-completions server, through instructor."""
 
@@ -113,23 +187,33 @@ class LLMBackend(Backend):
         self.settings = settings
         self.prompt = prompt or load_prompt()
         self.concurrency = settings.concurrency
-        self._mode = instructor.Mode[settings.mode]
+        # The run's mode, shared by all its articles: stepped down once if the server refuses it (modes.py).
+        self.modes = ModeState(settings.explicit_mode, settings.host)
         # The closed answer schema (request_schema.py) replaces instructor's in every request; OpenAI's strict flag
         # is sent where the server enforces it.
-        self.strict = resolve_strict(settings.strict_setting, settings.host, settings.mode)
+        self.strict = self._strict(self.modes.start)
         self._transport: Transport | None = None
-        # Patched once per backend, not per request; per-call state travels in a ContextVar.
-        self._create = instructor.patch(create=self._send, mode=self._mode)
+        # Patched once per mode, not per request; per-call state travels in a ContextVar.
+        self._creates: dict[str, Callable[..., Awaitable[Any]]] = {}
 
     def __repr__(self) -> str:
-        return f"LLMBackend(model={self.settings.model!r}, mode={self.settings.mode}, host={self.settings.host!r})"
+        return f"LLMBackend(model={self.settings.model!r}, mode={self.modes.policy}, host={self.settings.host!r})"
+
+    def _strict(self, mode: str) -> bool:
+        return resolve_strict(self.settings.strict_setting, self.settings.host, mode)
+
+    def _create(self, mode: str) -> Callable[..., Awaitable[Any]]:
+        if mode not in self._creates:
+            self._creates[mode] = instructor.patch(create=self._send, mode=instructor.Mode[mode])
+        return self._creates[mode]
 
     def fingerprint(self) -> dict[str, str]:
         s = self.settings
         return {
             **super().fingerprint(),
             "model": s.model,
-            "mode": s.mode,
+            # The mode policy, not a fallback met during a run: the same server steps the same way (docs/llm.md).
+            "mode": self.modes.policy,
             "prompt_version": self.prompt.version,
             "prompt_sha256": self.prompt.sha256,
             "schema_version": SCHEMA_VERSION,
@@ -160,13 +244,16 @@ class LLMBackend(Backend):
         """The parts the article is asked in, one request each (the same for the direct and batch paths)."""
         return split_text(article.text, self.settings.chunk_tokens)
 
+    def _budget(self) -> Budget:
+        return Budget(self.settings.request_budget, self.settings.article_timeout)
+
     async def request_bodies(self, article: Article) -> list[tuple[Chunk, dict[str, Any]]]:
         """The first request of each chunk exactly as the direct path would send it, without sending it."""
         bodies = []
         for chunk in self.chunks(article):
-            context = new_context(FoldedText(chunk.text(article.text)), chunk.start)
+            job = _Job(article, chunk, UsageMeter(), _Outcome(), self._budget(), capture=True)
             try:
-                await self._ask(article, chunk, context, UsageMeter(), _Outcome(), capture=True)
+                await self._request(job, None)
             except _Captured as captured:
                 bodies.append((chunk, captured.request))
             else:  # pragma: no cover - capture always raises
@@ -175,96 +262,214 @@ class LLMBackend(Backend):
 
     async def extract(self, article: Article, answers: dict[int, Any] | None = None) -> FactSheet:
         """The article's sheet; `answers` (chunk index -> chat completion) are first answers already given,
-        e.g. by a batch: they are validated exactly like a direct answer, and only re-asks go over HTTP."""
-        meter, outcome = UsageMeter(), _Outcome()
+        e.g. by a batch: they are validated exactly like a direct answer, and only follow-ups go over HTTP."""
+        meter, outcome, budget = UsageMeter(), _Outcome(), self._budget()
         chunks = self.chunks(article)
         answers = answers or {}
+        jobs = [_Job(article, chunk, meter, outcome, budget, first=answers.get(chunk.index)) for chunk in chunks]
         try:
-            parts = await _all(self._extract_chunk(article, chunk, meter, outcome, first=answers.get(chunk.index))
-                               for chunk in chunks)
+            async with asyncio.timeout(self.settings.article_timeout):
+                results = await _all(self._chunk_or_failure(job) for job in jobs)
+        except TimeoutError:
+            raise self._spent(BudgetSpent(budget.deadline_message()), meter) from None
         except BackendError as e:
-            raise type(e)(f"{e} [{meter.requests} requests, {meter.prompt_tokens} prompt and "
-                               f"{meter.completion_tokens} completion tokens spent]") from e
+            raise self._spent(e, meter) from e
+        failed = [r for r in results if isinstance(r, _Failed)]
+        if failed and len(failed) == len(results):
+            raise self._spent(failed[0].error, meter) from failed[0].error
+        for failure in failed:
+            log.warning("%s: part %d of %d failed, its facts are missing from the sheet: %s", article.id,
+                        failure.chunk.index + 1, failure.chunk.count, failure.error)
+            outcome.failed_parts.append(self._part(failure.chunk, str(failure.error)))
         for reason in outcome.dropped:
-            log.warning("%s: dropped a fact still invalid after %d attempts: %s", article.id, self.settings.reasks + 1, reason)
-        usage = meter.usage()
-        log.debug("%s: %d requests, %d prompt and %d completion tokens", article.id, usage.requests,
-                  usage.prompt_tokens, usage.completion_tokens)
-        provenance = Provenance(
-            backend=self.name, model=self.settings.model, prompt_version=self.prompt.version, usage=usage,
-            dropped_facts=len(outcome.dropped), mode=self.settings.mode, prompt_sha256=self.prompt.sha256,
-            endpoint=self.settings.host, chunks=len(chunks), reasks=outcome.reasks, strict=self.strict,
-            repairs=dict(sorted(outcome.repairs.items())), cleaned_answers=outcome.cleaned,
-            cached_tokens=meter.cached_tokens, request_schema_sha256=request_schema_sha256(),
-        )
-        facts = merge_parts([part for chunk_parts in parts for part in chunk_parts])
-        return FactSheet(article=article.meta, provenance=provenance, **facts)
+            log.warning("%s: dropped a fact still invalid after re-asking: %s", article.id, reason)
+        parts = [r for r in results if not isinstance(r, _Failed)]
+        return FactSheet(article=article.meta, provenance=self._provenance(meter, outcome, len(chunks)),
+                         **merge_parts(parts))  # type: ignore[arg-type]
 
-    async def _extract_chunk(self, article: Article, chunk: Chunk, meter: UsageMeter, outcome: _Outcome,
-                             depth: int = 0, first: Any = None) -> list[Facts]:
-        folded = FoldedText(chunk.text(article.text))
-        context = new_context(folded, chunk.start)
+    @staticmethod
+    def _part(chunk: Chunk, reason: str, *, incomplete: bool = False) -> dict[str, Any]:
+        """A `provenance.failed_parts` entry: which part of the text failed (or is incomplete), and why."""
+        part = {"part": chunk.index + 1, "of": chunk.count, "start": chunk.start, "end": chunk.end, "reason": reason[:300]}
+        return part | {"incomplete": True} if incomplete else part
+
+    def _spent(self, error: BackendError, meter: UsageMeter) -> BackendError:
+        """The error with the article's figures; its type kept (the pipeline reacts to EndpointUnavailable)."""
+        return type(error)(f"{error} [{meter.requests} requests, {meter.prompt_tokens} prompt and "
+                           f"{meter.completion_tokens} completion tokens spent]")
+
+    def _provenance(self, meter: UsageMeter, outcome: _Outcome, chunks: int) -> Provenance:
+        usage = meter.usage()
+        extra: dict[str, Any] = {}
+        if self.modes.steps:
+            extra["mode_fallback"] = ", ".join(self.modes.steps)
+        if outcome.failed_parts:
+            extra["failed_parts"] = sorted(outcome.failed_parts, key=lambda p: p["part"])
+        return Provenance(
+            backend=self.name, model=self.settings.model, prompt_version=self.prompt.version, usage=usage,
+            dropped_facts=len(outcome.dropped), mode=outcome.modes[-1] if outcome.modes else self.modes.current,
+            prompt_sha256=self.prompt.sha256, endpoint=self.settings.host, chunks=chunks, reasks=outcome.reasks,
+            continuations=outcome.continuations, strict=self.strict, repairs=dict(sorted(outcome.repairs.items())),
+            cleaned_answers=outcome.cleaned, cached_tokens=meter.cached_tokens,
+            request_schema_sha256=request_schema_sha256(), **extra,
+        )
+
+    async def _chunk_or_failure(self, job: _Job) -> Facts | _Failed:
+        """The chunk's facts; a failure of this chunk alone is returned, not raised, so the other chunks keep
+        theirs. A spent budget or a down endpoint is the article's (or the run's) and is raised."""
         try:
-            answer = await self._ask(article, chunk, context, meter, outcome, first=first)
-        except IncompleteOutputException as e:
-            halves = split_in_two(article.text, chunk) if depth < MAX_SPLIT_DEPTH else None
-            if halves is None:
-                raise BackendError("the model's answer was cut off at its output limit (finish_reason 'length') even for "
-                                   "a short passage; raise --max-tokens or use a model with a longer output") from e
-            log.info("%s: answer cut off at the output limit; asking again for the text in two halves", article.id)
-            results = await _all(self._extract_chunk(article, half, meter, outcome, depth + 1) for half in halves)
-            return [part for parts in results for part in parts]
-        outcome.dropped.extend(context["dropped"])
-        return [answer.to_facts(folded, chunk.start)]
+            facts = await self._extract_chunk(job)
+        except (EndpointUnavailable, BudgetSpent):
+            raise
+        except BackendError as e:
+            return _Failed(job.chunk, e)
+        for stage in job.stages:  # the chunk used these answers: a re-run may replay them
+            stage.keep()
+        return facts
+
+    async def _extract_chunk(self, job: _Job) -> Facts:
+        folded = folded_text(job.text)
+        kept: dict[str, list[FactAnswer]] = {name: [] for name in FACT_TYPES}
+        seen: set[str] = set()
+        pending: list[Rejected] = []  # rejected facts the next request asks about
+        reasks_left, asked_empty, idle_cuts = self.settings.reasks, False, 0
+        note: str | None = None
+        attempts = 0
+        while True:
+            reply = await self._request(job, note)
+            attempts += 1
+            if reply.answer is None:
+                if reasks_left == 0:
+                    raise BackendError(f"no valid answer in {attempts} attempt{'s' if attempts != 1 else ''}: {reply.reason}; "
+                                       "try another --mode or a stronger --model")
+                reasks_left -= 1
+                job.outcome.reasks += 1
+                note = unreadable_note(reply.reason)
+                continue
+            job.outcome.repairs.update(reply.context["repairs"])
+            given = sum(len(getattr(reply.answer, name)) for name in FACT_TYPES)
+            rejected: list[Rejected] = reply.context["rejected"]
+            self._omitted(job, pending, given + len(rejected))
+            added = 0
+            for name in FACT_TYPES:
+                for fact in getattr(reply.answer, name):
+                    key = _fact_key(fact)
+                    if key not in seen:
+                        seen.add(key)
+                        kept[name].append(fact)
+                        added += 1
+            pending = rejected
+            if reply.cut:
+                job.stages.append(reply.stage)
+                # No progress (no new fact, nothing to correct): a model that cannot get past the limit, or repeats.
+                idle_cuts = idle_cuts + 1 if added + len(rejected) == 0 else 0
+                if idle_cuts > MAX_IDLE_CONTINUATIONS:
+                    reason = ("the model's answer was cut off at its output limit (finish_reason 'length') before it "
+                              "finished a new fact; raise --max-tokens or lower --chunk-tokens")
+                    if not seen:
+                        raise BackendError(reason)
+                    # What it finished is grounded and kept; the sheet says this part may be incomplete.
+                    log.warning("%s: part %d of %d may be incomplete: %s", job.article.id, job.chunk.index + 1,
+                                job.chunk.count, reason)
+                    job.outcome.failed_parts.append(self._part(job.chunk, reason, incomplete=True))
+                    return {name: [fact.to_fact(folded, job.chunk.start) for fact in kept[name]] for name in FACT_TYPES}
+                log.info("%s: answer cut off at the output limit; asking for the facts not finished",
+                         job.article.id)
+                job.outcome.continuations += 1
+                recorded = [recorded_line(name, fact) for name in FACT_TYPES for fact in kept[name]]
+                note, pending = cut_off_note(recorded, pending, job.text), []
+                continue
+            nothing = not seen and given + len(rejected) == 0
+            figures = nothing and states_figures(job.text)
+            if figures and not asked_empty and reasks_left > 0:
+                asked_empty, reasks_left = True, reasks_left - 1
+                job.outcome.reasks += 1
+                note = empty_note(first_figure_sentence(job.text))
+                continue
+            if not figures:  # an empty answer for a text with figures is never replayed
+                job.stages.append(reply.stage)
+            if pending and reasks_left > 0:
+                reasks_left -= 1
+                job.outcome.reasks += 1
+                note = rejected_note(pending, job.text)
+                continue
+            job.outcome.dropped.extend(f"{item.list_name}: {item.reason}" for item in pending)
+            return {name: [fact.to_fact(folded, job.chunk.start) for fact in kept[name]] for name in FACT_TYPES}
+
+    @staticmethod
+    def _omitted(job: _Job, asked: list[Rejected], answered: int) -> None:
+        """Rejected facts the model left out when asked again are dropped (counted), as it chose."""
+        for item in asked[answered:] if answered < len(asked) else []:
+            job.outcome.dropped.append(f"{item.list_name}: left out when re-asked ({item.reason})")
+
+    async def _request(self, job: _Job, note: str | None) -> _Reply:
+        """One request (in the run's current mode, stepping down if the server refuses it) and its parsed answer."""
+        chat = messages(self.prompt, job.article, job.chunk)
+        if note is not None:
+            chat.append({"role": "user", "content": note})
+        s = self.settings
+        params = sampling_params(s.model, s.temperature, s.max_tokens)
+        while True:
+            mode = self.modes.current
+            context = new_context(folded_text(job.text), job.chunk.start)
+            call = _Call(None if job.capture else self._get_transport(), job, mode, self._strict(mode))
+            with staging() as stage:
+                call_token, context_token = _CALL.set(call), CURRENT.set(context)
+                try:
+                    answer = await self._create(mode)(response_model=RESPONSE_MODEL, max_retries=0, strict=False,
+                                                      model=s.model, messages=chat, **params)
+                    return _Reply(answer, context, stage)
+                except IncompleteOutputException as e:
+                    return _Reply(self._finished_part(e.last_completion), context, stage, cut=True)
+                except InstructorRetryException as e:
+                    cause = e.__cause__
+                    if isinstance(cause, _Captured):
+                        raise cause from None
+                    if isinstance(cause, IncompleteOutputException):
+                        return _Reply(self._finished_part(cause.last_completion), context, stage, cut=True)
+                    if isinstance(cause, ModeRefused):
+                        if self.modes.step_from(mode, cause.detail) is None:
+                            raise BackendError(str(cause)) from cause
+                        continue
+                    if isinstance(cause, BackendError):
+                        raise type(cause)(str(cause)) from cause
+                    return _Reply(None, context, stage, reason=_reason(cause))
+                except (AssertionError, ValidationError, ValueError) as e:  # a refusal, or an answer instructor cannot read
+                    return _Reply(None, context, stage, reason=_reason(e))
+                finally:
+                    job.outcome.modes.append(mode)
+                    _CALL.reset(call_token)
+                    CURRENT.reset(context_token)
+
+    @staticmethod
+    def _finished_part(completion: Any) -> ArticleFacts:
+        """The facts a cut-off answer finished, validated in the current context; none if it finished none."""
+        prefix = finished_prefix(_answer_text(completion))
+        if prefix is None:
+            return ArticleFacts()
+        try:
+            return ArticleFacts.model_validate_json(prefix)
+        except ValidationError:
+            return ArticleFacts()
 
     @staticmethod
     async def _send(**kwargs: Any) -> Any:
-        """One attempt of instructor's loop: the request, then the JSON taken out of what the model wrapped it in."""
+        """One request of ours: the closed schema put in, sent, and the JSON taken out of what the model wrapped it in."""
         call = _CALL.get()
-        call.attempts += 1
         try:
             kwargs = with_request_schema(kwargs, call.mode, strict=call.strict)
         except RequestSchemaError as e:
             raise BackendError(f"cannot put the answer schema into the {call.mode} request ({e}); "
                                "please report it, and try another --mode meanwhile") from e
-        if call.capture:
+        job = call.job
+        if job.capture:
             raise _Captured(kwargs)
-        if call.attempts == 1 and call.first is not None:  # answered already (a batch): count it, send nothing
-            call.meter.requests += 1
-            call.meter.record(call.first)
-            completion = call.first
+        if job.first is not None:  # answered already (a batch): count it, send nothing
+            completion, job.first = job.first, None
+            job.meter.requests += 1
+            job.meter.record(completion)
         else:
-            completion = await call.transport.complete(call.meter, **kwargs)
-        call.outcome.cleaned += clean_completion(completion)
-        # Repairs are counted for the attempt whose answer is used; the last attempt keeps the facts
-        # that pass and drops the rest (see answer.py).
-        call.context["repairs"] = Counter()
-        call.context["final"] = call.attempts >= call.last
+            assert call.transport is not None
+            completion = await call.transport.complete(job.meter, job.budget, **kwargs)
+        job.outcome.cleaned += clean_completion(completion)
         return completion
-
-    async def _ask(self, article: Article, chunk: Chunk, context: dict[str, Any], meter: UsageMeter,
-                   outcome: _Outcome, *, first: Any = None, capture: bool = False) -> ArticleFacts:
-        call = _Call(None if capture else self._get_transport(), meter, outcome, context,  # type: ignore[arg-type]
-                     last=self.settings.reasks + 1, mode=self._mode, strict=self.strict, first=first, capture=capture)
-        call_token, context_token = _CALL.set(call), CURRENT.set(context)
-        request: dict[str, Any] = {"model": self.settings.model, "temperature": self.settings.temperature,
-                                   "messages": messages(self.prompt, article, chunk)}
-        if self.settings.max_tokens:
-            request["max_tokens"] = self.settings.max_tokens
-        try:
-            answer = await self._create(response_model=RESPONSE_MODEL, max_retries=self.settings.reasks,
-                                        strict=False, **request)
-            outcome.repairs.update(context["repairs"])
-            return answer
-        except InstructorRetryException as e:
-            cause = e.__cause__
-            if isinstance(cause, _Captured):
-                raise cause from None
-            if isinstance(cause, BackendError):
-                raise type(cause)(str(cause)) from cause
-            raise BackendError(f"no valid answer in {e.n_attempts} attempt{'s' if e.n_attempts != 1 else ''}: "
-                               f"{_reason(cause)}; try another --mode or a stronger --model") from e
-        finally:
-            outcome.reasks += max(0, call.attempts - 1)
-            _CALL.reset(call_token)
-            CURRENT.reset(context_token)

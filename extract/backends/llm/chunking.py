@@ -108,6 +108,11 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
+def sentences(text: str) -> list[tuple[int, int]]:
+    """The (start, end) of every sentence of `text`, paragraph by paragraph."""
+    return [span for para in _PARAGRAPH.finditer(text) for span in _sentences(text, para.start(), para.end())]
+
+
 def split_in_two(text: str, chunk: Chunk) -> tuple[Chunk, Chunk] | None:
     """The chunk halved at the paragraph (else sentence) boundary nearest its middle; None for one sentence."""
     units = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text, chunk.start, chunk.end)]

@@ -32,9 +32,14 @@ _NUMBER = re.compile(r"^\s*([-+−]?)\s*(?:[A-Za-z$€£¥]{0,3}\s*)?(\d[\d,\s\u
 _DECODER = json.JSONDecoder()
 
 
+def without_thinking(text: str) -> str:
+    """`text` without a `<think>`/`<thinking>`/`<reasoning>` block (closed, or closed only)."""
+    return _OPEN_THINK.sub("", _THINK.sub("", text)).strip()
+
+
 def extract_json(text: str) -> str:
     """The first JSON object in `text`, or `text` unchanged when there is none to find."""
-    stripped = _OPEN_THINK.sub("", _THINK.sub("", text)).strip()
+    stripped = without_thinking(text)
     for fenced in _FENCE.findall(stripped):
         found = _first_object(fenced)
         if found is not None:
@@ -59,7 +64,8 @@ def clean_completion(completion: Any) -> int:
     changed = 0
     for choice in getattr(completion, "choices", None) or []:
         message = getattr(choice, "message", None)
-        if message is None:
+        # A cut-off answer is not one JSON object: cutoff.py reads the facts it finished from the raw text.
+        if message is None or getattr(choice, "finish_reason", None) == "length":
             continue
         if isinstance(message.content, str) and message.content.strip():
             cleaned = extract_json(message.content)

@@ -188,7 +188,8 @@ def with_request_schema(kwargs: dict[str, Any], mode: str | Enum, *, strict: boo
 
 
 def _messages_with_schema(messages: list[dict[str, Any]], model: type[BaseModel]) -> list[dict[str, Any]]:
-    old, new = instructor_schema_text(model), json.dumps(strict_schema(model), indent=2, ensure_ascii=False)
+    # Compact: indentation would add about a third to the schema text every request carries.
+    old, new = instructor_schema_text(model), json.dumps(strict_schema(model), separators=(",", ":"), ensure_ascii=False)
     result = copy.deepcopy(messages)
     for message in result:
         if message.get("role") != "system":

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from extract.errors import ConfigError
 
 MODES = ("TOOLS", "JSON_SCHEMA", "JSON", "MD_JSON")
+MODE_CHOICES = ("AUTO", *MODES)
 DEFAULT_CONFIG = Path("factsheet.toml")
 CONFIG_TABLE = "llm"
 CONFIG_ENV = "FACTSHEET_CONFIG"
@@ -46,7 +47,8 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option("model", "--model", "FACTSHEET_MODEL", str, "model name as the server knows it (default: gpt-4o-mini)"),
     Option("mode", "--mode", "FACTSHEET_MODE", str,
-           "how the model returns JSON: TOOLS (default), JSON_SCHEMA, JSON or MD_JSON for servers without tool calling"),
+           "how the model returns JSON: TOOLS, JSON_SCHEMA, JSON or MD_JSON (default: auto, TOOLS for OpenAI and "
+           "JSON_SCHEMA for other servers, stepping down once when the server refuses a mode)"),
     Option("base_url", "--base-url", "OPENAI_BASE_URL", str,
            "OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (default: OpenAI)"),
     Option("concurrency", "--concurrency", "FACTSHEET_CONCURRENCY", int,
@@ -64,6 +66,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("strict_schema", "--strict-schema", "FACTSHEET_STRICT_SCHEMA", str,
            "send OpenAI's strict: true with the closed answer schema: auto (default: on for OpenAI in TOOLS and "
            "JSON_SCHEMA modes, off elsewhere), on or off"),
+    Option("request_budget", "--request-budget", "FACTSHEET_REQUEST_BUDGET", int,
+           "requests one article may cost, retries, re-asks and continuations included (default: 10)"),
+    Option("article_timeout", "--article-timeout", "FACTSHEET_ARTICLE_TIMEOUT", float,
+           "seconds one article may take, all its requests included (default: 600)"),
     Option("backoff", "--backoff", "FACTSHEET_BACKOFF", float,
            "seconds before the first transport retry, doubling after each (default: 1)"),
     Option("max_wait", "--max-wait", "FACTSHEET_MAX_WAIT", float,
@@ -78,7 +84,8 @@ class LLMSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     model: str = "gpt-4o-mini"
-    mode: Literal["TOOLS", "JSON_SCHEMA", "JSON", "MD_JSON"] = "TOOLS"
+    # AUTO: the server's best mode, stepped down once if it is refused (modes.py); any other is never overridden.
+    mode: Literal["AUTO", "TOOLS", "JSON_SCHEMA", "JSON", "MD_JSON"] = "AUTO"
     base_url: str | None = None
     api_key: SecretStr | None = Field(default=None, repr=False)
     concurrency: int = Field(default=4, ge=1, le=256)
@@ -92,11 +99,18 @@ class LLMSettings(BaseModel):
     backoff: float = Field(default=1.0, ge=0)
     max_wait: float = Field(default=60.0, ge=0)
     strict_schema: Literal["auto", "on", "off"] = "auto"
+    request_budget: int = Field(default=10, ge=1, le=1000)
+    article_timeout: float = Field(default=600.0, gt=0)
 
     @field_validator("strict_schema", mode="before")
     @classmethod
     def _strict_word(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def explicit_mode(self) -> str | None:
+        """The mode the user chose, or None for AUTO."""
+        return None if self.mode == "AUTO" else self.mode
 
     @property
     def strict_setting(self) -> bool | None:
@@ -106,7 +120,10 @@ class LLMSettings(BaseModel):
     @field_validator("mode", mode="before")
     @classmethod
     def _mode_upper(cls, value: Any) -> Any:
-        return value.strip().upper().replace("-", "_") if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        word = value.strip().upper().replace("-", "_")
+        return word or "AUTO"
 
     @field_validator("model")
     @classmethod
@@ -201,7 +218,7 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--config", type=Path, metavar="PATH", help=f"TOML config file (default: ./{DEFAULT_CONFIG} if present)")
     for option in OPTIONS:
-        extra: dict[str, Any] = {"choices": MODES, "type": str.upper} if option.key == "mode" else {"type": option.type}
+        extra: dict[str, Any] = {"choices": MODE_CHOICES, "type": str.upper} if option.key == "mode" else {"type": option.type}
         group.add_argument(option.flag, dest=f"llm_{option.key}", metavar=option.key.upper(),
                            help=f"{option.help} [{option.env}]", **extra)
 

@@ -23,9 +23,12 @@ import httpx2
 import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from extract.backends.llm.budget import Budget
+from extract.backends.llm.modes import lacks_feature
 from extract.backends.llm.ratelimit import RateLimiter
 from extract.backends.llm.settings import LLMSettings
 from extract.errors import BackendError, EndpointUnavailable
+from extract.store.cache import current_stage
 from schemas import Usage
 
 log = logging.getLogger("factsheet.llm")
@@ -52,6 +55,14 @@ def endpoint_down(error: BaseException) -> bool:
     if cannot_connect(error):
         return True
     return isinstance(error, openai.APIStatusError) and error.status_code in ENDPOINT_STATUS
+
+
+class ModeRefused(BackendError):
+    """The server answered 400/422 because it lacks what the mode asks for (tools, response_format)."""
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 @dataclass
@@ -131,21 +142,29 @@ class Transport:
         asked = retry_after(error) if error else None
         return asked is not None and asked > self.settings.max_wait
 
-    async def complete(self, meter: UsageMeter, **kwargs: Any) -> Any:
-        """One chat completion, transport faults retried; raises BackendError when they persist."""
+    async def complete(self, meter: UsageMeter, budget: Budget | None = None, **kwargs: Any) -> Any:
+        """One chat completion, transport faults retried; raises BackendError when they persist, and
+        BudgetSpent when the article's budget has no request left for another attempt."""
         attempts = 0
         try:
             async for attempt in AsyncRetrying(retry=retry_if_exception(is_transient), stop=self._stop, wait=self._wait,
                                                reraise=True):
                 with attempt:
                     attempts += 1
+                    if budget is not None:
+                        budget.take()
                     async with self._slots:
                         await self._limiter.acquire()
                         meter.requests += 1
                         completion = await self.client.chat.completions.create(**kwargs)
+                    stage = current_stage()
+                    if budget is not None and stage is not None and stage.hit:
+                        budget.refund()
                     meter.record(completion)
                     return completion
         except openai.OpenAIError as e:
+            if lacks_feature(e):
+                raise ModeRefused(self.describe(e, attempts), self.redact(str(getattr(e, "message", e)))) from e
             kind = EndpointUnavailable if endpoint_down(e) else BackendError
             raise kind(self.describe(e, attempts)) from e
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover

@@ -68,7 +68,7 @@ def test_every_request_is_logged_with_its_reasks_retries_and_tokens(llm_env: Fak
     assert cli_main(["run", str(articles), "-o", str(out)]) == 0
     err = capsys.readouterr().err
     host = llm_env.url.split("//")[1].split("/")[0]
-    assert f"using the 'llm' backend (OPENAI_API_KEY or OPENAI_BASE_URL is set): model gpt-4o-mini, mode TOOLS, " \
+    assert f"using the 'llm' backend (OPENAI_API_KEY or OPENAI_BASE_URL is set): model gpt-4o-mini, mode AUTO, " \
            f"endpoint {host}" in err
     assert KEY not in err
 
@@ -79,7 +79,7 @@ def test_every_request_is_logged_with_its_reasks_retries_and_tokens(llm_env: Fak
     assert [(c["status"], c["reask"]) for c in by_article[B]] == [("ok", 0), ("ok", 1)]
     assert sum(c["prompt_tokens"] for c in calls) == sum(r.prompt_tokens for r in llm_env.records) > 0
     assert sum(c["completion_tokens"] for c in calls) == sum(r.completion_tokens for r in llm_env.records)
-    assert all(c["model"] == "gpt-4o-mini" and c["mode"] == "TOOLS" and c["endpoint"] == host for c in calls)
+    assert all(c["model"] == "gpt-4o-mini" and c["mode"] == "JSON_SCHEMA" and c["endpoint"] == host for c in calls)
     assert all(c["run_id"] == 1 and c["finish_reason"] in (None, "stop") for c in calls)
 
     # Articles the store forgot are extracted again from the cache: logged as cached, nothing sent.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import re
 import threading
 import time
 from collections import defaultdict, deque
@@ -81,6 +82,39 @@ def chunk_text_of(body: dict[str, Any]) -> str:
     return ""
 
 
+_REJECTED_LINE = re.compile(r"^- (metrics|infrastructure_projects|policy_statements) (\{.*\})$", re.MULTILINE)
+_RECORDED_LINE = re.compile(r"^= (metrics|infrastructure_projects|policy_statements) (\{.*\})$", re.MULTILINE)
+_IDENTITY = {"metrics": "subject", "infrastructure_projects": "name", "policy_statements": "summary"}
+
+
+def follow_up(body: dict[str, Any]) -> str:
+    """The backend's follow-up note (reask.py), if the request has one after the article."""
+    users = [m["content"] for m in body.get("messages", []) if m.get("role") == "user" and isinstance(m.get("content"), str)]
+    if not users:
+        return ""
+    # After the article: in later user messages, or (a server that merges messages) after the article text.
+    first = users[0].split("Article text:\n", 1)[-1] if len(users) == 1 else ""
+    return "\n".join([first, *users[1:]])
+
+
+def as_asked(body: dict[str, Any], payload: Payload) -> Payload:
+    """What a model that follows the follow-up note answers: only the rejected facts asked about (matched by
+    subject, name or summary), or only the facts not recorded from a cut-off answer; else the whole payload."""
+    note = follow_up(body)
+    rejected = [(name, json.loads(raw)) for name, raw in _REJECTED_LINE.findall(note)]
+    recorded = [(name, json.loads(raw)) for name, raw in _RECORDED_LINE.findall(note)]
+    if not rejected and not recorded:
+        return payload
+    out: Payload = {}
+    for name, facts in payload.items():
+        key = _IDENTITY[name]
+        wanted = {str(fact.get(key)) for n, fact in rejected if n == name and isinstance(fact, dict)}
+        done = [fact for n, fact in recorded if n == name]
+        out[name] = [f for f in facts if str(f.get(key)) in wanted or (recorded and not any(
+            d.get(key) == str(f.get(key)) and f["evidence"][0]["quote"].startswith(d["quote"][:40]) for d in done))]
+    return out
+
+
 def hallucinate(payload: Payload) -> Payload:
     """The payload with its first quote altered so that it is no longer in the article."""
     altered = json.loads(json.dumps(payload))
@@ -134,6 +168,12 @@ class Imperfect:
                 return False
             del words[len(words) // 2]
             fact["evidence"][0]["quote"] = " ".join(words)
+        elif fault == "reworded":  # one word replaced: no code may decide what was meant, so it is re-asked
+            words = quote.split(" ")
+            if len(words) < 4:
+                return False
+            words[len(words) // 2] = "reportedly"
+            fact["evidence"][0]["quote"] = " ".join(words)
         elif fault == "unit_word":
             words = {"CNY": "yuan", "%": "percent", "USD": "US dollars", "trains": "Trains"}
             if fact.get("unit") not in words:
@@ -170,6 +210,9 @@ class FakeLLM:
         self.max_in_flight = 0
         self.url = ""
         self.imperfect: Imperfect | None = None
+        self.refuse: tuple[str, ...] = ()  # request fields answered with 400, as a server without them does
+        self.refused = 0
+        self.chunk_faults: dict[str, Fault] = {}
 
     def script(self, article_id: str, *faults: Fault) -> None:
         """Faults for the next requests about `article_id` ('*' for any), one per request."""
@@ -177,6 +220,10 @@ class FakeLLM:
 
     def fail_always(self, article_id: str, fault: Fault) -> None:
         self.always[article_id] = fault
+
+    def fail_chunk(self, head: str, fault: Fault) -> None:
+        """`fault` for every request whose article text starts with `head` (one chunk of a long article)."""
+        self.chunk_faults[head] = fault
 
     def next_fault(self, article_id: str | None) -> Fault:
         with self.lock:
@@ -239,7 +286,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         fake = self.fake
         article_id = article_id_of(body)
-        fault = fake.next_fault(article_id)
+        refused = [name for name in fake.refuse if name in body or (name == "json_schema" and
+                   (body.get("response_format") or {}).get("type") == "json_schema")]
+        if refused:  # like Ollama for a model without tool calling: "... does not support tools"
+            with fake.lock:
+                fake.refused += 1
+            self._send_json(400, {"error": {"message": f"model {body.get('model')} does not support {refused[0]}",
+                                            "type": "invalid_request_error"}})
+            return
+        text = chunk_text_of(body)
+        fault = next((f for head, f in fake.chunk_faults.items() if text.startswith(head)), None) \
+            or fake.next_fault(article_id)
         record = Record(body=body, article_id=article_id, fault=fault.kind, at=time.monotonic())
         with fake.lock:
             fake.records.append(record)
@@ -252,7 +309,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault.kind == "slow":
             time.sleep(fault.delay)
-        payload = fake.responder(body)
+        payload = as_asked(body, fake.responder(body))
         if fault.kind == "hallucinate":
             payload = hallucinate(payload)
         elif fault.kind == "wrong_value":  # a figure 1000 times the one its untouched quote states
@@ -273,6 +330,8 @@ class _Handler(BaseHTTPRequestHandler):
             text = f"<think>The user wants {{facts}}; I will list metrics first.</think>\n{text}\nDone."
         elif fault.kind == "truncated":
             text, finish = text[: len(text) // 2], "length"
+        elif fault.kind == "cut_early":  # an output limit below one fact
+            text, finish = text[:30], "length"
         record.answer_chars = len(text)
         record.prompt_tokens = len(json.dumps(body.get("messages", []))) // 4
         record.completion_tokens = len(text) // 4 + 1
@@ -280,8 +339,11 @@ class _Handler(BaseHTTPRequestHandler):
                  "total_tokens": record.prompt_tokens + record.completion_tokens,
                  # as OpenAI reports a prompt-cache hit: the system prompt's share of the request
                  "prompt_tokens_details": {"cached_tokens": len(str(body.get("messages", [{}])[0].get("content", ""))) // 4}}
+        choice = _answer(body, text, finish)
+        if fault.kind == "refusal":  # OpenAI's structured-output refusal: no content, no tool call
+            choice["message"] = {"role": "assistant", "content": None, "refusal": "I'm sorry, I cannot help with that."}
         response = {"id": f"chatcmpl-{len(fake.records)}", "object": "chat.completion", "created": int(time.time()),
-                    "model": body.get("model", "fake"), "choices": [_answer(body, text, finish)], "usage": usage}
+                    "model": body.get("model", "fake"), "choices": [choice], "usage": usage}
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
             self._send_json(200, response)
 

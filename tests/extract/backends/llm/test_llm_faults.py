@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
-from llm_helpers import GOLD_IDS, canonical_json, extract_one, gold_facts, seed
-from llm_server import FakeLLM, Fault, status
+from llm_helpers import GOLD_IDS, canonical_json, extract_one, gold_facts, gold_payload, seed
+from llm_server import FakeLLM, Fault, hallucinate, status
 
 from extract.articles import Article
 from extract.backends.llm.backend import LLMBackend
-from extract.backends.llm.chunking import Chunk, split_in_two
 from extract.backends.llm.ratelimit import RateLimiter
 from extract.backends.llm.settings import LLMSettings
 from extract.errors import BackendError
@@ -110,6 +110,13 @@ def test_a_hallucinated_quote_is_reasked_with_the_quote_named(fake_llm: FakeLLM,
     assert any("quote not found in the article" in str(m.get("content")) and "(invented)" in str(m.get("content"))
                for m in reask)
     assert sheet.provenance.dropped_facts == 0
+    note = str(fake_llm.records[1].messages[-1]["content"])
+    # Only the rejected fact goes back, with the article sentence its quote came closest to; not the whole answer.
+    altered = hallucinate(gold_payload(ARTICLE_ID))["metrics"][0]["evidence"][0]["quote"]
+    original = gold_payload(ARTICLE_ID)["metrics"][0]["evidence"][0]["quote"]
+    assert note.count("\n- ") == 1 and json.dumps(altered)[1:-1] in note
+    assert json.dumps(" ".join(original.split()))[1:-1] in note.split("nearest sentence in the article: ")[1]
+    assert fake_llm.records[1].answer_chars < fake_llm.records[0].answer_chars / 5  # the answer: that fact alone
 
 
 def test_a_quote_never_fixed_drops_only_that_fact_and_counts_it(fake_llm: FakeLLM, settings: LLMSettings) -> None:
@@ -128,20 +135,17 @@ def test_a_quote_never_fixed_drops_only_that_fact_and_counts_it(fake_llm: FakeLL
             assert article.text[ev.start : ev.end] == ev.quote
 
 
-def test_a_cut_off_answer_is_asked_again_in_two_halves(fake_llm: FakeLLM, settings: LLMSettings) -> None:
+@pytest.mark.parametrize("mode", ["TOOLS", "JSON_SCHEMA", "JSON", "MD_JSON"])
+def test_a_cut_off_answer_keeps_its_finished_facts_and_asks_only_for_the_rest(fake_llm: FakeLLM,
+                                                                              settings: LLMSettings, mode: str) -> None:
     fake_llm.script(ARTICLE_ID, Fault("truncated"))
     article = seed(ARTICLE_ID)
-    sheet = finish_sheet(article, extract_one(settings, article))
+    sheet = extract_one(settings.model_copy(update={"mode": mode}), article)
 
-    assert len(fake_llm.records) == 3
-    halves = split_in_two(article.text, Chunk(0, len(article.text)))
-    assert halves is not None
-    inside = [(h.start, h.end) for h in halves]
-    expected = {name: canonical_json([f for f in facts if any(all(s <= ev["start"] and ev["end"] <= e
-                                                                   for ev in f["evidence"]) for s, e in inside)])
-                for name, facts in gold_facts(article).items()}
-    assert fact_json(sheet) == expected
-    assert sum(len(v) for v in expected.values()) > 0
+    assert_gold(article, sheet)
+    cut, rest = fake_llm.records
+    assert "cut off at the output limit" in rest.text() and rest.answer_chars < cut.answer_chars * 2
+    assert sheet.provenance.model_extra["continuations"] == 1
 
 
 def test_usage_adds_up_every_request_as_the_server_reported_it(fake_llm: FakeLLM, settings: LLMSettings) -> None:
@@ -264,3 +268,22 @@ def test_every_request_starts_with_the_same_prefix_and_cached_tokens_are_recorde
     first, second = (r.body["messages"] for r in fake_llm.records)
     assert first[0] == second[0] and "Article id" not in str(first)
     assert all(sheet.provenance.model_extra["cached_tokens"] > 0 for sheet in sheets)
+
+
+def test_answers_always_cut_off_before_a_fact_fail_the_chunk_in_two_requests(fake_llm: FakeLLM,
+                                                                            settings: LLMSettings) -> None:
+    fake_llm.fail_always(ARTICLE_ID, Fault("cut_early"))
+    with pytest.raises(BackendError, match=r"cut off at its output limit .* raise --max-tokens"):
+        extract_one(settings, seed(ARTICLE_ID))
+    assert len(fake_llm.records) == 2  # one continuation to see it makes no progress; no halving
+
+
+def test_answers_always_cut_off_but_progressing_are_continued_within_the_budget(fake_llm: FakeLLM,
+                                                                               settings: LLMSettings) -> None:
+    fake_llm.fail_always(ARTICLE_ID, Fault("truncated"))  # each continuation finishes half of what is left
+    sheet = extract_one(settings, seed(ARTICLE_ID))
+    assert len(fake_llm.records) <= settings.request_budget
+    # What was finished is kept; the sheet says the part may be incomplete.
+    assert len(sheet.facts()) >= len(gold_facts(seed(ARTICLE_ID))["metrics"])
+    [part] = sheet.provenance.model_extra["failed_parts"]
+    assert part["incomplete"] and "raise --max-tokens" in part["reason"]

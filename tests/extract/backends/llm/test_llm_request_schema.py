@@ -30,8 +30,8 @@ from typing import Any
 
 import instructor
 import pytest
-from llm_helpers import GOLD_IDS, canonical_json, extract_one, gold_facts, gold_payload, seed
-from llm_server import FakeLLM
+from llm_helpers import FAST, GOLD_IDS, canonical_json, extract_one, gold_facts, gold_payload, seed
+from llm_server import FakeLLM, Fault
 from openai.types.chat import ChatCompletion
 
 from extract.align import FoldedText
@@ -295,15 +295,14 @@ def test_rewrite_leaves_its_input_alone_and_can_be_applied_twice(mode: str) -> N
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_a_reask_carries_the_schema_too(mode: str) -> None:
-    article = seed(GOLD_IDS[0])
-    good = strict_answer(article.id)
-    bad = json.loads(json.dumps(good))
-    bad["metrics"][0]["evidence"][0]["quote"] = "A sentence the article does not hold."
-    sent, parsed = instructor_request(mode, article, good, rewrite=True, strict=True, first=bad)
-    assert len(sent) == 2 and len(sent[1]["messages"]) > len(sent[0]["messages"])  # the re-ask adds the error
-    assert all(schema_of(mode, kwargs) == strict_schema() for kwargs in sent)
-    assert len(parsed.metrics) == len(good["metrics"])
+def test_a_reask_carries_the_schema_too(mode: str, fake_llm: FakeLLM) -> None:
+    fake_llm.script(GOLD_IDS[0], Fault("hallucinate"))
+    sheet = extract_one(LLMSettings(base_url=fake_llm.url, mode=mode, **FAST), seed(GOLD_IDS[0]))
+    first, reask = (r.body for r in fake_llm.records)
+    assert reask["messages"][0] == first["messages"][0] and "Some facts of your answer were rejected" in str(reask)
+    assert len(json.dumps(reask)) < len(json.dumps(first)) + 2000  # one note added, not the whole previous answer
+    assert all(schema_of(mode, kwargs) == strict_schema() for kwargs in (first, reask))
+    assert sheet.provenance.reasks == 1
 
 
 def test_rewrite_refuses_a_request_shape_it_does_not_know() -> None:
