@@ -239,13 +239,24 @@ class RunPlan:
         return sum(1 for p in self.todo if p.reason == reason)
 
 
+# Appended to the fingerprint stored with a sheet some part of which failed (provenance.failed_parts): the sheet
+# is kept and counted done, and the next run extracts the article again (its good parts come from the cache).
+PARTIAL = "+partial"
+
+
+def stored_fingerprint(sheet: FactSheet, fingerprint_hash: str) -> str:
+    """The fingerprint to store with `sheet`: marked when part of the article failed, so a re-run retries it."""
+    extra = sheet.provenance.model_extra or {}
+    return fingerprint_hash + PARTIAL if extra.get("failed_parts") else fingerprint_hash
+
+
 def _why(row: PlanRow | None, digest: str, fingerprint: Fingerprint, force: bool) -> str | None:
     """Why an article must be extracted, or None when its stored sheet still holds."""
     if row is None:
         return "new"
     if force:
         return "forced"
-    if row.status != "done":
+    if row.status != "done" or (row.fingerprint or "").endswith(PARTIAL):
         return "retry"
     if row.content_hash != digest:
         return "content"
@@ -448,7 +459,8 @@ class _Committer:
                 source, result = item.planned.source, item.result
                 if item.sheet is not None and item.text is not None:
                     batch.record_done(run_id=ctx.run_id, source=source.label, sheet=item.sheet, sheet_text=item.text,
-                                      content_hash=item.planned.content_hash, fingerprint=ctx.fingerprint.hash,
+                                      content_hash=item.planned.content_hash,
+                                      fingerprint=stored_fingerprint(item.sheet, ctx.fingerprint.hash),
                                       spent=result.spent)
                 else:
                     batch.record_failure(run_id=ctx.run_id, article_id=source.id, source=source.label,

@@ -143,7 +143,9 @@ def announce(name: str, backend: Backend, chosen: bool) -> None:
     settings = getattr(backend, "settings", None)
     if name == "llm" and settings is not None:
         why = "" if chosen else " (OPENAI_API_KEY or OPENAI_BASE_URL is set)"
-        log.info("using the 'llm' backend%s: model %s, mode %s, endpoint %s", why, settings.model, settings.mode,
+        modes = getattr(backend, "modes", None)  # the mode the run starts in: AUTO resolved for the server
+        mode = modes.start if modes is not None else settings.mode
+        log.info("using the 'llm' backend%s: model %s, mode %s, endpoint %s", why, settings.model, mode,
                  settings.host or "api.openai.com")
 
 

@@ -16,7 +16,7 @@ from extract.articles import discover, load
 from extract.backends import BACKENDS, choose_backend_name, make_backend
 from extract.corpus import merge_facts
 from extract.errors import FactsheetError
-from extract.pipeline import STOPPED_KEY, content_hash, run_fingerprint
+from extract.pipeline import PARTIAL, STOPPED_KEY, content_hash, run_fingerprint
 from extract.store import STORE_NAME, Fingerprint, Store
 from extract.store.batches import live_summaries
 from schemas import FactSheet, Usage
@@ -140,9 +140,10 @@ def collect(out_dir: Path, store_path: Path | None = None, backend: str | None =
                 fingerprint = Fingerprint(last["fingerprint"], store.fingerprint_parts(last["fingerprint"]) or {})
         status.stale_against = label
         if fingerprint is not None:
-            status.stale = [r.id for r in rows if r.status == "done" and r.fingerprint != fingerprint.hash]
+            status.stale = [r.id for r in rows if r.status == "done"
+                            and (r.fingerprint or "").removesuffix(PARTIAL) != fingerprint.hash]
             stale = set(status.stale)
-            for stored in sorted({r.fingerprint for r in rows if r.id in stale and r.fingerprint}):
+            for stored in sorted({r.fingerprint.removesuffix(PARTIAL) for r in rows if r.id in stale and r.fingerprint}):
                 before = store.fingerprint_parts(stored) or {}
                 for key in sorted(set(before) | set(fingerprint.parts)):
                     if before.get(key) != fingerprint.parts.get(key):

@@ -68,7 +68,7 @@ def test_every_request_is_logged_with_its_reasks_retries_and_tokens(llm_env: Fak
     assert cli_main(["run", str(articles), "-o", str(out)]) == 0
     err = capsys.readouterr().err
     host = llm_env.url.split("//")[1].split("/")[0]
-    assert f"using the 'llm' backend (OPENAI_API_KEY or OPENAI_BASE_URL is set): model gpt-4o-mini, mode AUTO, " \
+    assert f"using the 'llm' backend (OPENAI_API_KEY or OPENAI_BASE_URL is set): model gpt-4o-mini, mode JSON_SCHEMA, " \
            f"endpoint {host}" in err
     assert KEY not in err
 

@@ -212,7 +212,12 @@ class Page:
         """Poll a JS expression until it is truthy; CDPError (with the expression) after `timeout`."""
         deadline = time.monotonic() + timeout
         while True:
-            value = self.eval(expression)
+            try:
+                value = self.eval(expression)
+            except CDPError as e:  # evaluated while the page navigates: not ready yet
+                if "navigated or closed" not in str(e) and "context" not in str(e).lower():
+                    raise
+                value = None
             if value:
                 return value
             if time.monotonic() > deadline:
