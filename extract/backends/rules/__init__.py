@@ -57,6 +57,35 @@ def _target_frame(text: str, published: date | None) -> str | None:
     return None
 
 
+_FRAME_KINDS = ("first_n", "months", "quarter", "half", "year_to_date", "to_month", "last_year", "this_year", "year")
+
+
+def _article_frame(metrics: list[Metric], mentions: list[TimeMention], lead_end: int) -> str | None:
+    """The reporting period an article's figures are for: the period its lead gives its first
+    figures ("in the first 11 months", "last year"), when the lead gives one."""
+    for mention in mentions:
+        if mention.start >= lead_end:
+            break
+        reporting = mention.kind in _FRAME_KINDS and mention.period and not mention.future and not mention.milestone
+        if reporting and any(m.period == mention.period for m in metrics):
+            return mention.period
+    return None
+
+
+def _with_article_frame(metrics: list[Metric], frame: str | None, untimed: set[int]) -> list[Metric]:
+    """Reported flows with no time phrase in their paragraph ("Exports rose 5.8 percent.") take the
+    article's reporting period; stocks ("the line is 1,035 km long") and goals keep none."""
+    if frame is None:
+        return metrics
+    flow = lexicon().regex("flow_cues")
+    out = []
+    for i, m in enumerate(metrics):
+        if i in untimed and m.period is None and m.status.value == "actual" and flow.search(m.evidence[0].quote):
+            m = m.model_copy(update={"period": frame})
+        out.append(m)
+    return out
+
+
 def extract_sheet(article: Article) -> FactSheet:
     text, published = article.text, article.meta.published
     fallback = dominant_place(text)
@@ -80,6 +109,9 @@ def extract_sheet(article: Article) -> FactSheet:
             if timed:
                 context_time = _frame(text, sentence.start, timed)
         carried = (context_places, context_time)
+    lead = paras[min(2, len(paras) - 1)].end if paras else 0
+    frame = _article_frame(metrics, time_mentions(text, 0, lead, published), lead) if published else None
+    metrics = _with_article_frame(metrics, frame, {i for i, m in enumerate(metrics) if m.period is None})
     projects = extract_projects(text, all_sentences, fallback)
     statements = extract_statements(text, paragraphs(text), all_sentences, fallback)
     return FactSheet(

@@ -14,14 +14,21 @@ _MONTH = "|".join(_MONTHS)
 _ABBR = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10,
          "nov": 11, "dec": 12}
 _ANY_MONTH = rf"(?:{_MONTH}|(?:{'|'.join(_ABBR)})\.?(?=\s))"
+_MONTH_OR_ABBR = rf"(?:{_MONTH}|(?:{'|'.join(_ABBR)})\.?)"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d\d"
-_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11}
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
+           "twelve": 12, "fifteen": 15, "twenty": 20}
+_WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _COUNT = "|".join(_COUNTS)
+_DECADES = {"decade": 10, "two decades": 20, "three decades": 30}
 _QUARTERS = {"first": (1, 3), "second": (4, 6), "third": (7, 9), "fourth": (10, 12), "1st": (1, 3), "q1": (1, 3)}
 
 # Each pattern yields a resolver from (match, published) to a period or None.
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    # "so far this year", "this year so far": cumulative from January to the month of writing.
+    (re.compile(r"\b(?:so\s+far|to\s+date|up\s+to\s+now)\s+this\s+year\b|\bthis\s+year\s+(?:so\s+far|to\s+date)\b", re.I),
+     "year_to_date"),
     (re.compile(rf"\b(?:from|between)\s+({_YEAR})\s+(?:to|and|through)\s+({_YEAR})\b", re.I), "range"),
     (re.compile(rf"\b({_YEAR})\s*[-–—/]\s*({_YEAR})\b", re.I), "range"),
     (re.compile(rf"\bsince\s+(?:(?:the\s+)?(?:opening|launch|start)\s+in\s+)?(?:({_MONTH})\s+)?({_YEAR})\b", re.I), "since"),
@@ -40,9 +47,16 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # "on September 21": a figure about a dated event takes the event's month.
     (re.compile(rf"\bon\s+(?:the\s+(?:morning|afternoon|evening)\s+of\s+)?({_ANY_MONTH})\s+{_DAY}\b"
                 rf"(?:,?\s+({_YEAR}))?", re.I), "month"),
+    # "in January-November", "Jan-Oct 2024": a range of months of one year.
+    (re.compile(rf"\b({_MONTH_OR_ABBR})\s*[-–—]\s*({_MONTH_OR_ABBR})(?:\s+(?:of\s+)?({_YEAR}|last year|this year))?\b", re.I), "months"),
     (re.compile(rf"\b(?:from\s+)?({_MONTH})\s+to\s+({_MONTH})(?:\s+(?:of\s+)?({_YEAR}|last year|this year))?\b", re.I), "months"),
     (re.compile(rf"\b(?:the\s+)?first\s+(\d{{1,2}}|{_COUNT})\s+(months|quarters)(?:\s+of\s+({_YEAR}|last year|this year|the year))?", re.I), "first_n"),
     (re.compile(rf"\b(?:the\s+)?(?:past|last|previous)\s+(\d{{1,2}}|{_COUNT})\s+years\b", re.I), "past_years"),
+    (re.compile(r"\b(?:the\s+)?(?:past|last|previous)\s+(decade|(?:two|three)\s+decades)\b", re.I), "past_years"),
+    (re.compile(r"\b(?:the\s+)?(?:last|previous|past)\s+month\b", re.I), "last_month"),
+    (re.compile(r"\bthis\s+month\b", re.I), "present"),
+    # "on Monday", "said Thursday": an event in the week of writing takes the month of writing.
+    (re.compile(rf"\b(?:on\s+|last\s+)?{_WEEKDAY}\b", re.I), "weekday"),
     (re.compile(rf"\b(?:the\s+)?(first|second|third|fourth)\s+quarter(?:\s+of\s+({_YEAR}|this year|last year))?", re.I), "quarter"),
     (re.compile(rf"\b(?:the\s+)?(first|second)\s+half\s+of\s+(?:the\s+year|({_YEAR})|this year|last year)", re.I), "half"),
     (re.compile(rf"\b(?:in|by|of|during|for)\s+({_MONTH})(?:\s+({_YEAR}))?\b", re.I), "month"),
@@ -101,11 +115,19 @@ def _resolve(kind: str, m: re.Match[str], published: date | None) -> str | None:
     if kind == "range":
         return f"{m.group(1)}/{m.group(2)}" if m.group(1) <= m.group(2) else None
     if kind == "since":
-        start = f"{m.group(2)}-{_month(m.group(1)):02d}" if m.group(1) else m.group(2)
-        end = (f"{published.year}-{published.month:02d}" if m.group(1) else str(year)) if published else None
+        start = m.group(2)  # a running total since a month of a year is labelled by years
+        end = str(year) if published else None
         return f"{start}/{end}" if end and end > start else start
-    if kind == "present":
+    if kind in ("present", "weekday"):
         return f"{published.year}-{published.month:02d}" if published else None
+    if kind == "year_to_date":
+        return (f"{published.year}-01/{published.year}-{published.month:02d}" if published.month > 1
+                else f"{published.year}-01") if published else None
+    if kind == "last_month":
+        if published is None:
+            return None
+        y, mo = (published.year, published.month - 1) if published.month > 1 else (published.year - 1, 12)
+        return f"{y}-{mo:02d}"
     if kind == "year":
         return m.group(1)
     if kind == "last_year":
@@ -126,7 +148,8 @@ def _resolve(kind: str, m: re.Match[str], published: date | None) -> str | None:
         y = _year_of(m.group(3), published, last_month=last)
         return f"{y}-01/{y}-{last:02d}" if y else None
     if kind == "past_years":
-        n = int(m.group(1)) if m.group(1).isdigit() else _COUNTS[m.group(1).lower()]
+        word = m.group(1).lower()
+        n = int(word) if word.isdigit() else _DECADES.get(" ".join(word.split())) or _COUNTS[word]
         if not (published and n > 0):
             return None
         # Ends at the year of writing; a report written early in a year looks back on the years
