@@ -11,6 +11,7 @@ from functools import lru_cache
 from extract.backends.rules.lexicon import lexicon, phrase_regex
 from extract.backends.rules.places import find_places
 from extract.backends.rules.projects import initiatives_in
+from extract.backends.rules.speakers import closes_quote, is_group, opens_quote, speaker_candidates
 from extract.backends.rules.text import Span, sentences_by_paragraph
 from schemas import Evidence, PolicyStatement
 
@@ -18,6 +19,7 @@ _NAME = r"[A-Z][a-z]+(?:[- ][A-Z][a-z]+){1,2}"
 _NAME2 = r"[A-Z][a-z]+[- ][A-Z][a-z]+"
 _QUANTIFIED_GOAL = re.compile(r"\d+(?:\.\d+)?\s*(?:%|percent|per cent|billion|million|trillion)", re.I)
 _PASSIVE = re.compile(r"\s+be\s+\w+(?:ed|en|t|wn)\b", re.I)
+_PASSIVE_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are|be)\s+$", re.I)
 _VENUE_REPORT = re.compile(r"\b(?:government\s+)?work\s+(?:report|plan)\b", re.I)
 _VENUE_AT = re.compile(
     r"\b(?:at|during|in)\s+(?:the\s+)?((?:[\w'’-]+\s+){0,8}?(?:Congress|Conference|Session|Forum|Summit|meeting|news conference|press conference|two sessions))\b"
@@ -101,30 +103,61 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
     return None
 
 
-_SPEAKER_AFTER = re.compile(
-    rf"[,\"”’]\s*[\"”’]?\s*(said|says|added|noted|told reporters|explained)\s+(?:the\s+)?({_NAME})(?:,\s+([^.;\"”]{{3,140}}?))?\s*[.;]?\s*$")
-_SPEAKER_ROLES = ("economist", "expert", "analyst", "professor", "researcher")
-_ACCORDING = re.compile(r",\s*according\s+to\s+(?:the\s+)?([A-Z][^,.;]{2,90}?)\s*\.?\s*$")
+_SPEAKER_ROLES = ("economist", "expert", "analyst", "professor", "researcher", "officer", "inspector")
+_ACRONYM = re.compile(r"(?:the\s+)?[A-Z]{2,8}")
+_DESCRIBED = re.compile(r"^(?:an?|the)\s+(?P<role>[\w\s-]{2,60}?)\s+(?:for|of|at|from|with)\s+(?P<body>.+)$", re.I)
 
 
-def _speaker_after(text: str, sentence: Span) -> tuple[Actor, str, str] | None:
-    """'"...," said Zhang Wei, party secretary of X.' and '..., according to the X Bureau.':
-    the speaker named after the position. Returns (actor, verb, position)."""
-    body = sentence.text
-    m = _SPEAKER_AFTER.search(body)
-    if m and not find_places(m.group(2)) and not _is_org(m.group(2)):
-        titled = m.group(3) and any(r in m.group(3).lower() for r in [*_words("role_nouns"), *_SPEAKER_ROLES])
-        role = _clean_role(m.group(3)) if titled else None
-        actor = Actor(m.group(2), role, "person", _jurisdiction(role))
-        return actor, m.group(1), body[: m.start()]
-    m = _ACCORDING.search(body)
-    if m:
-        name = m.group(1).strip()
-        if _is_org(name) or re.search(r"\b(?:Railways?|Infrastructure|Ministry|Customs|Agency|Office|Bureau)\b", name):
-            return Actor(name, None, "body", _jurisdiction(name)), "said", body[: m.start()]
-        if re.fullmatch(_NAME, name):
-            return Actor(name, None, "person", None), "said", body[: m.start()]
+def _speaker_actor(who: str, role: str | None, known: dict[str, Actor], last: Actor | None) -> Actor | None:
+    """The actor a speaker named after the position is: a person (full name, or surname or pronoun of
+    one named before), a body ("the NDRC", "a spokesperson for the Foreign Ministry"), or a group."""
+    bare = re.sub(r"^the\s+", "", who, flags=re.I).strip()
+    if bare.lower() in ("he", "she", "him", "her"):
+        return last if last and last.kind == "person" else None
+    roles = [*_words("role_nouns"), *_SPEAKER_ROLES]
+    if re.fullmatch(_NAME, bare) and not find_places(bare) and not _is_org(bare):
+        titled = role and any(r in role.lower() for r in roles)
+        clean = _clean_role(role) if titled else None
+        earlier = known.get(bare)
+        return earlier if earlier and not clean else Actor(bare, clean, "person", _jurisdiction(clean))
+    if re.fullmatch(r"[A-Z][a-z]+", bare):
+        for name in reversed(list(known)):
+            if bare in name.split():
+                return known[name]
+        return None
+    if _ACRONYM.fullmatch(who) or (_is_org(bare) and bare[:1].isupper()):
+        return Actor(bare, None, "body", _jurisdiction(bare))
+    described = _DESCRIBED.match(who)
+    if described and any(r in described.group("role").lower() for r in roles):
+        body = re.sub(r"^(?:the\s+)", "", described.group("body").strip(), flags=re.I)
+        if body[:1].isupper() and (_is_org(body) or _ACRONYM.fullmatch(body)):
+            return Actor(body, None, "body", _jurisdiction(body))
+    group = is_group(who)
+    return Actor(group, None, "group", None) if group else None
+
+
+def _speaker_after(text: str, sentence: Span, known: dict[str, Actor],
+                   last: Actor | None) -> tuple[Actor | None, str, str] | None:
+    """'"...," said Zhang Wei, party secretary of X.', '..., Li said.', '..., according to the X Bureau.':
+    the speaker named after the position. Returns (actor, verb, position); the actor is None when the
+    sentence only reports figures from a source."""
+    for speaker in speaker_candidates(sentence.text):
+        who = re.sub(r"\s*\([^)]*\)|\s+(?:on|in)\s+[A-Z][a-z]+\.?\s*\d*$", "", speaker.who)
+        actor = _speaker_actor(who, speaker.role, known, last)
+        if actor is not None and len(speaker.position.strip(" ,\"“”")) > 8:
+            if _figures_only(speaker.position):
+                return None, speaker.verb, speaker.position  # "Exports rose 5%, officials said": a data source
+            return actor, speaker.verb, speaker.position
     return None
+
+
+_FIGURE = re.compile(r"\d[\d,.]*\s*(?:%|percent|per cent|billion|million|trillion|tonnes|tons|TEU|trips|trains)?")
+
+
+def _figures_only(position: str) -> bool:
+    """A reported figure with nothing said about plans or meaning."""
+    return bool(_FIGURE.search(position)) and not lexicon().regex("future_cues").search(position) \
+        and not lexicon().regex("assessment_cues").search(position)
 
 
 _TITLE_BEFORE = re.compile(rf"\b((?:(?:Vice|Deputy|Executive|Party|Acting)\s+)?(?:Governor|Mayor|Minister|Premier|President|Chairman|Director|Secretary|Ambassador))\s+({_NAME2})\b")
@@ -241,22 +274,21 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
         for sentence in para_sentences:
             for person in _titled_people(sentence.text):
                 known.setdefault(person.name, person)
-            after = _speaker_after(text, sentence)
-            if after is not None:
+            after = _speaker_after(text, sentence, known, last)
+            # A data source's figures (no actor) are read as any other sentence.
+            if after is not None and after[0] is not None:
                 actor, verb, position = after
                 if actor.kind == "person":
-                    earlier = known.get(actor.name)
-                    actor = earlier if earlier and not actor.role else actor
                     known.setdefault(actor.name, actor)
                 last = para_actor = actor
-                verb_class = "assessment"
-                out.append(_statement(actor, _kind(verb_class, actor, position), verb, position, sentence, sentence.text,
+                evidence = _quote_start(text, para_sentences, sentence)
+                out.append(_statement(actor, _kind("assessment", actor, position), verb, position, evidence, sentence.text,
                                       home))
                 continue
             found = None
             for m in verb_re.finditer(text, sentence.start, sentence.end):
-                if _PASSIVE.match(text, m.end()):
-                    continue  # "X will be built": X is what is acted on, not who speaks
+                if _PASSIVE.match(text, m.end()) or _PASSIVE_BEFORE.search(text, sentence.start, m.start()):
+                    continue  # "X will be built", "X was proposed by Y": X is what is acted on, not who speaks
                 actor = _parse_subject(text[sentence.start : m.start()], last, para_actor)
                 if actor:
                     found = (actor, m)
@@ -295,6 +327,17 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
                 continue
             out.append(_statement(actor, kind, verb, complement, sentence, sentence.text, home))
     return out
+
+
+def _quote_start(text: str, para_sentences: list[Span], sentence: Span) -> Span:
+    """The evidence of a quotation that closes in `sentence`: from the sentence that opened it."""
+    if not closes_quote(sentence.text) or opens_quote(sentence.text):
+        return sentence
+    i = para_sentences.index(sentence)
+    for earlier in reversed(para_sentences[max(0, i - 2) : i]):
+        if opens_quote(earlier.text):
+            return Span(earlier.start, sentence.end, text[earlier.start : sentence.end])
+    return sentence
 
 
 def _is_government(actor: Actor) -> bool:

@@ -45,3 +45,48 @@ def test_an_ambassador_speaks_for_the_country_in_the_title():
     text = "Aziz Karimov, Ambassador of Uzbekistan to China, said that trade will keep growing."
     (s,) = statements(text)
     assert s.jurisdiction == "Uzbekistan"
+
+
+def test_a_quote_over_two_sentences_with_the_surname_after():
+    text = ("Zhou Lan, director of the Hainan port authority, spoke on Monday.\n"
+            '"We are proud of the new berths. They will make the island a gateway to the Pacific," Zhou said.')
+    found = [s for s in statements(text) if s.actor == "Zhou Lan"]
+    assert found
+    quote = found[-1].evidence[0].quote
+    assert quote.startswith('"We are proud') and quote.endswith("Zhou said.")
+    assert found[-1].actor_role and "director" in found[-1].actor_role
+
+
+def test_a_pronoun_after_the_quote_is_the_last_speaker():
+    text = ('"The corridor is a bridge between two seas," said Omar Haddad, a minister of Jordan.\n'
+            '"Our cooperation will deepen every year," he added.')
+    assert [s.actor for s in statements(text)] == ["Omar Haddad", "Omar Haddad"]
+
+
+def test_a_body_named_after_the_position():
+    text = "The new corridor will help inland provinces reach the sea faster, the NDRC said on Thursday."
+    (s,) = statements(text)
+    assert s.actor == "NDRC"
+
+
+def test_a_spokesperson_for_a_body_speaks_for_the_body():
+    text = ("The railway has played an important role in keeping supply chains stable, a spokesperson for "
+            "the Ministry of Transport said.")
+    (s,) = statements(text)
+    assert s.actor == "Ministry of Transport"
+
+
+def test_according_to_a_person_named_before():
+    text = ("Li Wen, general manager of a Tianjin shipping firm, visited the port.\n"
+            "According to Li, the firm will open two new routes to Africa next year.")
+    assert [s.actor for s in statements(text)][-1] == "Li Wen"
+
+
+def test_a_data_source_is_not_read_as_a_plan_source():
+    text = "According to the plan, 300 trains will leave the hub this year."
+    assert all(s.actor.lower() != "the plan" for s in statements(text))
+
+
+def test_a_passive_was_proposed_by_has_no_speaker_in_its_subject():
+    text = "The Belt and Road Initiative was proposed by President Xi Jinping in 2013."
+    assert all(not s.actor.startswith("Belt") for s in statements(text))
