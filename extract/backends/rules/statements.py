@@ -282,8 +282,9 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
                     known.setdefault(actor.name, actor)
                 last = para_actor = actor
                 evidence = _quote_start(text, para_sentences, sentence)
-                out.append(_statement(actor, _kind("assessment", actor, position), verb, position, evidence, sentence.text,
-                                      home))
+                said = _statement(actor, _kind("assessment", actor, position), verb, position, evidence, sentence.text, home)
+                if not _continues(out, said, verb, para_sentences, sentence):
+                    out.append(said)
                 continue
             found = None
             for m in verb_re.finditer(text, sentence.start, sentence.end):
@@ -325,8 +326,26 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
             if kind == "plan" and actor.kind == "place":
                 out.extend(_plan_items(text, actor, verb, sentence, Span(m.end(), sentence.end, complement), home))
                 continue
-            out.append(_statement(actor, kind, verb, complement, sentence, sentence.text, home))
+            said = _statement(actor, kind, verb, complement, sentence, sentence.text, home)
+            if not _continues(out, said, verb, para_sentences, sentence):
+                out.append(said)
     return out
+
+
+def _continues(out: list[PolicyStatement], said: PolicyStatement, verb: str, para_sentences: list[Span],
+               sentence: Span) -> bool:
+    """'He added that ...' right after the same speaker's statement in the paragraph goes on with the
+    same position: its quote joins that statement's evidence (True) instead of making a new one."""
+    if not out or verb.lower() not in _words("continuing_verbs"):
+        return False
+    previous = out[-1]
+    i = para_sentences.index(sentence)
+    if i == 0 or previous.actor != said.actor or previous.evidence[-1].end < para_sentences[i - 1].start:
+        return False
+    if len(previous.evidence) < 3:
+        previous.evidence.append(said.evidence[0])
+        previous.initiatives = list(dict.fromkeys([*previous.initiatives, *said.initiatives]))
+    return True
 
 
 def _quote_start(text: str, para_sentences: list[Span], sentence: Span) -> Span:

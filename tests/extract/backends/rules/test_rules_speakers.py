@@ -90,3 +90,10 @@ def test_a_data_source_is_not_read_as_a_plan_source():
 def test_a_passive_was_proposed_by_has_no_speaker_in_its_subject():
     text = "The Belt and Road Initiative was proposed by President Xi Jinping in 2013."
     assert all(not s.actor.startswith("Belt") for s in statements(text))
+
+
+def test_he_added_goes_on_with_the_same_position():
+    text = ("Omar Haddad, a minister of Jordan, said the corridor is a bridge between two seas. "
+            "He added that the corridor will bring jobs to the whole region.")
+    (s,) = statements(text)
+    assert s.actor == "Omar Haddad" and len(s.evidence) == 2
