@@ -340,7 +340,7 @@ def _continues(out: list[PolicyStatement], said: PolicyStatement, verb: str, par
         return False
     previous = out[-1]
     i = para_sentences.index(sentence)
-    if i == 0 or previous.actor != said.actor or previous.evidence[-1].end < para_sentences[i - 1].start:
+    if i == 0 or previous.actor != said.actor or previous.kind != said.kind or previous.evidence[-1].end < para_sentences[i - 1].start:
         return False
     if len(previous.evidence) < 3:
         previous.evidence.append(said.evidence[0])

@@ -94,6 +94,6 @@ def test_a_passive_was_proposed_by_has_no_speaker_in_its_subject():
 
 def test_he_added_goes_on_with_the_same_position():
     text = ("Omar Haddad, a minister of Jordan, said the corridor is a bridge between two seas. "
-            "He added that the corridor will bring jobs to the whole region.")
+            "He added that the corridor has brought jobs to the whole region.")
     (s,) = statements(text)
     assert s.actor == "Omar Haddad" and len(s.evidence) == 2
