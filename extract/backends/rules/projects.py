@@ -81,6 +81,8 @@ def _modifiers(text: str, sentence: Span, head_start: int) -> int | None:
             start = pos
         elif tok.lower() in _CONNECTORS and start is not None and i > 0 and _is_capitalised(tokens[i - 1][0]):
             pass
+        elif tok in ("-", "–") and start is not None and i > 0 and tokens[i - 1][0].endswith(")"):
+            pass  # "China (Wuhan)-Europe freight train": a city-branded service
         elif start is None and _compound_word(tok) and _capitalised_within(tokens, i, 2):
             pass  # "China-EU train assembly center": common nouns inside a named compound
         elif tok in "”\"" and start is None:
@@ -207,18 +209,48 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
             continue
         out.append(Candidate(name, kind, start, end, sentence))
     out.extend(_port_of(text, sentence, out))
+    out.extend(_described(text, sentence, out))
     out.extend(_parts(text, sentence, out))
     return out
 
 
 _BRAND_AFTER = re.compile(r"\s*\((?:[A-Z][\w'’-]*\s?){1,3}\)")
 _PHASE_AFTER = re.compile(r"\s+(?:Phase|phase)\s+(I{1,3}|IV|V|\d)\b")
-_PHASE_BEFORE = re.compile(r"\b(?:the\s+)?(first|second|third|fourth|fifth)[-\s]phase(?:\s+(?:project|expansion|works))?\s+of\s+(?:the\s+)?$", re.I)
+_PHASE_BEFORE = re.compile(r"\b(?:the\s+)?(first|second|third|fourth|fifth|Phase\s+(?:I{1,3}|IV|V))[-\s]?(?:phase)?"
+                           r"(?:\s+(?:project|expansion|works))?\s+of\s+(?:the\s+)?$", re.I)
 _ROMAN = {"first": "I", "second": "II", "third": "III", "fourth": "IV", "fifth": "V"}
 _SECTION_BEFORE = re.compile(
     r"\b(?:the\s+)?((?:\d[\w-]*\s+)?(?:[A-Z][\w'’]*(?:[\s-][A-Z][\w'’]*)*))\s+(section|stretch|segment|leg)\s+of\s+(?:the\s+)?$")
 _PORT_OF = re.compile(r"\b(?:the\s+)?(?:(?:[A-Z][\w'’]*\s+){0,3})?(?:port|Port|harbour|Harbour|harbor|Harbor)\s+of\s+"
                       r"((?:[A-Z][\w'’-]*)(?:\s+[A-Z][\w'’-]*)?)")
+
+
+_SERVICE = r"(?:(?:international|cross-border)\s+)*(?:(?:freight|cargo|container|block)\s+)?train(?:\s+service)?"
+_BETWEEN = re.compile(rf"\b(?i:a|an|the)\s+(?:(?:new|regular|direct|weekly|daily)\s+)*(?P<head>{_SERVICE})\s+(?:between|linking|connecting)\s+"
+                      r"(?P<a>[A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)?)\s+(?:and|with)\s+(?P<b>[A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)?)")
+_PLACED = re.compile(r"\b(?i:a|an|the)\s+(?:(?:new|major|large|key|first|national|regional|modern|bonded)\s+){0,3}"
+                     r"(?P<head>logistics\s+(?:center|centre|hub|park|base)|overseas\s+warehouse|warehouse|dry\s+port|"
+                     r"industrial\s+park|distribution\s+(?:center|centre)|container\s+terminal)"
+                     r"\s+(?:in|at)\s+(?P<place>[A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)?)")
+
+
+def _described(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]:
+    """Projects named by description: "a freight train service between Chongqing and Hanoi" (the two
+    cities' service), "a major logistics center in Urumqi" (the city's center)."""
+    out = []
+    for m in _BETWEEN.finditer(text, sentence.start, sentence.end):
+        places = [find_places(m.group(g)) for g in ("a", "b")]
+        if all(p and p[0].start == 0 for p in places) and not any(c.start <= m.start() < c.end for c in found):
+            head = " ".join(m.group("head").split())
+            name = f"{places[0][0].name}-{places[1][0].name} {head}"
+            out.append(Candidate(name, "rail_freight_service", m.start(), m.end(), sentence))
+    for m in _PLACED.finditer(text, sentence.start, sentence.end):
+        place = find_places(m.group("place"))
+        if place and place[0].start == 0 and not any(c.start <= m.start("head") < c.end for c in found):
+            head = " ".join(m.group("head").split())
+            kind = _kind_of(head) or "logistics_hub"
+            out.append(Candidate(f"{place[0].name} {head}", kind, m.start(), m.end(), sentence))
+    return out
 
 
 def _overlaps(text: str, earlier: Candidate, start: int, end: int) -> bool:
@@ -251,7 +283,8 @@ def _parts(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]
         before = text[max(sentence.start, cand.start - 60) : cand.start]
         phase = _PHASE_BEFORE.search(before)
         if phase:
-            roman = _ROMAN[phase.group(1).lower()]
+            word = phase.group(1)
+            roman = word.split()[-1].upper() if word.lower().startswith("phase") else _ROMAN[word.lower()]
             out.append(Candidate(f"{cand.name} Phase {roman}", cand.kind, cand.start, cand.end, sentence))
         section = _SECTION_BEFORE.search(before)
         if section:

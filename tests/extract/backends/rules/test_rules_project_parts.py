@@ -66,3 +66,34 @@ def test_under_construction_and_proposed_from_the_clause():
     assert projects("The Dongxing Border Trade Zone is being built.")["Dongxing Border Trade Zone"][1] == "under_construction"
     text = "A delegate suggested building the Ruili Logistics Hub."
     assert projects(text)["Ruili Logistics Hub"][1] == "proposed"
+
+
+def test_phase_ii_of_a_named_project():
+    found = projects("Construction of the Phase II of the Hambantota Port is under way.")
+    assert found.get("Hambantota Port Phase II") == ("port", "under_construction")
+
+
+def test_a_city_branded_service_written_china_city_europe():
+    text = "The first China (Hefei)-Europe freight train began service in 2014."
+    names = [Canonicaliser.default().project(p).name for p in sheet(text).infrastructure_projects]
+    assert names == ["China-Europe Railway Express (Hefei)"]
+
+
+def test_a_new_train_service_between_two_named_cities():
+    found = projects("A new freight train service between Chongqing and Hanoi was launched on Monday.")
+    assert found.get("Chongqing-Hanoi freight train service") == ("rail_freight_service", "operational")
+
+
+def test_an_unnamed_facility_in_a_city_is_named_by_the_city():
+    found = projects("The firm plans to build an overseas warehouse in Almaty.")
+    assert found.get("Almaty overseas warehouse", ("", ""))[0] == "logistics_hub"
+
+
+def test_a_named_station_is_a_logistics_hub():
+    found = projects("The train left Qinzhou Port East Station on Wednesday.")
+    assert found.get("Qinzhou Port East Station", ("", ""))[0] == "logistics_hub"
+
+
+def test_expected_to_be_completed_is_under_construction():
+    found = projects("The Jakarta-Surabaya Railway is expected to be completed in 2027.")
+    assert found.get("Jakarta-Surabaya Railway", ("", ""))[1] == "under_construction"
