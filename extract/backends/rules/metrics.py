@@ -222,7 +222,7 @@ def sentence_metrics(
     for q in quantities:
         before = text[sentence.start : q.start]
         kind, sign = _kind(q, before)
-        mention = period_for(q.start, mentions, text, (sentence.start, sentence.end))
+        mention = period_for(q.start, mentions, text, (sentence.start, sentence.end), q.end)
         # A goal year set earlier ("by 2025") does not carry into a sentence that states no goal.
         if mention is None and context_time is not None and not (
                 context_time.future and not lexicon().regex("target_cues").search(sentence.text)):

@@ -157,6 +157,7 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
     lex = lexicon()
     scales = lex.data["scales"]
     out: list[Quantity] = []
+    bare: list[re.Match[str]] = []
     for m in _QUANTITY.finditer(text, start, end):
         if _is_excluded(text, m):
             continue
@@ -177,6 +178,7 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
         else:
             found = _unit_after(text, q_end, min(end, q_end + 80))
             if found is None:
+                bare.append(m)
                 continue
             unit, group, noun_start, q_end = found
         comparator = _comparator_after(text, q_end) or _comparator_before(text, m.start())
@@ -184,8 +186,39 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
             start=m.start(), end=q_end, value=value, unit=unit, group=group, comparator=comparator,
             noun_phrase=text[noun_start:q_end] if group == "count" else "", noun_start=noun_start,
         ))
+    out.extend(_elliptical(text, start, bare, out))
     out.extend(_spelled_counts(text, start, end, {(q.start, q.end) for q in out}))
     return sorted(out, key=lambda q: q.start)
+
+
+_ELLIPSIS_BEFORE = re.compile(r"(?:,|\band|\bto|\bfrom|\bwhile)\s*$", re.I)
+_ELLIPSIS_AFTER = re.compile(r"\s*(?:in\b|to\b|on\b|at\b|,|;|\.|and\b|respectively|now\b|$)", re.I)
+_NUMBER_OF = re.compile(r"\bnumber\s+of\s+(?:[a-z-]+\s+){0,2}?([a-z]+s)\b", re.I)
+
+
+def _elliptical(text: str, start: int, bare: list[re.Match[str]], found: list[Quantity]) -> list[Quantity]:
+    """Numbers whose counted noun is left out because a nearby number states it: "55 trains in 2014,
+    80 in 2015 and 223 in 2016", "300 trains will go to Central Asia, 50 to Russia", "the number of
+    trains rose from 2 to 20"."""
+    units = lexicon().unit_map
+    out = []
+    for m in bare:
+        if m.group("cur") or m.group("scale") or not _ELLIPSIS_BEFORE.search(text[max(start, m.start() - 8) : m.start()]):
+            continue
+        if not _ELLIPSIS_AFTER.match(text, m.end()):
+            continue
+        earlier = [q for q in found if q.end <= m.start() and q.group in ("count", "volume")]
+        named = list(_NUMBER_OF.finditer(text, start, m.start()))
+        if earlier:
+            unit, group = earlier[-1].unit, earlier[-1].group
+        elif named and named[-1].group(1).lower() in units:
+            unit, group = units[named[-1].group(1).lower()]
+        else:
+            continue
+        value = float(Decimal(m.group("num").replace(",", "")))
+        out.append(Quantity(start=m.start(), end=m.end(), value=value, unit=unit, group=group,
+                            comparator=_comparator_before(text, m.start()), noun_phrase="", noun_start=m.end()))
+    return out
 
 
 @lru_cache(maxsize=1)

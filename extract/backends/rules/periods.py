@@ -196,10 +196,18 @@ def time_mentions(text: str, start: int, end: int, published: date | None) -> li
 _CLAUSE_BREAK = re.compile(r"[;:；：]|,\s+(?:and|while|but|with|up|down|an?\s+(?:increase|decrease|rise|drop))\b|,\s+(?=[a-z])")
 
 
+_RIGHT_AFTER = re.compile(r"\s*(?:[a-z-]+\s+){0,3}?(?:in|during|for)\s+$", re.I)
+
+
 def period_for(position: int, mentions: list[TimeMention], text: str | None = None,
-               sentence: tuple[int, int] | None = None) -> TimeMention | None:
-    """The mention that governs a figure: one in the figure's own clause (nearest before it, then
-    after it), else the nearest before it in the sentence, else the nearest after it."""
+               sentence: tuple[int, int] | None = None, figure_end: int | None = None) -> TimeMention | None:
+    """The mention that governs a figure: one right after it ("80 trains in 2015"), else one in the
+    figure's own clause (nearest before it, then after it), else the nearest before it in the
+    sentence, else the nearest after it."""
+    if text is not None and figure_end is not None:
+        for t in mentions:
+            if t.start >= figure_end and t.period and not t.milestone and _RIGHT_AFTER.fullmatch(text, figure_end, t.start):
+                return t
     if text is not None and sentence is not None:
         start, end = sentence
         cuts = [m.end() for m in _CLAUSE_BREAK.finditer(text, start, position)]
