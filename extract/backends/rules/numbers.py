@@ -186,9 +186,22 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
             start=m.start(), end=q_end, value=value, unit=unit, group=group, comparator=comparator,
             noun_phrase=text[noun_start:q_end] if group == "count" else "", noun_start=noun_start,
         ))
+    out = [q for q in out if not _conversion(text, q, out)]
     out.extend(_elliptical(text, start, bare, out))
     out.extend(_spelled_counts(text, start, end, {(q.start, q.end) for q in out}))
     return sorted(out, key=lambda q: q.start)
+
+
+_CONVERSION_GAP = re.compile(r"\s*[(（]\s*(?:(?:about|approximately|around|roughly|nearly|some|or|equivalent\s+to|worth)\s+)*$", re.I)
+
+
+def _conversion(text: str, q: Quantity, found: list[Quantity]) -> bool:
+    """Money in brackets right after money restates it in another currency: "25 billion yuan (about
+    3.7 billion U.S. dollars)" is one figure."""
+    if q.group != "money":
+        return False
+    return any(p.group == "money" and p.end <= q.start and _CONVERSION_GAP.fullmatch(text, p.end, q.start)
+               for p in found)
 
 
 _ELLIPSIS_BEFORE = re.compile(r"(?:,|\band|\bto|\bfrom|\bwhile)\s*$", re.I)

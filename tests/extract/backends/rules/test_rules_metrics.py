@@ -212,3 +212,10 @@ def test_a_bare_number_with_no_sibling_is_no_metric():
     from rules_helpers import sheet as _sheet
 
     assert _sheet("The line opened, and 40 is the number on its sign.").metrics == []
+
+
+def test_a_currency_conversion_in_brackets_is_the_same_figure():
+    from rules_helpers import sheet as _sheet
+
+    text = "Exports reached 25.1 billion yuan (about 3.7 billion U.S. dollars) last year, and imports $2 billion."
+    assert [(m.value, m.unit) for m in _sheet(text).metrics] == [(2.51e10, "CNY"), (2e9, "USD")]
