@@ -354,7 +354,13 @@ def _initiatives(sentence_text: str, canonical: Canonicaliser) -> list[str]:
 @lru_cache(maxsize=1)
 def _initiative_regex() -> re.Pattern[str]:
     names = Canonicaliser.default().tables["initiatives"]["names"]
-    return phrase_regex({a for canonical, aliases in names.items() for a in [canonical, *aliases] if len(a) > 3})
+    # Short aliases count only as capitals ("BRI", "B&R"): in lower case they are ordinary words.
+    long = phrase_regex({a for canonical, aliases in names.items() for a in [canonical, *aliases] if len(a) > 3})
+    short = sorted({a for aliases in names.values() for a in aliases if len(a) <= 3 and a.isupper()}, key=len, reverse=True)
+    if not short:
+        return long
+    body = "|".join(re.escape(a) for a in short)
+    return re.compile(rf"{long.pattern}|(?-i:(?<![\w&])(?:{body})(?![\w&]))", re.IGNORECASE)
 
 
 def initiatives_in(text: str) -> list[str]:

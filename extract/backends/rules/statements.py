@@ -59,7 +59,8 @@ def _jurisdiction(*texts: str | None) -> str | None:
     return None
 
 
-def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | None) -> Actor | None:
+def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | None,
+                   last_person: Actor | None = None) -> Actor | None:
     """The actor named by the words before a verb."""
     subject = subject.strip().strip(",")
     subject = re.sub(r"^(?:[\"“”]\s*)", "", subject)
@@ -71,6 +72,8 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
     if pronoun:
         if pronoun == "person" and last and last.kind == "person":
             return last
+        if pronoun == "person" and last_person is not None:
+            return last_person  # "She noted ..." after "the ministry said": the woman named before
         return paragraph_actor or last
     role_nouns = _words("role_nouns")
     # "Li Hua, the mayor of Wuhan City, Hubei" / "Zhang San, representative of ..."
@@ -113,7 +116,7 @@ def _speaker_actor(who: str, role: str | None, known: dict[str, Actor], last: Ac
     one named before), a body ("the NDRC", "a spokesperson for the Foreign Ministry"), or a group."""
     bare = re.sub(r"^the\s+", "", who, flags=re.I).strip()
     if bare.lower() in ("he", "she", "him", "her"):
-        return last if last and last.kind == "person" else None
+        return last if last and last.kind == "person" else (list(known.values())[-1] if known else None)
     roles = [*_words("role_nouns"), *_SPEAKER_ROLES]
     if re.fullmatch(_NAME, bare) and not find_places(bare) and not _is_org(bare):
         titled = role and any(r in role.lower() for r in roles)
@@ -268,10 +271,13 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
     verb_re, classes = _verb_regex()
     out: list[PolicyStatement] = []
     last: Actor | None = None
+    last_person: Actor | None = None
     known: dict[str, Actor] = {}
     for para_sentences in sentences_by_paragraph(paragraphs, sentences):
         para_actor: Actor | None = None
         for sentence in para_sentences:
+            if last is not None and last.kind == "person":
+                last_person = last
             for person in _titled_people(sentence.text):
                 known.setdefault(person.name, person)
             after = _speaker_after(text, sentence, known, last)
@@ -290,7 +296,7 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
             for m in verb_re.finditer(text, sentence.start, sentence.end):
                 if _PASSIVE.match(text, m.end()) or _PASSIVE_BEFORE.search(text, sentence.start, m.start()):
                     continue  # "X will be built", "X was proposed by Y": X is what is acted on, not who speaks
-                actor = _parse_subject(text[sentence.start : m.start()], last, para_actor)
+                actor = _parse_subject(text[sentence.start : m.start()], last, para_actor, last_person)
                 if actor:
                     found = (actor, m)
                     break
@@ -329,6 +335,21 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
             said = _statement(actor, kind, verb, complement, sentence, sentence.text, home)
             if not _continues(out, said, verb, para_sentences, sentence):
                 out.append(said)
+    spelled = _acronyms(text)
+    return [s.model_copy(update={"actor": spelled[s.actor]}) if s.actor in spelled else s for s in out]
+
+
+_DEFINED = re.compile(r"((?:[A-Z][\w&'’-]*\s+(?:(?:of|and|for|on)\s+(?:the\s+)?)?){2,10})\((?:the\s+)?([A-Z][A-Za-z&]{1,9})\)")
+
+
+def _acronyms(text: str) -> dict[str, str]:
+    """'the National Development and Reform Commission (NDRC)': NDRC -> the name it stands for."""
+    out: dict[str, str] = {}
+    for m in _DEFINED.finditer(text):
+        name = re.sub(r"^(?:The|the)\s+", "", m.group(1).strip())
+        initials = "".join(w[0] for w in name.split() if w[:1].isupper())
+        if m.group(2).isupper() and len(m.group(2)) >= 2 and m.group(2)[0] == initials[:1]:
+            out.setdefault(m.group(2), name)
     return out
 
 

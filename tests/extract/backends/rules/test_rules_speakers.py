@@ -97,3 +97,22 @@ def test_he_added_goes_on_with_the_same_position():
             "He added that the corridor has brought jobs to the whole region.")
     (s,) = statements(text)
     assert s.actor == "Omar Haddad" and len(s.evidence) == 2
+
+
+def test_an_acronym_speaker_takes_the_name_it_stands_for():
+    text = ("The Ministry of Commerce (MOFCOM) held a briefing on Monday.\n"
+            "The new zones have become an important platform for trade, MOFCOM said.")
+    assert [s.actor for s in statements(text)] == ["Ministry of Commerce"]
+
+
+def test_she_after_a_body_is_the_woman_named_before():
+    text = ("Lin Yue, a spokesperson for the ministry, said the corridor is a vital link for the region.\n"
+            "The ministry said the corridor has become a model of cooperation.\n"
+            "She noted that the corridor has brought real benefits to farmers.")
+    assert statements(text)[-1].actor == "Lin Yue"
+
+
+def test_capitalised_acronyms_name_initiatives():
+    text = "Omar Haddad, a minister of Jordan, said BRI projects have become a model of cooperation."
+    (s,) = statements(text)
+    assert s.initiatives == ["Belt and Road Initiative"]
