@@ -13,6 +13,7 @@ from extract.backends.rules.places import find_places
 from extract.backends.rules.projects import initiatives_in
 from extract.backends.rules.speakers import closes_quote, is_group, opens_quote, speaker_candidates
 from extract.backends.rules.text import Span, sentences_by_paragraph
+from extract.canonical import Canonicaliser
 from schemas import Evidence, PolicyStatement
 
 _NAME = r"[A-Z][a-z]+(?:[- ][A-Z][a-z]+){1,2}"
@@ -47,15 +48,32 @@ def _words(key: str) -> list[str]:
     return lexicon().words(key)
 
 
+@lru_cache(maxsize=1)
+def _demonym_regex() -> re.Pattern[str]:
+    names = sorted(Canonicaliser.default().demonyms, key=len, reverse=True)
+    return re.compile(rf"(?<![\w-])(?:{'|'.join(re.escape(n) for n in names)})(?![\w-])")
+
+
 def _jurisdiction(*texts: str | None) -> str | None:
     for text in texts:
         if text:
             # "Ambassador of Kazakhstan to China", "state secretary at Serbia's Ministry": the first place.
-            named = [p for p in find_places(text) if p.name not in lexicon().words("broad_regions")]
+            named = [(p.start, p.name) for p in find_places(text) if p.name not in lexicon().words("broad_regions")]
+            named += [(m.start(), Canonicaliser.default().demonyms[m.group(0)]) for m in _demonym_regex().finditer(text)]
             if named:
-                return named[0].name
+                return min(named)[1]  # "Hungarian Foreign Minister", "Chinese Ambassador to Serbia": the first
             if any(marker in text.lower() for marker in _words("national_markers")):
                 return "China"
+    return None
+
+
+def _titled(part: str, role_nouns: list[str]) -> re.Match[str] | None:
+    """'Governor Zhou Mingde', 'Vietnamese Deputy Prime Minister Tran Hong Ha': a title, then a name
+    of two or three words."""
+    for name in (_NAME2, rf"{_NAME2}[- ][A-Z][a-z]+"):
+        m = re.fullmatch(rf"(?:the\s+)?((?:[A-Z][a-z]+\s+)*?[A-Z][a-z]+)\s+({name})", part)
+        if m and m.group(1).split()[-1].lower() in role_nouns and not find_places(m.group(2)):
+            return m
     return None
 
 
@@ -78,8 +96,8 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
     role_nouns = _words("role_nouns")
     # "Li Hua, the mayor of Wuhan City, Hubei" / "Zhang San, representative of ..."
     for i, part in enumerate(parts):
-        titled = re.fullmatch(rf"(?:the\s+)?((?:[A-Z][a-z]+\s+)*?[A-Z][a-z]+)\s+({_NAME2})", part)
-        if titled and titled.group(1).split()[-1].lower() in role_nouns and not find_places(titled.group(2)):
+        titled = _titled(part, role_nouns)
+        if titled:
             # "Governor Zhou Mingde", "Vice Mayor Li Ming": the title is the role.
             return Actor(titled.group(2), titled.group(1), "person", _jurisdiction(", ".join(parts[i + 1 :]), subject))
         if re.fullmatch(_NAME, part) and not find_places(part) and not _is_org(part):

@@ -116,3 +116,15 @@ def test_capitalised_acronyms_name_initiatives():
     text = "Omar Haddad, a minister of Jordan, said BRI projects have become a model of cooperation."
     (s,) = statements(text)
     assert s.initiatives == ["Belt and Road Initiative"]
+
+
+def test_a_nationality_in_the_title_is_the_jurisdiction():
+    text = "Hungarian Foreign Minister Peter Szabo said on Monday that the line would help the whole region."
+    (s,) = statements(text)
+    assert (s.actor, s.jurisdiction) == ("Peter Szabo", "Hungary")
+
+
+def test_hailed_is_an_assessment_and_a_three_word_name_follows_a_title():
+    text = "Vietnamese Deputy Prime Minister Tran Van Minh hailed the line as a milestone of cooperation."
+    (s,) = statements(text)
+    assert (s.actor, s.kind.value, s.jurisdiction) == ("Tran Van Minh", "assessment", "Vietnam")
