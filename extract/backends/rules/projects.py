@@ -117,6 +117,15 @@ def _clean_name(raw: str, kind: str, head: str = "") -> str:
     return " ".join(w.capitalize() if w.isalpha() and w.islower() and w not in _CONNECTORS else w for w in words)
 
 
+_POSSESSIVE_COMMON = re.compile(r"^[A-Z][\w-]*(?:\s[A-Z][\w-]*)?['’]s\s+(?:[a-z][\w-]*\s*)+$")
+
+
+def _name_like(name: str) -> bool:
+    """Not a clause caught between quotation marks, nor "China's landmark trade corridor" (a place's
+    common noun phrase, no name)."""
+    return "," not in name and len(name.split()) <= 10 and not _POSSESSIVE_COMMON.match(name)
+
+
 def _is_initiative(name: str, canonical: Canonicaliser) -> bool:
     if canonical.initiatives.find(name):
         return True
@@ -203,7 +212,7 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
             continue  # "international trains": a common noun phrase with no proper name
         kind = kinds[" ".join(m.group(0).lower().split())]
         name = _clean_name(raw, kind, m.group(0))
-        if len(name) < 5 or _is_initiative(name, canonical) or _is_operator(name):
+        if len(name) < 5 or _is_initiative(name, canonical) or _is_operator(name) or not _name_like(name):
             continue
         if any(_overlaps(text, c, start, end) for c in out):
             continue

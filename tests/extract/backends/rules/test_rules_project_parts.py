@@ -97,3 +97,7 @@ def test_a_named_station_is_a_logistics_hub():
 def test_expected_to_be_completed_is_under_construction():
     found = projects("The Jakarta-Surabaya Railway is expected to be completed in 2027.")
     assert found.get("Jakarta-Surabaya Railway", ("", ""))[1] == "under_construction"
+
+
+def test_a_places_common_noun_phrase_is_no_project_name():
+    assert projects("China's landmark trade corridor handled more cargo this year.") == {}
