@@ -77,14 +77,24 @@ def _titled(part: str, role_nouns: list[str]) -> re.Match[str] | None:
     return None
 
 
+_FRAMING = re.compile(r"^(?:it\s+is\s+(?:reported|understood|learned|known)\s+that|reportedly)\s+", re.I)
+_ADVERB_AFTER = re.compile(r"\s+(?:also|further|again|then|later|once\s+again|recently)$", re.I)
+
+
 def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | None,
-                   last_person: Actor | None = None) -> Actor | None:
+                   last_person: Actor | None = None, known: dict[str, Actor] | None = None) -> Actor | None:
     """The actor named by the words before a verb."""
     subject = subject.strip().strip(",")
     subject = re.sub(r"^(?:[\"“”]\s*)", "", subject)
+    subject = _FRAMING.sub("", subject)  # "It is reported that Shaanxi will ...": Shaanxi
+    subject = _ADVERB_AFTER.sub("", subject)  # "Guo Ruixue also suggested"
     parts = [p.strip() for p in re.split(r",\s*", subject) if p.strip()]
     if not parts:
         return None
+    if re.fullmatch(r"[A-Z][a-z]+", parts[-1]) and known:
+        for name in reversed(list(known)):
+            if parts[-1] in name.split()[1:] or (parts[-1] == name.split()[0] and len(parts) == 1):
+                return known[name]  # "Seitkali suggested": the person named in full before
     low = subject.lower()
     pronoun = lexicon().data["pronouns"].get(parts[-1].lower()) if len(parts[-1].split()) == 1 else None
     if pronoun:
@@ -215,7 +225,7 @@ def _is_org(text: str) -> bool:
 @lru_cache(maxsize=1)
 def _org_regex() -> re.Pattern[str]:
     heads = "|".join(re.escape(h) for h in sorted(_words("org_heads"), key=len, reverse=True))
-    return re.compile(rf"((?:[A-Z][\w'’.-]*\s+(?:of\s+|and\s+|for\s+)?)*(?:{heads})(?:\s+of\s+(?:[A-Z][\w'’-]*\s*)+)?)\s*$")
+    return re.compile(rf"((?:[A-Z][\w'’.-]*\s+(?:of\s+|and\s+|for\s+)?)*(?:{heads})(?:\s+of\s+(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:and\s+)?[A-Z][\w'’-]*)*)?)\s*$")
 
 
 def _org_phrase(text: str) -> str | None:
@@ -314,7 +324,7 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
             for m in verb_re.finditer(text, sentence.start, sentence.end):
                 if _PASSIVE.match(text, m.end()) or _PASSIVE_BEFORE.search(text, sentence.start, m.start()):
                     continue  # "X will be built", "X was proposed by Y": X is what is acted on, not who speaks
-                actor = _parse_subject(text[sentence.start : m.start()], last, para_actor, last_person)
+                actor = _parse_subject(text[sentence.start : m.start()], last, para_actor, last_person, known)
                 if actor:
                     found = (actor, m)
                     break

@@ -153,3 +153,19 @@ def test_person_named_again_keeps_the_role() -> None:
 
 def test_text_without_reporting_verbs_has_no_statements() -> None:
     assert _statements("The container ships sailed from the harbour at dawn, loaded with fruit.") == []
+
+
+def test_a_surname_subject_is_the_person_named_before() -> None:
+    text = ("Aziz Karimov, Ambassador of Uzbekistan to China, said the route is a golden channel. "
+            "Karimov suggested that the two sides open more container routes.")
+    assert [(s.actor, s.kind.value) for s in _statements(text)][-1] == ("Aziz Karimov", "proposal")
+
+
+def test_it_is_reported_that_a_government_will() -> None:
+    text = "It is reported that Gansu will continue to expand the functions of the Lanzhou land port."
+    assert [(s.actor, s.kind.value) for s in _statements(text)] == [("Gansu", "plan")]
+
+
+def test_a_ministry_of_two_things_is_one_body() -> None:
+    text = "Poland's Ministry of Infrastructure and Development said the terminal will open in 2026."
+    assert [s.actor for s in _statements(text)] == ["Poland's Ministry of Infrastructure and Development"]
