@@ -139,7 +139,7 @@ def _plural_noun(word: str) -> bool:
 def _joined_unit(text: str, unit: str, group: str, noun_start: int, end: int, words: list, nxt: int):
     if group == "count" and nxt + 1 < len(words) and words[nxt][0].lower() == "and":
         second = words[nxt + 1][0].lower()
-        if second.endswith("s") and second.isalpha() and second != unit:
+        if _plural_noun(words[nxt + 1][0]) and second not in lexicon().words("stop_words_between") and second != unit:
             return (f"{unit} and {second}", group, noun_start, words[nxt + 1][2])
     return (unit, group, noun_start, end)
 

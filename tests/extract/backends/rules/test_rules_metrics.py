@@ -219,3 +219,10 @@ def test_a_currency_conversion_in_brackets_is_the_same_figure():
 
     text = "Exports reached 25.1 billion yuan (about 3.7 billion U.S. dollars) last year, and imports $2 billion."
     assert [(m.value, m.unit) for m in _sheet(text).metrics] == [(2.51e10, "CNY"), (2e9, "USD")]
+
+
+def test_a_verb_after_and_is_not_part_of_the_unit():
+    from rules_helpers import sheet as _sheet
+
+    found = [(m.value, m.unit) for m in _sheet("The railway links five countries and has 12 stations.").metrics]
+    assert found == [(5.0, "countries"), (12.0, "stations")]
