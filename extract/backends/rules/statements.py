@@ -77,6 +77,9 @@ def _titled(part: str, role_nouns: list[str]) -> re.Match[str] | None:
     return None
 
 
+_PLACE_SUFFIX = re.compile(r"\s+(?:(?:uygur|uyghur|zhuang|hui)\s+)?(?:autonomous\s+region|province|municipality|city)$", re.I)
+_REGION_PREFIX = re.compile(r"^(?:(?:north|south|east|west|northeast|northwest|southeast|southwest|central)\s+)?China['’]s\s+",
+                            re.I)
 _FRAMING = re.compile(r"^(?:it\s+is\s+(?:reported|understood|learned|known)\s+that|reportedly)\s+", re.I)
 _ADVERB_AFTER = re.compile(r"\s+(?:also|further|again|then|later|once\s+again|recently)$", re.I)
 
@@ -125,6 +128,7 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
         org = re.sub(r"^(?:the|The)\s+", "", org)
         return Actor(org, None, "body", _jurisdiction(org))
     bare = re.sub(r"^(?:the\s+)", "", last_part, flags=re.I)
+    bare = _REGION_PREFIX.sub("", _PLACE_SUFFIX.sub("", bare))  # "East China's Shandong province": Shandong
     places = find_places(bare)
     if places and places[0].start == 0 and places[0].end >= len(bare.rstrip()) - 1 and places[0].domestic:
         return Actor(places[0].name, None, "place", places[0].name)

@@ -169,3 +169,8 @@ def test_it_is_reported_that_a_government_will() -> None:
 def test_a_ministry_of_two_things_is_one_body() -> None:
     text = "Poland's Ministry of Infrastructure and Development said the terminal will open in 2026."
     assert [s.actor for s in _statements(text)] == ["Poland's Ministry of Infrastructure and Development"]
+
+
+def test_a_province_with_a_lower_case_suffix_is_the_actor() -> None:
+    text = "Southwest China's Guizhou province plans to open three new freight routes to Laos."
+    assert [(s.actor, s.kind.value) for s in _statements(text)] == [("Guizhou", "plan")]
