@@ -18,7 +18,7 @@ from extract.backends.rules.periods import TimeMention, time_mentions
 from extract.backends.rules.places import Place, dateline_spans, dominant_place, find_places, in_dateline
 from extract.backends.rules.projects import extract_projects
 from extract.backends.rules.statements import extract_statements
-from extract.backends.rules.text import paragraphs, sentences, sentences_by_paragraph
+from extract.backends.rules.text import Span, paragraphs, sentences, sentences_by_paragraph
 from schemas import FactSheet, Metric, Provenance
 
 
@@ -86,6 +86,16 @@ def _with_article_frame(metrics: list[Metric], frame: str | None, untimed: set[i
     return out
 
 
+def _without_headline_repeats(metrics: list[Metric], first: Span | None, title: str | None) -> list[Metric]:
+    """A headline's figure that the body states again is one fact: the body's sentence is its evidence."""
+    if first is None or not (title and " ".join(title.split()) == " ".join(first.text.split())):
+        return metrics
+    def in_headline(m: Metric) -> bool:
+        return first.start <= m.evidence[0].start < first.end
+    body = {(m.value, m.unit) for m in metrics if not in_headline(m)}
+    return [m for m in metrics if not (in_headline(m) and (m.value, m.unit) in body)]
+
+
 def extract_sheet(article: Article) -> FactSheet:
     text, published = article.text, article.meta.published
     fallback = dominant_place(text)
@@ -109,6 +119,7 @@ def extract_sheet(article: Article) -> FactSheet:
             if timed:
                 context_time = _frame(text, sentence.start, timed)
         carried = (context_places, context_time)
+    metrics = _without_headline_repeats(metrics, paras[0] if paras else None, article.meta.title)
     lead = paras[min(2, len(paras) - 1)].end if paras else 0
     frame = _article_frame(metrics, time_mentions(text, 0, lead, published), lead) if published else None
     metrics = _with_article_frame(metrics, frame, {i for i, m in enumerate(metrics) if m.period is None})
