@@ -88,8 +88,11 @@ def _with_article_frame(metrics: list[Metric], frame: str | None, untimed: set[i
 
 def _without_headline_repeats(metrics: list[Metric], first: Span | None, title: str | None) -> list[Metric]:
     """A headline's figure that the body states again is one fact: the body's sentence is its evidence."""
-    if first is None or not (title and " ".join(title.split()) == " ".join(first.text.split())):
+    if first is None:
         return metrics
+    titled = bool(title) and " ".join((title or "").split()) == " ".join(first.text.split())
+    if not titled and (len(first.text) > 200 or first.text.rstrip()[-1:] in ".!?\"”"):
+        return metrics  # a first line that is a sentence, not a headline
     def in_headline(m: Metric) -> bool:
         return first.start <= m.evidence[0].start < first.end
     body = {(m.value, m.unit) for m in metrics if not in_headline(m)}
