@@ -181,7 +181,8 @@ def _speaker_after(text: str, sentence: Span, known: dict[str, Actor],
         actor = _speaker_actor(who, speaker.role, known, last)
         if actor is not None and len(speaker.position.strip(" ,\"“”")) > 8:
             if _figures_only(speaker.position):
-                return None, speaker.verb, speaker.position  # "Exports rose 5%, officials said": a data source
+                # "Exports rose 5%, officials said": figures, not a position
+                return None, "source" if actor.kind in ("body", "group") else speaker.verb, speaker.position
             return actor, speaker.verb, speaker.position
     return None
 
@@ -313,7 +314,9 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
             for person in _titled_people(sentence.text):
                 known.setdefault(person.name, person)
             after = _speaker_after(text, sentence, known, last)
-            # A data source's figures (no actor) are read as any other sentence.
+            if after is not None and after[0] is None and after[1] == "source":
+                continue  # "Exports rose 5%, customs authorities said": a data source's figures, no position
+            # A person's figures (no actor returned) are read as any other sentence.
             if after is not None and after[0] is not None:
                 actor, verb, position = after
                 if actor.kind == "person":
