@@ -126,6 +126,18 @@ def _name_like(name: str) -> bool:
     return "," not in name and len(name.split()) <= 10 and not _POSSESSIVE_COMMON.match(name)
 
 
+def _named_facility(text: str, sentence: Span, start: int, head: re.Match[str]) -> bool:
+    """'the Chancay port', 'the Karot hydropower plant': a proper name (not a nationality, not the
+    sentence's first word) before a lower-case facility noun."""
+    modifiers = text[start : head.start()]
+    if not re.fullmatch(r"(?:[A-Z][\w'’-]*\s+){1,3}", modifiers) or start == sentence.start:
+        return False
+    first = modifiers.split()[0]
+    if first in Canonicaliser.default().demonyms or first.lower() in lexicon().words("sentence_initial_non_names"):
+        return False
+    return " ".join(head.group(0).lower().split()) in lexicon().words("facility_heads")
+
+
 def _is_initiative(name: str, canonical: Canonicaliser) -> bool:
     if canonical.initiatives.find(name):
         return True
@@ -208,7 +220,8 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
         if branded and branded.end() <= sentence.end:
             end = branded.end()  # "China-Europe train (Zhengzhou)": the city's service
         raw = prefix + text[start:end]
-        if not head_capital and not find_places(raw) and not re.search(r"[“\"(]", raw) and not _stem_regex().match(raw):
+        if not head_capital and not find_places(raw) and not re.search(r"[“\"(]", raw) and not _stem_regex().match(raw) \
+                and not _named_facility(text, sentence, start, m):
             continue  # "international trains": a common noun phrase with no proper name
         kind = kinds[" ".join(m.group(0).lower().split())]
         name = _clean_name(raw, kind, m.group(0))

@@ -101,3 +101,12 @@ def test_expected_to_be_completed_is_under_construction():
 
 def test_a_places_common_noun_phrase_is_no_project_name():
     assert projects("China's landmark trade corridor handled more cargo this year.") == {}
+
+
+def test_a_proper_name_before_a_lower_case_facility_noun():
+    found = projects("Ships began calling at the Chancay port in Peru in November.")
+    assert found.get("Chancay Port", ("", ""))[0] == "port"
+
+
+def test_a_nationality_before_a_facility_noun_is_no_name():
+    assert projects("Ships began calling at the Peruvian port in November.") == {}
