@@ -12,7 +12,8 @@ from extract.backends.rules.lexicon import lexicon
 _NAME = r"[A-Z][a-z]+(?:[- ][A-Z][a-z]+){1,2}"
 _VERBS = r"said|says|added|noted|explained|stressed|emphasized|told\s+(?:reporters|journalists|a\s+(?:news|press)\s+conference|[A-Z][\w ]{1,30}?)"
 # What may follow the verb: a day, a venue, "in a statement", "in an interview".
-_TAIL = r"(?:\s+(?:on|at|during|in|last|this|to|while|after|before|when)\b[^\"“”]{0,120})?"
+_TAIL = (r"(?:\s+(?:on|at|during|in|last|this|to|while|after|before|when)\b[^\"“”,]{0,120})?"
+         r"(?:,\s*(?:noting|adding|saying|stressing|stating|explaining)\b[^\"“”]{0,240})?")
 _CLOSE = r"[\"”’]?"
 _VERB_FIRST = re.compile(
     rf"[,\"”’]\s*[\"”’]?\s*(?P<verb>{_VERBS})\s+(?P<who>(?:the\s+)?{_NAME}|[A-Z][a-z]+|he|she)"

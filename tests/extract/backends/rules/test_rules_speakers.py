@@ -133,3 +133,9 @@ def test_hailed_is_an_assessment_and_a_three_word_name_follows_a_title():
 def test_a_figure_reported_by_a_body_or_group_is_not_a_statement():
     text = "Exports to Laos rose 12 percent to 4 billion yuan in the first half, local customs authorities said."
     assert statements(text) == []
+
+
+def test_a_participle_clause_after_the_speaker():
+    text = ("Zhou Lan, director of the Hainan port authority, spoke on Monday.\n"
+            '"The berths are a gateway to the sea," Zhou said at the ceremony, adding that more ships will come.')
+    assert statements(text)[-1].actor == "Zhou Lan"
