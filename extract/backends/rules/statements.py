@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from extract.backends.rules.lexicon import lexicon, phrase_regex
-from extract.backends.rules.places import find_places
+from extract.backends.rules.places import Place, find_places
 from extract.backends.rules.projects import initiatives_in
 from extract.backends.rules.speakers import closes_quote, is_group, opens_quote, speaker_candidates
 from extract.backends.rules.text import Span, sentences_by_paragraph
@@ -80,6 +80,14 @@ def _titled(part: str, role_nouns: list[str]) -> re.Match[str] | None:
 _PLACE_SUFFIX = re.compile(r"\s+(?:(?:uygur|uyghur|zhuang|hui)\s+)?(?:autonomous\s+region|province|municipality|city)$", re.I)
 _REGION_PREFIX = re.compile(r"^(?:(?:north|south|east|west|northeast|northwest|southeast|southwest|central)\s+)?China['’]s\s+",
                             re.I)
+_NATIONAL_GOVERNMENT = re.compile(r"([A-Z][a-z]+)\s+(?:government|central\s+government)", re.I)
+
+
+def _is_government_place(place: Place) -> bool:
+    """A province, city or country speaks through its government; a region or an organisation does not."""
+    return place.domestic or place.name in set(Canonicaliser.default().demonyms.values())
+
+
 _FRAMING = re.compile(r"^(?:it\s+is\s+(?:reported|understood|learned|known)\s+that|reportedly)\s+", re.I)
 _ADVERB_AFTER = re.compile(r"\s+(?:also|further|again|then|later|once\s+again|recently)$", re.I)
 
@@ -129,8 +137,12 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
         return Actor(org, None, "body", _jurisdiction(org))
     bare = re.sub(r"^(?:the\s+)", "", last_part, flags=re.I)
     bare = _REGION_PREFIX.sub("", _PLACE_SUFFIX.sub("", bare))  # "East China's Shandong province": Shandong
+    national = _NATIONAL_GOVERNMENT.fullmatch(bare)  # "the Chinese government": China
+    if national and national.group(1) in Canonicaliser.default().demonyms:
+        country = Canonicaliser.default().demonyms[national.group(1)]
+        return Actor(country, None, "place", country)
     places = find_places(bare)
-    if places and places[0].start == 0 and places[0].end >= len(bare.rstrip()) - 1 and places[0].domestic:
+    if places and places[0].start == 0 and places[0].end >= len(bare.rstrip()) - 1 and _is_government_place(places[0]):
         return Actor(places[0].name, None, "place", places[0].name)
     for group in sorted(_words("group_actors"), key=len, reverse=True):
         if low.endswith(group) or bare.lower() == group:

@@ -174,3 +174,17 @@ def test_a_ministry_of_two_things_is_one_body() -> None:
 def test_a_province_with_a_lower_case_suffix_is_the_actor() -> None:
     text = "Southwest China's Guizhou province plans to open three new freight routes to Laos."
     assert [(s.actor, s.kind.value) for s in _statements(text)] == [("Guizhou", "plan")]
+
+
+def test_a_country_speaks_as_a_government() -> None:
+    text = "Serbia plans to extend the railway to the border with North Macedonia."
+    assert [(s.actor, s.kind.value, s.jurisdiction) for s in _statements(text)] == [("Serbia", "plan", "Serbia")]
+
+
+def test_is_willing_to_is_a_plan() -> None:
+    text = "China is willing to work with all parties to advance the corridor."
+    assert [(s.actor, s.kind.value) for s in _statements(text)] == [("China", "plan")]
+
+
+def test_a_broad_region_is_no_government() -> None:
+    assert _statements("Europe will buy more goods from the region.") == []
