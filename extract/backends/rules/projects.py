@@ -298,22 +298,28 @@ def _parts(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]
     """Phases and sections of a named project: "X Phase II", "the third phase project of X",
     "the Belgrade-Novi Sad section of the X railway"."""
     out = []
+    phased: list[Candidate] = []
     for cand in found:
         after = _PHASE_AFTER.match(text, cand.end)
         if after:
             out.append(Candidate(f"{cand.name} Phase {after.group(1)}", cand.kind, cand.start, after.end(), sentence))
+            phased.append(cand)
         before = text[max(sentence.start, cand.start - 60) : cand.start]
         phase = _PHASE_BEFORE.search(before)
         if phase:
             word = phase.group(1)
             roman = word.split()[-1].upper() if word.lower().startswith("phase") else _ROMAN[word.lower()]
             out.append(Candidate(f"{cand.name} Phase {roman}", cand.kind, cand.start, cand.end, sentence))
+            phased.append(cand)
         section = _SECTION_BEFORE.search(before)
         if section:
             part = re.sub(r"^(?:The\s+)?\d[\w-]*\s+|^The\s+", "", section.group(1))
             name = f"{part} {section.group(2)} of the {cand.name}"
             start = cand.start - len(before) + section.start(1)
             out.append(Candidate(name, cand.kind, start, cand.end, sentence))
+    # "the second phase of X": this mention is of the phase; X is a project of its own only where
+    # another sentence names it.
+    found[:] = [c for c in found if c not in phased]
     return out
 
 

@@ -110,3 +110,8 @@ def test_a_proper_name_before_a_lower_case_facility_noun():
 
 def test_a_nationality_before_a_facility_noun_is_no_name():
     assert projects("Ships began calling at the Peruvian port in November.") == {}
+
+
+def test_a_phase_mention_is_not_also_the_parents():
+    found = projects("The city will start the construction of the second phase of the Kashgar Logistics Park.")
+    assert list(found) == ["Kashgar Logistics Park Phase II"]
