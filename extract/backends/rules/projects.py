@@ -352,7 +352,8 @@ def _status_of(text: str, cand: Candidate, spans: list[Span]) -> str:
 def _clause_around(text: str, cand: Candidate) -> str:
     sentence = cand.sentence
     before = text[max(sentence.start, cand.start - 120) : cand.start]
-    cut = max(before.rfind(";"), before.rfind(","), before.rfind("，"))
+    joins = [m.end() - 1 for m in re.finditer(r"\s(?:while|whereas|but)\s", before)]
+    cut = max(before.rfind(";"), before.rfind(","), before.rfind("，"), *joins)
     start = cand.start - len(before) + cut + 1 if cut >= 0 else cand.start - len(before)
     after = text[cand.end : min(sentence.end, cand.end + 90)]
     relative = re.match(r",\s*(?:which|that|where)\b[^,;]*", after)  # "X, which opened in 2022, ..."

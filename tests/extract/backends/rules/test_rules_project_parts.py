@@ -115,3 +115,15 @@ def test_a_nationality_before_a_facility_noun_is_no_name():
 def test_a_phase_mention_is_not_also_the_parents():
     found = projects("The city will start the construction of the second phase of the Kashgar Logistics Park.")
     assert list(found) == ["Kashgar Logistics Park Phase II"]
+
+
+def test_a_train_departing_from_a_facility_means_it_is_in_use():
+    found = projects("The train, departing from Erenhot Land Port, is bound for Ulaanbaatar.")
+    assert found.get("Erenhot Land Port", ("", ""))[1] == "operational"
+
+
+def test_building_forging_ahead_is_under_construction_and_while_ends_the_clause():
+    text = ("The building of the Minsk Logistics Park is forging ahead, while projects including the Gdansk Port "
+            "have gone smoothly.")
+    found = projects(text)
+    assert found.get("Minsk Logistics Park", ("", ""))[1] == "under_construction"
