@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from extract.backends.rules.lexicon import lexicon
 
-_CURRENCY_PREFIX = r"(?P<cur>US\$|U\.S\.\s?\$|HK\$|RMB\s?|\$|€|£|¥)?"
+_CURRENCY_PREFIX = r"(?P<cur>US\$|U\.S\.\s?\$|HK\$|RMB\s?|(?:USD|EUR|CNY)\s?|\$|€|£|¥)?"
 _NUMBER = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 _QUANTITY = re.compile(
     rf"{_CURRENCY_PREFIX}{_NUMBER}"
@@ -148,7 +148,8 @@ def _prefixed_money(m: re.Match[str]) -> str | None:
     cur = (m.group("cur") or "").replace(" ", "").upper()
     if not cur:
         return None
-    return {"US$": "USD", "U.S.$": "USD", "$": "USD", "HK$": "HKD", "RMB": "CNY", "€": "EUR", "£": "GBP", "¥": "CNY"}.get(cur)
+    return {"US$": "USD", "U.S.$": "USD", "$": "USD", "HK$": "HKD", "RMB": "CNY", "€": "EUR", "£": "GBP", "¥": "CNY",
+            "USD": "USD", "EUR": "EUR", "CNY": "CNY"}.get(cur)
 
 
 def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Quantity]:

@@ -115,3 +115,10 @@ def test_not_a_quantity(sentence: str) -> None:
 
 def test_spelled_slogan_in_quotes_is_not_counted() -> None:
     assert find_quantities('The city promotes the "two countries, two parks" cooperation model.') == []
+
+
+def test_a_currency_code_before_the_number() -> None:
+    from extract.backends.rules.numbers import find_quantities
+
+    (q,) = find_quantities("The fund holds USD 40 billion.")
+    assert (q.value, q.unit) == (4e10, "USD")
