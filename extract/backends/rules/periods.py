@@ -115,8 +115,8 @@ def _resolve(kind: str, m: re.Match[str], published: date | None) -> str | None:
     if kind == "range":
         return f"{m.group(1)}/{m.group(2)}" if m.group(1) <= m.group(2) else None
     if kind == "since":
-        start = m.group(2)  # a running total since a month of a year is labelled by years
-        end = str(year) if published else None
+        start = f"{m.group(2)}-{_month(m.group(1)):02d}" if m.group(1) else m.group(2)
+        end = (f"{published.year}-{published.month:02d}" if m.group(1) else str(year)) if published else None
         return f"{start}/{end}" if end and end > start else start
     if kind in ("present", "weekday"):
         return f"{published.year}-{published.month:02d}" if published else None
@@ -190,6 +190,9 @@ def time_mentions(text: str, start: int, end: int, published: date | None) -> li
             future = bool(published and period and int(period[:4]) > published.year)
             milestone = kind in ("year", "month") and bool(_MILESTONE.search(text[max(start, m.start() - 60) : m.start()]))
             found.append(TimeMention(m.start(), m.end(), period, future, milestone, kind))
+    if any(t.kind == "to_month" for t in found):
+        # "As of August 23, ... so far this year": the stated cut-off date is the finer one.
+        found = [t for t in found if t.kind != "year_to_date"]
     return sorted(found, key=lambda t: t.start)
 
 

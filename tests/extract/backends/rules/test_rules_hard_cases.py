@@ -149,7 +149,7 @@ def test_cumulative_periods_end_in_an_interval(text: str, period: str) -> None:
     [
         # The date something opened is a milestone, not the period of figures near it.
         ("The park, which began operation in 2020, is home to 14 companies.", None),
-        ("Since November 2017, the trains have carried more than 5,600 trains of goods.", "2017/2023"),
+        ("Since November 2017, the trains have carried more than 5,600 trains of goods.", "2017-11/2023-12"),
         ("At present, the trains reach 72 cities.", "2023-12"),
     ],
 )

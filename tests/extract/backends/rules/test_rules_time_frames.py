@@ -24,9 +24,13 @@ def test_since_its_launch_in_a_year_runs_to_the_published_year():
     assert period(text, 1240) == "2016/2021"
 
 
-def test_since_the_first_train_left_in_a_month_runs_in_years_to_the_published_year():
+def test_since_the_first_train_left_in_a_month_runs_to_the_published_month():
     text = "Since the first train left Lanzhou in June 2018, the route has carried 55,000 containers."
-    assert period(text, 55000) == "2018/2021"
+    assert period(text, 55000) == "2018-06/2021-12"
+
+
+def test_a_stated_cut_off_date_wins_over_so_far_this_year():
+    assert period("As of August 23, a total of 272 trains have left so far this year.", 272) == "2021-01/2021-08"
 
 
 def test_the_past_ten_years_ends_at_the_published_year():
