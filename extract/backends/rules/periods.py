@@ -54,6 +54,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"\b(?:the\s+)?(?:past|last|previous)\s+(\d{{1,2}}|{_COUNT})\s+years\b", re.I), "past_years"),
     (re.compile(r"\b(?:the\s+)?(?:past|last|previous)\s+(decade|(?:two|three)\s+decades)\b", re.I), "past_years"),
     (re.compile(r"\b(?:the\s+)?(?:last|previous|past)\s+month\b", re.I), "last_month"),
+    (re.compile(rf"\b(?:the\s+)?(?:past|last|previous)\s+(\d{{1,2}}|{_COUNT})\s+months\b", re.I), "past_months"),
     (re.compile(r"\bthis\s+month\b", re.I), "present"),
     # "on Monday", "said Thursday": an event in the week of writing takes the month of writing.
     (re.compile(rf"\b(?:on\s+|last\s+)?{_WEEKDAY}\b", re.I), "weekday"),
@@ -123,6 +124,12 @@ def _resolve(kind: str, m: re.Match[str], published: date | None) -> str | None:
     if kind == "year_to_date":
         return (f"{published.year}-01/{published.year}-{published.month:02d}" if published.month > 1
                 else f"{published.year}-01") if published else None
+    if kind == "past_months":
+        n = int(m.group(1)) if m.group(1).isdigit() else _COUNTS[m.group(1).lower()]
+        if published is None or not 0 < n < 36:
+            return None
+        months = published.year * 12 + published.month - 1 - n
+        return f"{months // 12}-{months % 12 + 1:02d}/{published.year}-{published.month:02d}"
     if kind == "last_month":
         if published is None:
             return None

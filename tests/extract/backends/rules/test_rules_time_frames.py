@@ -130,3 +130,8 @@ def test_a_reported_flow_without_a_time_phrase_takes_the_articles_reporting_peri
 def test_an_article_without_a_reporting_period_in_its_lead_adds_none():
     text = "The new terminal opened to ships.\nExports of machinery rose 12 percent."
     assert period(text, 12) is None
+
+
+def test_the_past_n_months_ends_at_the_month_of_writing():
+    text = "Over the past three months, the new line has handled 1,500 freight trains."
+    assert period(text, 1500, date(2022, 3, 3)) == "2021-12/2022-03"
