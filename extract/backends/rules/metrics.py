@@ -185,7 +185,9 @@ def _location(text: str, sentence: Span, q: Quantity, places: list[Place], conte
     if before:
         possessive = [p for p in before if text[p.end : p.end + 2] in ("'s", "’s")]
         if possessive:
-            return possessive[0].name
+            # "Southwest China's Chongqing Municipality": the place the possessive introduces.
+            named = [p for p in before if p.start - possessive[0].end in (3, 4)]
+            return named[0].name if named else possessive[0].name
     after = [p for p in places if p.start >= q.end and p.name != "China"]
     if after and _AFTER_PLACE.match(text[q.end : after[0].start]):
         return after[0].name  # "invested $6.5 billion in Serbia", "60% ... comes from Sichuan"

@@ -91,3 +91,8 @@ def test_a_broad_region_is_never_the_articles_place():
     text = ("The China-Europe trains carry goods to Europe.\nMore trains leave for Europe each month.\n"
             "The hub opened 12 new routes.")
     assert metric(text, 12).location != "Europe"
+
+
+def test_a_region_possessive_introduces_the_place():
+    text = "Southwest China's Chongqing Municipality saw 1,359 trips in the first half, up 50 percent."
+    assert metric(text, 1359).location == "Chongqing"
