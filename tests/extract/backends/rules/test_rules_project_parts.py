@@ -127,3 +127,10 @@ def test_building_forging_ahead_is_under_construction_and_while_ends_the_clause(
             "have gone smoothly.")
     found = projects(text)
     assert found.get("Minsk Logistics Park", ("", ""))[1] == "under_construction"
+
+
+def test_light_rail_dams_and_express_lines_are_project_heads():
+    found = projects("The Lagos Light Rail, the Karuma Dam and the China-Europe Land-Sea Express Line were discussed.")
+    assert found.get("Lagos Light Rail", ("", ""))[0] == "railway"
+    assert found.get("Karuma Dam", ("", ""))[0] == "energy"
+    assert found.get("China-Europe Land-Sea Express Line", ("", ""))[0] == "rail_freight_service"
