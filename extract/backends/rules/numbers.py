@@ -188,6 +188,7 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
             noun_phrase=text[noun_start:q_end] if group == "count" else "", noun_start=noun_start,
         ))
     out = [q for q in out if not _conversion(text, q, out)]
+    out = _pronoun_units(out)
     out.extend(_elliptical(text, start, bare, out))
     out.extend(_spelled_counts(text, start, end, {(q.start, q.end) for q in out}))
     return sorted(out, key=lambda q: q.start)
@@ -203,6 +204,16 @@ def _conversion(text: str, q: Quantity, found: list[Quantity]) -> bool:
         return False
     return any(p.group == "money" and p.end <= q.start and _CONVERSION_GAP.fullmatch(text, p.end, q.start)
                for p in found)
+
+
+def _pronoun_units(found: list[Quantity]) -> list[Quantity]:
+    """'30.5 million passengers, including 3.6 million cross-border ones': 'ones' is the unit before."""
+    out: list[Quantity] = []
+    for q in found:
+        if q.unit == "ones" and out:
+            q = Quantity(q.start, q.end, q.value, out[-1].unit, out[-1].group, q.comparator, q.noun_phrase, q.noun_start)
+        out.append(q)
+    return out
 
 
 _ELLIPSIS_BEFORE = re.compile(r"(?:,|\band|\bto|\bfrom|\bwhile)\s*$", re.I)
@@ -254,12 +265,15 @@ def _spelled_counts(text: str, start: int, end: int, taken: set[tuple[int, int]]
             continue
         if re.search(r"(?:and|,|\bthe|\bthese|\bthose|\bboth|\bfirst|\bpast|\blast|\bnext)\s*$", text[max(0, m.start() - 8) : m.start()].lower()):
             continue
+        if re.search(rf"(?:\d|\b(?:{'|'.join(numbers)}))\s+(?:to|or)\s+$", text[max(0, m.start() - 16) : m.start()], re.I):
+            continue  # "two to three days": a range, no figure
         found = _unit_after(text, m.end(), min(end, m.end() + 40))
         if found is None:
             continue
         unit, group, noun_start, q_end = found
-        if group != "count" or unit not in {u for u, g in lex.unit_map.values() if g == "count"}:
-            continue
+        known = {u for u, g in lex.unit_map.values() if g in ("count", "volume")}
+        if group not in ("count", "volume") or unit not in known or unit in lex.words("time_units"):
+            continue  # "seven landmark projects", "seven days"; not "two years" (a span of time)
         out.append(Quantity(
             start=m.start(), end=q_end, value=float(numbers[m.group(1).lower()]), unit=unit, group=group,
             comparator=_comparator_before(text, m.start()), noun_phrase=text[noun_start:q_end], noun_start=noun_start,
