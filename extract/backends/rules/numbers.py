@@ -189,6 +189,7 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
         ))
     out = [q for q in out if not _conversion(text, q, out)]
     out = _pronoun_units(out)
+    out.extend(_out_of(text, start, end, out))
     out.extend(_elliptical(text, start, bare, out))
     out.extend(_spelled_counts(text, start, end, {(q.start, q.end) for q in out}))
     return sorted(out, key=lambda q: q.start)
@@ -204,6 +205,24 @@ def _conversion(text: str, q: Quantity, found: list[Quantity]) -> bool:
         return False
     return any(p.group == "money" and p.end <= q.start and _CONVERSION_GAP.fullmatch(text, p.end, q.start)
                for p in found)
+
+
+def _out_of(text: str, start: int, end: int, found: list[Quantity]) -> list[Quantity]:
+    """'Twenty out of 31 provincial governments': the part counts the same things as the whole."""
+    numbers = lexicon().data["spelled_numbers"]
+    spelled = "|".join(sorted(numbers, key=len, reverse=True))
+    out = []
+    for m in re.finditer(rf"(?<![\w.,])(\d[\d,]*|{spelled})\s+out\s+of\s+", text[:end], re.I):
+        if m.start() < start:
+            continue
+        whole = [q for q in found if q.start == m.end()]
+        if not whole:
+            continue
+        word = m.group(1).lower()
+        value = float(word.replace(",", "")) if word[0].isdigit() else float(numbers[word])
+        out.append(Quantity(m.start(), m.end(1), value, whole[0].unit, whole[0].group,
+                            _comparator_before(text, m.start()), "", m.end(1)))
+    return out
 
 
 def _pronoun_units(found: list[Quantity]) -> list[Quantity]:

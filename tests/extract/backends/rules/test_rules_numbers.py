@@ -138,3 +138,10 @@ def test_ones_takes_the_unit_before() -> None:
 
     text = "The line carried 30.5 million passengers, including 3.6 million cross-border ones."
     assert [q.unit for q in find_quantities(text)] == ["passengers", "passengers"]
+
+
+def test_n_out_of_m_things_counts_the_same_things() -> None:
+    from extract.backends.rules.numbers import find_quantities
+
+    found = [(q.value, q.unit) for q in find_quantities("Sixteen out of 20 cities have joined the network.")]
+    assert found == [(16.0, "cities"), (20.0, "cities")]
