@@ -16,7 +16,7 @@ _TAIL = (r"(?:\s+(?:on|at|during|in|last|this|to|while|after|before|when)\b[^\"�
          r"(?:,\s*(?:noting|adding|saying|stressing|stating|explaining)\b[^\"“”]{0,240})?")
 _CLOSE = r"[\"”’]?"
 _VERB_FIRST = re.compile(
-    rf"[,\"”’]\s*[\"”’]?\s*(?P<verb>{_VERBS})\s+(?P<who>(?:the\s+)?{_NAME}|[A-Z][a-z]+|he|she)"
+    rf"[,\"”’]\s*[\"”’]?\s*(?P<verb>{_VERBS})\s+(?P<pre>(?:[\w'’.-]+\s+){{0,5}}?)(?P<who>(?:the\s+)?{_NAME}|[A-Z][a-z]+|he|she)"
     rf"(?:,\s+(?P<role>[^.;\"”]{{3,160}}?))?{_TAIL}\s*[.;]?\s*{_CLOSE}\s*$")
 _WHO_FIRST = re.compile(
     rf"[,\"”’]\s*[\"”’]?\s*(?P<who>[A-Za-z][\w'’.()-]*(?:\s+[\w'’.()-]+){{0,12}}?)"
@@ -47,13 +47,22 @@ def speaker_candidates(sentence: str) -> Iterator[Speaker]:
             m = pattern.match(sentence, pos)
             if m:
                 verb = m.group("verb").split()[0]
-                yield Speaker(m.group("who").strip(), (m.group("role") or "").strip() or None, verb, sentence[:pos])
+                role = (m.group("role") or "").strip() or None
+                pre = (m.groupdict().get("pre") or "").strip()
+                if pre and not _title_words(pre):
+                    continue
+                yield Speaker(m.group("who").strip(), role or pre or None, verb, sentence[:pos])
     m = _ACCORDING.search(sentence)
     if m and m.start() > 10 and not _NOT_SOURCES.search(m.group("who")):
         yield Speaker(m.group("who").strip(), None, "said", sentence[: m.start()])
     m = _ACCORDING_FIRST.match(sentence)
     if m and not _NOT_SOURCES.search(m.group("who")):
         yield Speaker(m.group("who").strip(), None, "said", m.group("rest"))
+
+
+def _title_words(words: str) -> bool:
+    """'FM spokesperson', 'Vice Minister': a title before a name ends in a role noun."""
+    return words.split()[-1].lower() in lexicon().words("role_nouns")
 
 
 def opens_quote(text: str) -> bool:

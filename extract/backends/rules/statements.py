@@ -155,7 +155,15 @@ _ACRONYM = re.compile(r"(?:the\s+)?[A-Z]{2,8}")
 _DESCRIBED = re.compile(r"^(?:an?|the)\s+(?P<role>[\w\s-]{2,60}?)\s+(?:for|of|at|from|with)\s+(?P<body>.+)$", re.I)
 
 
-def _speaker_actor(who: str, role: str | None, known: dict[str, Actor], last: Actor | None) -> Actor | None:
+def _named_later(text: str, role: str) -> str | None:
+    """The person the article names with a role: "spokesperson Zhao Lijian", "Zhao Lijian, a spokesperson"."""
+    noun = re.escape(role.split()[-1])
+    m = re.search(rf"\b{noun}\s+({_NAME})\b", text) or re.search(rf"\b({_NAME}),\s+(?:an?\s+|the\s+)?{noun}\b", text)
+    return m.group(1) if m and not find_places(m.group(1)) and not _is_org(m.group(1)) else None
+
+
+def _speaker_actor(who: str, role: str | None, known: dict[str, Actor], last: Actor | None,
+                   text: str = "") -> Actor | None:
     """The actor a speaker named after the position is: a person (full name, or surname or pronoun of
     one named before), a body ("the NDRC", "a spokesperson for the Foreign Ministry"), or a group."""
     bare = re.sub(r"^the\s+", "", who, flags=re.I).strip()
@@ -177,6 +185,11 @@ def _speaker_actor(who: str, role: str | None, known: dict[str, Actor], last: Ac
     described = _DESCRIBED.match(who)
     if described and any(r in described.group("role").lower() for r in roles):
         body = re.sub(r"^(?:the\s+)", "", described.group("body").strip(), flags=re.I)
+        named = _named_later(text, described.group("role"))
+        if named:
+            # "a spokesperson for the Foreign Ministry said" ... "said FM spokesperson Zhao Lijian"
+            role = f"{described.group('role')} for {body}"
+            return Actor(named, role, "person", _jurisdiction(body) or _jurisdiction(role))
         if body[:1].isupper() and (_is_org(body) or _ACRONYM.fullmatch(body)):
             return Actor(body, None, "body", _jurisdiction(body))
     group = is_group(who)
@@ -190,7 +203,7 @@ def _speaker_after(text: str, sentence: Span, known: dict[str, Actor],
     sentence only reports figures from a source."""
     for speaker in speaker_candidates(sentence.text):
         who = re.sub(r"\s*\([^)]*\)|\s+(?:on|in)\s+[A-Z][a-z]+\.?\s*\d*$", "", speaker.who)
-        actor = _speaker_actor(who, speaker.role, known, last)
+        actor = _speaker_actor(who, speaker.role, known, last, text)
         if actor is not None and len(speaker.position.strip(" ,\"“”")) > 8:
             if _figures_only(speaker.position):
                 # "Exports rose 5%, officials said": figures, not a position

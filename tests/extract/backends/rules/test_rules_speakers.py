@@ -139,3 +139,11 @@ def test_a_participle_clause_after_the_speaker():
     text = ("Zhou Lan, director of the Hainan port authority, spoke on Monday.\n"
             '"The berths are a gateway to the sea," Zhou said at the ceremony, adding that more ships will come.')
     assert statements(text)[-1].actor == "Zhou Lan"
+
+
+def test_a_described_speaker_is_the_person_named_later_with_that_role():
+    text = ("The trains have played an important role, a spokesperson for the Foreign Ministry said on Wednesday.\n"
+            "The service has grown in volume, said FM spokesperson Liu Qing at a press conference.")
+    found = statements(text)
+    assert [s.actor for s in found] == ["Liu Qing", "Liu Qing"]
+    assert found[1].actor_role == "FM spokesperson"
