@@ -67,7 +67,10 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"(?<![\d,.])({_YEAR})(?![\d,.]*\s*(?:%|percent|billion|million|yuan|dollars|trains|km))(?:'s)?\b", re.I), "year"),
 ]
 # Comparison bases, not the period of a figure.
-_BASE = re.compile(r"same\s+period\s+(?:of\s+)?last\s+year|compared\s+with\s+(?:last\s+year|\d{4})|than\s+(?:last\s+year|\d{4})", re.I)
+_BASE = re.compile(
+    r"same\s+period\s+(?:of\s+)?last\s+year|compared\s+(?:with|to)\s+(?:the\s+)?(?:last\s+year|\d{4})|than\s+(?:last\s+year|\d{4})|"
+    r"(?:%|percent|per\s+cent)\s+(?:from|over|on)\s+(?:the\s+)?(?:(?:19|20)\d\d|last\s+year|a\s+year\s+(?:earlier|ago)|"
+    r"the\s+previous\s+year)", re.I)
 
 
 # A date that says when something opened, started or will be finished is a milestone of a

@@ -19,6 +19,7 @@ _IN_A_TITLE = re.compile(
     r"\b(?i:committee|commission|bureau|office|department|administration|authority|board|group|company|corporation)"
     r"\s+of\s+(?:the\s+)?(?:[A-Z][\w'’()-]*\s+){0,6}$"
 )
+_CLAUSE_VERB = re.compile(r"\s(?:has|have|had|is|are|was|were|will|would|can|should)\s")  # a quoted sentence, not a name
 _QUOTED = re.compile(r"[“\"]([A-Z][^“”\"]{2,60})[”\"]")
 
 
@@ -194,7 +195,8 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
     for quoted in _QUOTED.finditer(text, sentence.start, sentence.end):
         inner = quoted.group(1)
         kind = _kind_of(inner)
-        if kind and not canonical.initiatives.find(inner) and sum(w[:1].isupper() for w in inner.split()) >= 2:
+        if kind and not canonical.initiatives.find(inner) and sum(w[:1].isupper() for w in inner.split()) >= 2 \
+                and _name_like(inner.strip()) and not _CLAUSE_VERB.search(inner):
             out.append(Candidate(_clean_name(inner, kind), kind, quoted.start(), quoted.end(), sentence))
     for m in pattern.finditer(text, sentence.start, sentence.end):
         after = text[m.end() : m.end() + 30]

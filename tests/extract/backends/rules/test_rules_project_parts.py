@@ -134,3 +134,8 @@ def test_light_rail_dams_and_express_lines_are_project_heads():
     assert found.get("Lagos Light Rail", ("", ""))[0] == "railway"
     assert found.get("Karuma Dam", ("", ""))[0] == "energy"
     assert found.get("China-Europe Land-Sea Express Line", ("", ""))[0] == "rail_freight_service"
+
+
+def test_a_quoted_sentence_is_no_project_name():
+    text = '"Khorgos has become a golden Bridge between East and West," the chairman said.'
+    assert all(not name.startswith("Khorgos has") for name in projects(text))

@@ -135,3 +135,7 @@ def test_an_article_without_a_reporting_period_in_its_lead_adds_none():
 def test_the_past_n_months_ends_at_the_month_of_writing():
     text = "Over the past three months, the new line has handled 1,500 freight trains."
     assert period(text, 1500, date(2022, 3, 3)) == "2021-12/2022-03"
+
+
+def test_a_growth_from_an_earlier_year_is_for_the_later_one():
+    assert period("The dry port handled 500,000 TEUs last year, up 20 percent from 2019.", 20) == "2020"
