@@ -354,7 +354,8 @@ def _status_of(text: str, cand: Candidate, spans: list[Span]) -> str:
 def _clause_around(text: str, cand: Candidate) -> str:
     sentence = cand.sentence
     before = text[max(sentence.start, cand.start - 120) : cand.start]
-    joins = [m.end() - 1 for m in re.finditer(r"\s(?:while|whereas|but)\s", before)]
+    verbs = "|".join(lexicon().words("imperative_verbs"))
+    joins = [m.end() - 1 for m in re.finditer(rf"\s(?:while|whereas|but|and(?=\s+(?:{verbs})\b))\s", before)]
     cut = max(before.rfind(";"), before.rfind(","), before.rfind("，"), *joins)
     start = cand.start - len(before) + cut + 1 if cut >= 0 else cand.start - len(before)
     after = text[cand.end : min(sentence.end, cand.end + 90)]

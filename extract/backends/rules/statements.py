@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from extract.backends.rules.lexicon import lexicon, phrase_regex
-from extract.backends.rules.places import Place, find_places
+from extract.backends.rules.places import Place, dateline_spans, find_places
 from extract.backends.rules.projects import initiatives_in
 from extract.backends.rules.speakers import closes_quote, is_group, opens_quote, speaker_candidates
 from extract.backends.rules.text import Span, sentences_by_paragraph
@@ -96,7 +96,7 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
                    last_person: Actor | None = None, known: dict[str, Actor] | None = None) -> Actor | None:
     """The actor named by the words before a verb."""
     subject = subject.strip().strip(",")
-    subject = re.sub(r"^(?:[\"“”]\s*)", "", subject)
+    subject = re.sub(r"^(?:[\"“”]\s*|\s*(?:--|—|–|-)\s*)", "", subject)  # a quote mark; a dateline's dash
     subject = _FRAMING.sub("", subject)  # "It is reported that Shaanxi will ...": Shaanxi
     subject = _ADVERB_AFTER.sub("", subject)  # "Guo Ruixue also suggested"
     parts = [p.strip() for p in re.split(r",\s*", subject) if p.strip()]
@@ -356,7 +356,8 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
             for m in verb_re.finditer(text, sentence.start, sentence.end):
                 if _PASSIVE.match(text, m.end()) or _PASSIVE_BEFORE.search(text, sentence.start, m.start()):
                     continue  # "X will be built", "X was proposed by Y": X is what is acted on, not who speaks
-                actor = _parse_subject(text[sentence.start : m.start()], last, para_actor, last_person, known)
+                lead = max([sentence.start, *(b for a, b in dateline_spans(text) if a <= sentence.start < b)])
+                actor = _parse_subject(text[lead : m.start()], last, para_actor, last_person, known)
                 if actor:
                     found = (actor, m)
                     break

@@ -139,3 +139,14 @@ def test_light_rail_dams_and_express_lines_are_project_heads():
 def test_a_quoted_sentence_is_no_project_name():
     text = '"Khorgos has become a golden Bridge between East and West," the chairman said.'
     assert all(not name.startswith("Khorgos has") for name in projects(text))
+
+
+def test_a_cooperation_zone_is_a_trade_zone():
+    found = projects("The firms invested in the China-Egypt Suez Economic and Trade Cooperation Zone.")
+    assert found.get("China-Egypt Suez Economic and Trade Cooperation Zone", ("", ""))[0] == "trade_zone"
+
+
+def test_and_with_a_new_verb_starts_a_new_clause_for_status():
+    found = projects("The region will accelerate the construction of the Pinglu Canal and expand the Beibu Gulf Port.")
+    assert found["Pinglu Canal"][1] == "under_construction"
+    assert found["Beibu Gulf Port"][1] == "operational"

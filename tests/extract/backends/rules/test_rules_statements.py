@@ -188,3 +188,9 @@ def test_is_willing_to_is_a_plan() -> None:
 
 def test_a_broad_region_is_no_government() -> None:
     assert _statements("Europe will buy more goods from the region.") == []
+
+
+def test_a_government_after_a_xinhua_dateline_is_the_actor() -> None:
+    text = ("NANNING, Jan. 15 (Xinhua) -- South China's Guangxi Zhuang Autonomous Region will accelerate the "
+            "construction of the Pinglu Canal this year.")
+    assert [(s.actor, s.kind.value) for s in _statements(text)][:1] == [("Guangxi", "plan")]
