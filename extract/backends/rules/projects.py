@@ -115,7 +115,7 @@ def _clean_name(raw: str, kind: str, head: str = "") -> str:
     if any(w.islower() and w not in _CONNECTORS for w in words[:-n_head]):
         return name  # "Kunming-Vientiane cross-border freight train": a described service keeps its case
     # Title-case a lowercase head after a proper name: "Dalian port" -> "Dalian Port".
-    return " ".join(w.capitalize() if w.isalpha() and w.islower() and w not in _CONNECTORS else w for w in words)
+    return " ".join(w.capitalize() if w.isalpha() and w.islower() and w not in _CONNECTORS | {"and"} else w for w in words)
 
 
 _POSSESSIVE_COMMON = re.compile(r"^[A-Z][\w-]*(?:\s[A-Z][\w-]*)?['’]s\s+(?:[a-z][\w-]*\s*)+$")
