@@ -8,7 +8,7 @@ from datetime import date
 from extract.backends.rules.lexicon import lexicon
 from extract.backends.rules.numbers import Quantity, find_quantities
 from extract.backends.rules.periods import TimeMention, period_for, time_mentions
-from extract.backends.rules.places import Place, find_places, in_dateline
+from extract.backends.rules.places import Place, dateline_spans, find_places, in_dateline
 from extract.backends.rules.text import Span
 from extract.canonical import Canonicaliser
 from schemas import Evidence, Metric
@@ -52,7 +52,8 @@ def _subject(text: str, sentence: Span, q: Quantity, previous: tuple[Quantity, M
     if follow and q.group in ("percent", "points"):
         noun = " ".join(follow.group(2).split())
         return f"share of {noun}" if follow.group(1).lower() == "of" else noun
-    head = _DATELINE.sub("", text[sentence.start : q.start])
+    lead = max([sentence.start, *(b for a, b in dateline_spans(text) if a <= sentence.start < b)])
+    head = re.sub(r"^\s*(?:--|—|–|-)\s*", "", _DATELINE.sub("", text[lead : q.start]))  # after "KUNMING, Nov. 20 (Xinhua) --"
     if previous is not None and q.group == "percent":
         between = text[previous[0].end : q.start]
         if len(between) < 60 and not _MEASURE.search(between):

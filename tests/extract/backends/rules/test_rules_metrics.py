@@ -226,3 +226,11 @@ def test_a_verb_after_and_is_not_part_of_the_unit():
 
     found = [(m.value, m.unit) for m in _sheet("The railway links five countries and has 12 stations.").metrics]
     assert found == [(5.0, "countries"), (12.0, "stations")]
+
+
+def test_a_subject_leaves_out_the_xinhua_dateline():
+    from rules_helpers import sheet as _sheet
+
+    text = "KUNMING, Nov. 20 (Xinhua) -- The China-Laos Railway has handled 45 million tonnes of cargo."
+    (m,) = _sheet(text).metrics
+    assert "Xinhua" not in m.subject and m.subject.startswith("The China-Laos Railway")
