@@ -150,3 +150,21 @@ def test_and_with_a_new_verb_starts_a_new_clause_for_status():
     found = projects("The region will accelerate the construction of the Pinglu Canal and expand the Beibu Gulf Port.")
     assert found["Pinglu Canal"][1] == "under_construction"
     assert found["Beibu Gulf Port"][1] == "operational"
+
+
+def test_a_verb_or_quantity_word_ends_a_compound_name():
+    assert projects("Belarus Railway said more trains ran through Brest.") == {}
+
+
+def test_a_three_country_railway_is_no_operator():
+    found = projects("The China-Kyrgyzstan-Uzbekistan railway will be built.")
+    assert found.get("China-Kyrgyzstan-Uzbekistan Railway", ("", ""))[0] == "railway"
+
+
+def test_a_places_possessive_is_not_part_of_the_name():
+    assert "Guoyuan Port" in projects("Chongqing's Guoyuan Port handled more cargo.")
+
+
+def test_a_transport_route_is_a_corridor():
+    found = projects("Goods travel on the Trans-Caspian International Transport Route.")
+    assert found.get("Trans-Caspian International Transport Route", ("", ""))[0] == "economic_corridor"
