@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from schemas import FactSheet, InfrastructureProject, Metric, PolicyStatement
 
-_TABLES = ("initiatives", "provinces", "cities", "partners", "regions")
+_TABLES = ("initiatives", "provinces", "cities", "partners", "regions", "demonyms")
 _QUOTES = re.compile(r"[\"'\u2018\u2019\u201c\u201d\u300c\u300d]")
 _DASH_SPACE = re.compile(r"[\s\-\u2010-\u2015]+")
 
@@ -83,6 +83,7 @@ class Canonicaliser:
         for group in ("money", "volume", "count"):
             self.units.update({k.casefold(): v for k, v in units[group].items()})
         self.regions: dict[str, str] = dict(tables.get("regions", {}).get("in", {}))
+        self.demonyms: dict[str, str] = dict(tables.get("demonyms", {}).get("in", {}))
         self.tables = tables  # the raw alias tables, for modules that search text for names
         blob = json.dumps([tables, units], sort_keys=True).encode()
         self.version = hashlib.sha256(blob).hexdigest()[:12]

@@ -18,7 +18,7 @@ from extract.backends.rules.periods import TimeMention, time_mentions
 from extract.backends.rules.places import Place, dateline_spans, dominant_place, find_places, in_dateline
 from extract.backends.rules.projects import extract_projects
 from extract.backends.rules.statements import extract_statements
-from extract.backends.rules.text import paragraphs, sentences, sentences_by_paragraph
+from extract.backends.rules.text import Span, paragraphs, sentences, sentences_by_paragraph
 from schemas import FactSheet, Metric, Provenance
 
 
@@ -57,6 +57,48 @@ def _target_frame(text: str, published: date | None) -> str | None:
     return None
 
 
+_FRAME_KINDS = ("first_n", "months", "quarter", "half", "year_to_date", "to_month", "last_year", "this_year", "year")
+
+
+def _article_frame(metrics: list[Metric], mentions: list[TimeMention], lead_end: int) -> str | None:
+    """The reporting period an article's figures are for: the period its lead gives its first
+    figures ("in the first 11 months", "last year"), when the lead gives one."""
+    for mention in mentions:
+        if mention.start >= lead_end:
+            break
+        reporting = mention.kind in _FRAME_KINDS and mention.period and not mention.future and not mention.milestone
+        if reporting and any(m.period == mention.period for m in metrics):
+            return mention.period
+    return None
+
+
+def _with_article_frame(metrics: list[Metric], frame: str | None, untimed: set[int]) -> list[Metric]:
+    """Reported flows with no time phrase in their paragraph ("Exports rose 5.8 percent.") take the
+    article's reporting period; stocks ("the line is 1,035 km long") and goals keep none."""
+    if frame is None:
+        return metrics
+    flow = lexicon().regex("flow_cues")
+    out = []
+    for i, m in enumerate(metrics):
+        if i in untimed and m.period is None and m.status.value == "actual" and flow.search(m.evidence[0].quote):
+            m = m.model_copy(update={"period": frame})
+        out.append(m)
+    return out
+
+
+def _without_headline_repeats(metrics: list[Metric], first: Span | None, title: str | None) -> list[Metric]:
+    """A headline's figure that the body states again is one fact: the body's sentence is its evidence."""
+    if first is None:
+        return metrics
+    titled = bool(title) and " ".join((title or "").split()) == " ".join(first.text.split())
+    if not titled and (len(first.text) > 200 or first.text.rstrip()[-1:] in ".!?\"”"):
+        return metrics  # a first line that is a sentence, not a headline
+    def in_headline(m: Metric) -> bool:
+        return first.start <= m.evidence[0].start < first.end
+    body = {(m.value, m.unit) for m in metrics if not in_headline(m)}
+    return [m for m in metrics if not (in_headline(m) and (m.value, m.unit) in body)]
+
+
 def extract_sheet(article: Article) -> FactSheet:
     text, published = article.text, article.meta.published
     fallback = dominant_place(text)
@@ -80,6 +122,10 @@ def extract_sheet(article: Article) -> FactSheet:
             if timed:
                 context_time = _frame(text, sentence.start, timed)
         carried = (context_places, context_time)
+    metrics = _without_headline_repeats(metrics, paras[0] if paras else None, article.meta.title)
+    lead = paras[min(2, len(paras) - 1)].end if paras else 0
+    frame = _article_frame(metrics, time_mentions(text, 0, lead, published), lead) if published else None
+    metrics = _with_article_frame(metrics, frame, {i for i, m in enumerate(metrics) if m.period is None})
     projects = extract_projects(text, all_sentences, fallback)
     statements = extract_statements(text, paragraphs(text), all_sentences, fallback)
     return FactSheet(

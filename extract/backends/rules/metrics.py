@@ -8,7 +8,7 @@ from datetime import date
 from extract.backends.rules.lexicon import lexicon
 from extract.backends.rules.numbers import Quantity, find_quantities
 from extract.backends.rules.periods import TimeMention, period_for, time_mentions
-from extract.backends.rules.places import Place, find_places, in_dateline
+from extract.backends.rules.places import Place, dateline_spans, find_places, in_dateline
 from extract.backends.rules.text import Span
 from extract.canonical import Canonicaliser
 from schemas import Evidence, Metric
@@ -52,7 +52,8 @@ def _subject(text: str, sentence: Span, q: Quantity, previous: tuple[Quantity, M
     if follow and q.group in ("percent", "points"):
         noun = " ".join(follow.group(2).split())
         return f"share of {noun}" if follow.group(1).lower() == "of" else noun
-    head = _DATELINE.sub("", text[sentence.start : q.start])
+    lead = max([sentence.start, *(b for a, b in dateline_spans(text) if a <= sentence.start < b)])
+    head = re.sub(r"^\s*(?:--|—|–|-)\s*", "", _DATELINE.sub("", text[lead : q.start]))  # after "KUNMING, Nov. 20 (Xinhua) --"
     if previous is not None and q.group == "percent":
         between = text[previous[0].end : q.start]
         if len(between) < 60 and not _MEASURE.search(between):
@@ -185,7 +186,9 @@ def _location(text: str, sentence: Span, q: Quantity, places: list[Place], conte
     if before:
         possessive = [p for p in before if text[p.end : p.end + 2] in ("'s", "’s")]
         if possessive:
-            return possessive[0].name
+            # "Southwest China's Chongqing Municipality": the place the possessive introduces.
+            named = [p for p in before if p.start - possessive[0].end in (3, 4)]
+            return named[0].name if named else possessive[0].name
     after = [p for p in places if p.start >= q.end and p.name != "China"]
     if after and _AFTER_PLACE.match(text[q.end : after[0].start]):
         return after[0].name  # "invested $6.5 billion in Serbia", "60% ... comes from Sichuan"
@@ -222,7 +225,7 @@ def sentence_metrics(
     for q in quantities:
         before = text[sentence.start : q.start]
         kind, sign = _kind(q, before)
-        mention = period_for(q.start, mentions, text, (sentence.start, sentence.end))
+        mention = period_for(q.start, mentions, text, (sentence.start, sentence.end), q.end)
         # A goal year set earlier ("by 2025") does not carry into a sentence that states no goal.
         if mention is None and context_time is not None and not (
                 context_time.future and not lexicon().regex("target_cues").search(sentence.text)):

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from extract.backends.rules.lexicon import lexicon
 
-_CURRENCY_PREFIX = r"(?P<cur>US\$|U\.S\.\s?\$|HK\$|RMB\s?|\$|€|£|¥)?"
+_CURRENCY_PREFIX = r"(?P<cur>US\$|U\.S\.\s?\$|HK\$|RMB\s?|(?:USD|EUR|CNY)\s?|\$|€|£|¥)?"
 _NUMBER = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 _QUANTITY = re.compile(
     rf"{_CURRENCY_PREFIX}{_NUMBER}"
@@ -139,7 +139,7 @@ def _plural_noun(word: str) -> bool:
 def _joined_unit(text: str, unit: str, group: str, noun_start: int, end: int, words: list, nxt: int):
     if group == "count" and nxt + 1 < len(words) and words[nxt][0].lower() == "and":
         second = words[nxt + 1][0].lower()
-        if second.endswith("s") and second.isalpha() and second != unit:
+        if _plural_noun(words[nxt + 1][0]) and second not in lexicon().words("stop_words_between") and second != unit:
             return (f"{unit} and {second}", group, noun_start, words[nxt + 1][2])
     return (unit, group, noun_start, end)
 
@@ -148,7 +148,8 @@ def _prefixed_money(m: re.Match[str]) -> str | None:
     cur = (m.group("cur") or "").replace(" ", "").upper()
     if not cur:
         return None
-    return {"US$": "USD", "U.S.$": "USD", "$": "USD", "HK$": "HKD", "RMB": "CNY", "€": "EUR", "£": "GBP", "¥": "CNY"}.get(cur)
+    return {"US$": "USD", "U.S.$": "USD", "$": "USD", "HK$": "HKD", "RMB": "CNY", "€": "EUR", "£": "GBP", "¥": "CNY",
+            "USD": "USD", "EUR": "EUR", "CNY": "CNY"}.get(cur)
 
 
 def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Quantity]:
@@ -157,6 +158,7 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
     lex = lexicon()
     scales = lex.data["scales"]
     out: list[Quantity] = []
+    bare: list[re.Match[str]] = []
     for m in _QUANTITY.finditer(text, start, end):
         if _is_excluded(text, m):
             continue
@@ -177,6 +179,7 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
         else:
             found = _unit_after(text, q_end, min(end, q_end + 80))
             if found is None:
+                bare.append(m)
                 continue
             unit, group, noun_start, q_end = found
         comparator = _comparator_after(text, q_end) or _comparator_before(text, m.start())
@@ -184,8 +187,82 @@ def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Q
             start=m.start(), end=q_end, value=value, unit=unit, group=group, comparator=comparator,
             noun_phrase=text[noun_start:q_end] if group == "count" else "", noun_start=noun_start,
         ))
+    out = [q for q in out if not _conversion(text, q, out)]
+    out = _pronoun_units(out)
+    out.extend(_out_of(text, start, end, out))
+    out.extend(_elliptical(text, start, bare, out))
     out.extend(_spelled_counts(text, start, end, {(q.start, q.end) for q in out}))
     return sorted(out, key=lambda q: q.start)
+
+
+_CONVERSION_GAP = re.compile(r"\s*[(（]\s*(?:(?:about|approximately|around|roughly|nearly|some|or|equivalent\s+to|worth)\s+)*$", re.I)
+
+
+def _conversion(text: str, q: Quantity, found: list[Quantity]) -> bool:
+    """Money in brackets right after money restates it in another currency: "25 billion yuan (about
+    3.7 billion U.S. dollars)" is one figure."""
+    if q.group != "money":
+        return False
+    return any(p.group == "money" and p.end <= q.start and _CONVERSION_GAP.fullmatch(text, p.end, q.start)
+               for p in found)
+
+
+def _out_of(text: str, start: int, end: int, found: list[Quantity]) -> list[Quantity]:
+    """'Twenty out of 31 provincial governments': the part counts the same things as the whole."""
+    numbers = lexicon().data["spelled_numbers"]
+    spelled = "|".join(sorted(numbers, key=len, reverse=True))
+    out = []
+    for m in re.finditer(rf"(?<![\w.,])(\d[\d,]*|{spelled})\s+out\s+of\s+", text[:end], re.I):
+        if m.start() < start:
+            continue
+        whole = [q for q in found if q.start == m.end()]
+        if not whole:
+            continue
+        word = m.group(1).lower()
+        value = float(word.replace(",", "")) if word[0].isdigit() else float(numbers[word])
+        out.append(Quantity(m.start(), m.end(1), value, whole[0].unit, whole[0].group,
+                            _comparator_before(text, m.start()), "", m.end(1)))
+    return out
+
+
+def _pronoun_units(found: list[Quantity]) -> list[Quantity]:
+    """'30.5 million passengers, including 3.6 million cross-border ones': 'ones' is the unit before."""
+    out: list[Quantity] = []
+    for q in found:
+        if q.unit == "ones" and out:
+            q = Quantity(q.start, q.end, q.value, out[-1].unit, out[-1].group, q.comparator, q.noun_phrase, q.noun_start)
+        out.append(q)
+    return out
+
+
+_ELLIPSIS_BEFORE = re.compile(r"(?:,|\band|\bto|\bfrom|\bwhile)\s*$", re.I)
+_ELLIPSIS_AFTER = re.compile(r"\s*(?:in\b|to\b|on\b|at\b|,|;|\.|and\b|respectively|now\b|$)", re.I)
+_NUMBER_OF = re.compile(r"\bnumber\s+of\s+(?:[a-z-]+\s+){0,2}?([a-z]+s)\b", re.I)
+
+
+def _elliptical(text: str, start: int, bare: list[re.Match[str]], found: list[Quantity]) -> list[Quantity]:
+    """Numbers whose counted noun is left out because a nearby number states it: "55 trains in 2014,
+    80 in 2015 and 223 in 2016", "300 trains will go to Central Asia, 50 to Russia", "the number of
+    trains rose from 2 to 20"."""
+    units = lexicon().unit_map
+    out = []
+    for m in bare:
+        if m.group("cur") or m.group("scale") or not _ELLIPSIS_BEFORE.search(text[max(start, m.start() - 8) : m.start()]):
+            continue
+        if not _ELLIPSIS_AFTER.match(text, m.end()):
+            continue
+        earlier = [q for q in found if q.end <= m.start() and q.group in ("count", "volume")]
+        named = list(_NUMBER_OF.finditer(text, start, m.start()))
+        if earlier:
+            unit, group = earlier[-1].unit, earlier[-1].group
+        elif named and named[-1].group(1).lower() in units:
+            unit, group = units[named[-1].group(1).lower()]
+        else:
+            continue
+        value = float(Decimal(m.group("num").replace(",", "")))
+        out.append(Quantity(start=m.start(), end=m.end(), value=value, unit=unit, group=group,
+                            comparator=_comparator_before(text, m.start()), noun_phrase="", noun_start=m.end()))
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -207,12 +284,15 @@ def _spelled_counts(text: str, start: int, end: int, taken: set[tuple[int, int]]
             continue
         if re.search(r"(?:and|,|\bthe|\bthese|\bthose|\bboth|\bfirst|\bpast|\blast|\bnext)\s*$", text[max(0, m.start() - 8) : m.start()].lower()):
             continue
+        if re.search(rf"(?:\d|\b(?:{'|'.join(numbers)}))\s+(?:to|or)\s+$", text[max(0, m.start() - 16) : m.start()], re.I):
+            continue  # "two to three days": a range, no figure
         found = _unit_after(text, m.end(), min(end, m.end() + 40))
         if found is None:
             continue
         unit, group, noun_start, q_end = found
-        if group != "count" or unit not in {u for u, g in lex.unit_map.values() if g == "count"}:
-            continue
+        known = {u for u, g in lex.unit_map.values() if g in ("count", "volume")}
+        if group not in ("count", "volume") or unit not in known or unit in lex.words("time_units"):
+            continue  # "seven landmark projects", "seven days"; not "two years" (a span of time)
         out.append(Quantity(
             start=m.start(), end=q_end, value=float(numbers[m.group(1).lower()]), unit=unit, group=group,
             comparator=_comparator_before(text, m.start()), noun_phrase=text[noun_start:q_end], noun_start=noun_start,

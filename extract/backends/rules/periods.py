@@ -14,14 +14,21 @@ _MONTH = "|".join(_MONTHS)
 _ABBR = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10,
          "nov": 11, "dec": 12}
 _ANY_MONTH = rf"(?:{_MONTH}|(?:{'|'.join(_ABBR)})\.?(?=\s))"
+_MONTH_OR_ABBR = rf"(?:{_MONTH}|(?:{'|'.join(_ABBR)})\.?)"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d\d"
-_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11}
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
+           "twelve": 12, "fifteen": 15, "twenty": 20}
+_WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _COUNT = "|".join(_COUNTS)
+_DECADES = {"decade": 10, "two decades": 20, "three decades": 30}
 _QUARTERS = {"first": (1, 3), "second": (4, 6), "third": (7, 9), "fourth": (10, 12), "1st": (1, 3), "q1": (1, 3)}
 
 # Each pattern yields a resolver from (match, published) to a period or None.
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    # "so far this year", "this year so far": cumulative from January to the month of writing.
+    (re.compile(r"\b(?:so\s+far|to\s+date|up\s+to\s+now)\s+this\s+year\b|\bthis\s+year\s+(?:so\s+far|to\s+date)\b", re.I),
+     "year_to_date"),
     (re.compile(rf"\b(?:from|between)\s+({_YEAR})\s+(?:to|and|through)\s+({_YEAR})\b", re.I), "range"),
     (re.compile(rf"\b({_YEAR})\s*[-–—/]\s*({_YEAR})\b", re.I), "range"),
     (re.compile(rf"\bsince\s+(?:(?:the\s+)?(?:opening|launch|start)\s+in\s+)?(?:({_MONTH})\s+)?({_YEAR})\b", re.I), "since"),
@@ -40,9 +47,17 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # "on September 21": a figure about a dated event takes the event's month.
     (re.compile(rf"\bon\s+(?:the\s+(?:morning|afternoon|evening)\s+of\s+)?({_ANY_MONTH})\s+{_DAY}\b"
                 rf"(?:,?\s+({_YEAR}))?", re.I), "month"),
+    # "in January-November", "Jan-Oct 2024": a range of months of one year.
+    (re.compile(rf"\b({_MONTH_OR_ABBR})\s*[-–—]\s*({_MONTH_OR_ABBR})(?:\s+(?:of\s+)?({_YEAR}|last year|this year))?\b", re.I), "months"),
     (re.compile(rf"\b(?:from\s+)?({_MONTH})\s+to\s+({_MONTH})(?:\s+(?:of\s+)?({_YEAR}|last year|this year))?\b", re.I), "months"),
     (re.compile(rf"\b(?:the\s+)?first\s+(\d{{1,2}}|{_COUNT})\s+(months|quarters)(?:\s+of\s+({_YEAR}|last year|this year|the year))?", re.I), "first_n"),
     (re.compile(rf"\b(?:the\s+)?(?:past|last|previous)\s+(\d{{1,2}}|{_COUNT})\s+years\b", re.I), "past_years"),
+    (re.compile(r"\b(?:the\s+)?(?:past|last|previous)\s+(decade|(?:two|three)\s+decades)\b", re.I), "past_years"),
+    (re.compile(r"\b(?:the\s+)?(?:last|previous|past)\s+month\b", re.I), "last_month"),
+    (re.compile(rf"\b(?:the\s+)?(?:past|last|previous)\s+(\d{{1,2}}|{_COUNT})\s+months\b", re.I), "past_months"),
+    (re.compile(r"\bthis\s+month\b", re.I), "present"),
+    # "on Monday", "said Thursday": an event in the week of writing takes the month of writing.
+    (re.compile(rf"\b(?:on\s+|last\s+)?{_WEEKDAY}\b", re.I), "weekday"),
     (re.compile(rf"\b(?:the\s+)?(first|second|third|fourth)\s+quarter(?:\s+of\s+({_YEAR}|this year|last year))?", re.I), "quarter"),
     (re.compile(rf"\b(?:the\s+)?(first|second)\s+half\s+of\s+(?:the\s+year|({_YEAR})|this year|last year)", re.I), "half"),
     (re.compile(rf"\b(?:in|by|of|during|for)\s+({_MONTH})(?:\s+({_YEAR}))?\b", re.I), "month"),
@@ -52,7 +67,10 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"(?<![\d,.])({_YEAR})(?![\d,.]*\s*(?:%|percent|billion|million|yuan|dollars|trains|km))(?:'s)?\b", re.I), "year"),
 ]
 # Comparison bases, not the period of a figure.
-_BASE = re.compile(r"same\s+period\s+(?:of\s+)?last\s+year|compared\s+with\s+(?:last\s+year|\d{4})|than\s+(?:last\s+year|\d{4})", re.I)
+_BASE = re.compile(
+    r"same\s+period\s+(?:of\s+)?last\s+year|compared\s+(?:with|to)\s+(?:the\s+)?(?:last\s+year|\d{4})|than\s+(?:last\s+year|\d{4})|"
+    r"(?:%|percent|per\s+cent)\s+(?:from|over|on)\s+(?:the\s+)?(?:(?:19|20)\d\d|last\s+year|a\s+year\s+(?:earlier|ago)|"
+    r"the\s+previous\s+year)", re.I)
 
 
 # A date that says when something opened, started or will be finished is a milestone of a
@@ -104,8 +122,22 @@ def _resolve(kind: str, m: re.Match[str], published: date | None) -> str | None:
         start = f"{m.group(2)}-{_month(m.group(1)):02d}" if m.group(1) else m.group(2)
         end = (f"{published.year}-{published.month:02d}" if m.group(1) else str(year)) if published else None
         return f"{start}/{end}" if end and end > start else start
-    if kind == "present":
+    if kind in ("present", "weekday"):
         return f"{published.year}-{published.month:02d}" if published else None
+    if kind == "year_to_date":
+        return (f"{published.year}-01/{published.year}-{published.month:02d}" if published.month > 1
+                else f"{published.year}-01") if published else None
+    if kind == "past_months":
+        n = int(m.group(1)) if m.group(1).isdigit() else _COUNTS[m.group(1).lower()]
+        if published is None or not 0 < n < 36:
+            return None
+        months = published.year * 12 + published.month - 1 - n
+        return f"{months // 12}-{months % 12 + 1:02d}/{published.year}-{published.month:02d}"
+    if kind == "last_month":
+        if published is None:
+            return None
+        y, mo = (published.year, published.month - 1) if published.month > 1 else (published.year - 1, 12)
+        return f"{y}-{mo:02d}"
     if kind == "year":
         return m.group(1)
     if kind == "last_year":
@@ -126,7 +158,8 @@ def _resolve(kind: str, m: re.Match[str], published: date | None) -> str | None:
         y = _year_of(m.group(3), published, last_month=last)
         return f"{y}-01/{y}-{last:02d}" if y else None
     if kind == "past_years":
-        n = int(m.group(1)) if m.group(1).isdigit() else _COUNTS[m.group(1).lower()]
+        word = m.group(1).lower()
+        n = int(word) if word.isdigit() else _DECADES.get(" ".join(word.split())) or _COUNTS[word]
         if not (published and n > 0):
             return None
         # Ends at the year of writing; a report written early in a year looks back on the years
@@ -167,16 +200,27 @@ def time_mentions(text: str, start: int, end: int, published: date | None) -> li
             future = bool(published and period and int(period[:4]) > published.year)
             milestone = kind in ("year", "month") and bool(_MILESTONE.search(text[max(start, m.start() - 60) : m.start()]))
             found.append(TimeMention(m.start(), m.end(), period, future, milestone, kind))
+    if any(t.kind == "to_month" for t in found):
+        # "As of August 23, ... so far this year": the stated cut-off date is the finer one.
+        found = [t for t in found if t.kind != "year_to_date"]
     return sorted(found, key=lambda t: t.start)
 
 
 _CLAUSE_BREAK = re.compile(r"[;:；：]|,\s+(?:and|while|but|with|up|down|an?\s+(?:increase|decrease|rise|drop))\b|,\s+(?=[a-z])")
 
 
+_RIGHT_AFTER = re.compile(r"\s*(?:[a-z-]+\s+){0,3}?(?:in|during|for)\s+$", re.I)
+
+
 def period_for(position: int, mentions: list[TimeMention], text: str | None = None,
-               sentence: tuple[int, int] | None = None) -> TimeMention | None:
-    """The mention that governs a figure: one in the figure's own clause (nearest before it, then
-    after it), else the nearest before it in the sentence, else the nearest after it."""
+               sentence: tuple[int, int] | None = None, figure_end: int | None = None) -> TimeMention | None:
+    """The mention that governs a figure: one right after it ("80 trains in 2015"), else one in the
+    figure's own clause (nearest before it, then after it), else the nearest before it in the
+    sentence, else the nearest after it."""
+    if text is not None and figure_end is not None:
+        for t in mentions:
+            if t.start >= figure_end and t.period and not t.milestone and _RIGHT_AFTER.fullmatch(text, figure_end, t.start):
+                return t
     if text is not None and sentence is not None:
         start, end = sentence
         cuts = [m.end() for m in _CLAUSE_BREAK.finditer(text, start, position)]

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from extract.backends.rules.lexicon import lexicon
 from extract.canonical import Canonicaliser
 
 DOMESTIC_TABLES = ("provinces", "cities")
@@ -75,13 +76,18 @@ def dominant_place(text: str) -> str | None:
     """The place the article is most about: the most mentioned outside datelines, earliest on
     ties; China only when nothing else is named."""
     counts: dict[str, tuple[int, int]] = {}
+    broad = set(lexicon().words("broad_regions"))  # "Europe" in "China-Europe trains" is where goods go
     for place in find_places(text):
-        if place.name != "China" and not in_dateline(text, place):
+        if place.name != "China" and place.name not in broad and not in_dateline(text, place):
             n, first = counts.get(place.name, (0, place.start))
             counts[place.name] = (n + 1, first)
+    china = sum(1 for p in find_places(text) if p.name == "China" and not in_dateline(text, p)
+                and text[p.end : p.end + 1] not in "-–—")  # "China-Europe" names a route, not the country
     if not counts:
-        return "China" if any(p.name == "China" for p in find_places(text)) else None
+        return "China" if china else None
     top = max(counts, key=lambda k: (counts[k][0], -counts[k][1]))
+    if china >= 2 * counts[top][0] and china >= 3:
+        return "China"  # a national story that names partners in passing
     # A city's story told for its province ("Guangxi's trains ... Nanning"): the province when
     # the article names it about as often as the city.
     region = Canonicaliser.default().region_of(top)

@@ -19,6 +19,7 @@ _IN_A_TITLE = re.compile(
     r"\b(?i:committee|commission|bureau|office|department|administration|authority|board|group|company|corporation)"
     r"\s+of\s+(?:the\s+)?(?:[A-Z][\w'’()-]*\s+){0,6}$"
 )
+_CLAUSE_VERB = re.compile(r"\s(?:has|have|had|is|are|was|were|will|would|can|should)\s")  # a quoted sentence, not a name
 _QUOTED = re.compile(r"[“\"]([A-Z][^“”\"]{2,60})[”\"]")
 
 
@@ -57,7 +58,14 @@ def _compound_word(token: str) -> bool:
     low = token.lower()
     stops = lexicon().words("stop_words_between") + lexicon().words("imperative_verbs")
     return (low.replace("-", "").isalpha() and token.islower() and low not in stops
-            and low not in ("a", "an", "the"))
+            and low not in ("a", "an", "the") and not low.endswith("ed") and low not in _verb_words()
+            and low not in lexicon().words("quantity_words"))
+
+
+@lru_cache(maxsize=1)
+def _verb_words() -> frozenset[str]:
+    """Reporting and intent verbs: 'X Railway said more trains' holds no compound name."""
+    return frozenset(v.lower() for verbs in lexicon().data["statement_verbs"].values() for v in verbs if " " not in v)
 
 
 def _capitalised_within(tokens: list[tuple[str, int]], i: int, reach: int) -> bool:
@@ -81,6 +89,8 @@ def _modifiers(text: str, sentence: Span, head_start: int) -> int | None:
             start = pos
         elif tok.lower() in _CONNECTORS and start is not None and i > 0 and _is_capitalised(tokens[i - 1][0]):
             pass
+        elif tok in ("-", "–") and start is not None and i > 0 and tokens[i - 1][0].endswith(")"):
+            pass  # "China (Wuhan)-Europe freight train": a city-branded service
         elif start is None and _compound_word(tok) and _capitalised_within(tokens, i, 2):
             pass  # "China-EU train assembly center": common nouns inside a named compound
         elif tok in "”\"" and start is None:
@@ -105,6 +115,7 @@ def _modifiers(text: str, sentence: Span, head_start: int) -> int | None:
 def _clean_name(raw: str, kind: str, head: str = "") -> str:
     name = " ".join(raw.replace("“", "").replace("”", "").replace('"', "").split())
     name = re.sub(r"^(?:the|a|an)\s+", "", name, flags=re.I)
+    name = re.sub(r"^[A-Z][\w-]*['’]s\s+(?=[A-Z])", "", name)  # "Chongqing's Guoyuan Port": Guoyuan Port
     if kind == "rail_freight_service":
         name = re.sub(r"\btrains\b", "train", name, flags=re.I)
     words = name.split()
@@ -112,7 +123,28 @@ def _clean_name(raw: str, kind: str, head: str = "") -> str:
     if any(w.islower() and w not in _CONNECTORS for w in words[:-n_head]):
         return name  # "Kunming-Vientiane cross-border freight train": a described service keeps its case
     # Title-case a lowercase head after a proper name: "Dalian port" -> "Dalian Port".
-    return " ".join(w.capitalize() if w.isalpha() and w.islower() and w not in _CONNECTORS else w for w in words)
+    return " ".join(w.capitalize() if w.isalpha() and w.islower() and w not in _CONNECTORS | {"and"} else w for w in words)
+
+
+_POSSESSIVE_COMMON = re.compile(r"^[A-Z][\w-]*(?:\s[A-Z][\w-]*)?['’]s\s+(?:[a-z][\w-]*\s*)+$")
+
+
+def _name_like(name: str) -> bool:
+    """Not a clause caught between quotation marks, nor "China's landmark trade corridor" (a place's
+    common noun phrase, no name)."""
+    return "," not in name and len(name.split()) <= 10 and not _POSSESSIVE_COMMON.match(name)
+
+
+def _named_facility(text: str, sentence: Span, start: int, head: re.Match[str]) -> bool:
+    """'the Chancay port', 'the Karot hydropower plant': a proper name (not a nationality, not the
+    sentence's first word) before a lower-case facility noun."""
+    modifiers = text[start : head.start()]
+    if not re.fullmatch(r"(?:[A-Z][\w'’-]*\s+){1,3}", modifiers) or start == sentence.start:
+        return False
+    first = modifiers.split()[0]
+    if first in Canonicaliser.default().demonyms or first.lower() in lexicon().words("sentence_initial_non_names"):
+        return False
+    return " ".join(head.group(0).lower().split()) in lexicon().words("facility_heads")
 
 
 def _is_initiative(name: str, canonical: Canonicaliser) -> bool:
@@ -131,8 +163,8 @@ def _is_operator(name: str) -> bool:
     rest = name
     if len(places) == 1 and places[0].start == 0:
         rest = name[places[0].end :].strip()
-    elif name.split()[0].endswith(("ian", "ese", "an")) and name.split()[0][:1].isupper():
-        rest = " ".join(name.split()[1:])
+    elif name.split()[0] in Canonicaliser.default().demonyms:
+        rest = " ".join(name.split()[1:])  # "Russian Railways", "Kazakh Railway": a national operator
     return rest.lower() in operator_heads
 
 
@@ -171,7 +203,8 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
     for quoted in _QUOTED.finditer(text, sentence.start, sentence.end):
         inner = quoted.group(1)
         kind = _kind_of(inner)
-        if kind and not canonical.initiatives.find(inner) and sum(w[:1].isupper() for w in inner.split()) >= 2:
+        if kind and not canonical.initiatives.find(inner) and sum(w[:1].isupper() for w in inner.split()) >= 2 \
+                and _name_like(inner.strip()) and not _CLAUSE_VERB.search(inner):
             out.append(Candidate(_clean_name(inner, kind), kind, quoted.start(), quoted.end(), sentence))
     for m in pattern.finditer(text, sentence.start, sentence.end):
         after = text[m.end() : m.end() + 30]
@@ -197,28 +230,59 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
         if branded and branded.end() <= sentence.end:
             end = branded.end()  # "China-Europe train (Zhengzhou)": the city's service
         raw = prefix + text[start:end]
-        if not head_capital and not find_places(raw) and not re.search(r"[“\"(]", raw) and not _stem_regex().match(raw):
+        if not head_capital and not find_places(raw) and not re.search(r"[“\"(]", raw) and not _stem_regex().match(raw) \
+                and not _named_facility(text, sentence, start, m):
             continue  # "international trains": a common noun phrase with no proper name
         kind = kinds[" ".join(m.group(0).lower().split())]
         name = _clean_name(raw, kind, m.group(0))
-        if len(name) < 5 or _is_initiative(name, canonical) or _is_operator(name):
+        if len(name) < 5 or _is_initiative(name, canonical) or _is_operator(name) or not _name_like(name):
             continue
         if any(_overlaps(text, c, start, end) for c in out):
             continue
         out.append(Candidate(name, kind, start, end, sentence))
     out.extend(_port_of(text, sentence, out))
+    out.extend(_described(text, sentence, out))
     out.extend(_parts(text, sentence, out))
     return out
 
 
 _BRAND_AFTER = re.compile(r"\s*\((?:[A-Z][\w'’-]*\s?){1,3}\)")
 _PHASE_AFTER = re.compile(r"\s+(?:Phase|phase)\s+(I{1,3}|IV|V|\d)\b")
-_PHASE_BEFORE = re.compile(r"\b(?:the\s+)?(first|second|third|fourth|fifth)[-\s]phase(?:\s+(?:project|expansion|works))?\s+of\s+(?:the\s+)?$", re.I)
+_PHASE_BEFORE = re.compile(r"\b(?:the\s+)?(first|second|third|fourth|fifth|Phase\s+(?:I{1,3}|IV|V))[-\s]?(?:phase)?"
+                           r"(?:\s+(?:project|expansion|works))?\s+of\s+(?:the\s+)?$", re.I)
 _ROMAN = {"first": "I", "second": "II", "third": "III", "fourth": "IV", "fifth": "V"}
 _SECTION_BEFORE = re.compile(
     r"\b(?:the\s+)?((?:\d[\w-]*\s+)?(?:[A-Z][\w'’]*(?:[\s-][A-Z][\w'’]*)*))\s+(section|stretch|segment|leg)\s+of\s+(?:the\s+)?$")
 _PORT_OF = re.compile(r"\b(?:the\s+)?(?:(?:[A-Z][\w'’]*\s+){0,3})?(?:port|Port|harbour|Harbour|harbor|Harbor)\s+of\s+"
                       r"((?:[A-Z][\w'’-]*)(?:\s+[A-Z][\w'’-]*)?)")
+
+
+_SERVICE = r"(?:(?:international|cross-border)\s+)*(?:(?:freight|cargo|container|block)\s+)?train(?:\s+service)?"
+_BETWEEN = re.compile(rf"\b(?i:a|an|the)\s+(?:(?:new|regular|direct|weekly|daily)\s+)*(?P<head>{_SERVICE})\s+(?:between|linking|connecting)\s+"
+                      r"(?P<a>[A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)?)\s+(?:and|with)\s+(?P<b>[A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)?)")
+_PLACED = re.compile(r"\b(?i:a|an|the)\s+(?:(?:new|major|large|key|first|national|regional|modern|bonded)\s+){0,3}"
+                     r"(?P<head>logistics\s+(?:center|centre|hub|park|base)|overseas\s+warehouse|warehouse|dry\s+port|"
+                     r"industrial\s+park|distribution\s+(?:center|centre)|container\s+terminal)"
+                     r"\s+(?:in|at)\s+(?P<place>[A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)?)")
+
+
+def _described(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]:
+    """Projects named by description: "a freight train service between Chongqing and Hanoi" (the two
+    cities' service), "a major logistics center in Urumqi" (the city's center)."""
+    out = []
+    for m in _BETWEEN.finditer(text, sentence.start, sentence.end):
+        places = [find_places(m.group(g)) for g in ("a", "b")]
+        if all(p and p[0].start == 0 for p in places) and not any(c.start <= m.start() < c.end for c in found):
+            head = " ".join(m.group("head").split())
+            name = f"{places[0][0].name}-{places[1][0].name} {head}"
+            out.append(Candidate(name, "rail_freight_service", m.start(), m.end(), sentence))
+    for m in _PLACED.finditer(text, sentence.start, sentence.end):
+        place = find_places(m.group("place"))
+        if place and place[0].start == 0 and not any(c.start <= m.start("head") < c.end for c in found):
+            head = " ".join(m.group("head").split())
+            kind = _kind_of(head) or "logistics_hub"
+            out.append(Candidate(f"{place[0].name} {head}", kind, m.start(), m.end(), sentence))
+    return out
 
 
 def _overlaps(text: str, earlier: Candidate, start: int, end: int) -> bool:
@@ -244,21 +308,28 @@ def _parts(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]
     """Phases and sections of a named project: "X Phase II", "the third phase project of X",
     "the Belgrade-Novi Sad section of the X railway"."""
     out = []
+    phased: list[Candidate] = []
     for cand in found:
         after = _PHASE_AFTER.match(text, cand.end)
         if after:
             out.append(Candidate(f"{cand.name} Phase {after.group(1)}", cand.kind, cand.start, after.end(), sentence))
+            phased.append(cand)
         before = text[max(sentence.start, cand.start - 60) : cand.start]
         phase = _PHASE_BEFORE.search(before)
         if phase:
-            roman = _ROMAN[phase.group(1).lower()]
+            word = phase.group(1)
+            roman = word.split()[-1].upper() if word.lower().startswith("phase") else _ROMAN[word.lower()]
             out.append(Candidate(f"{cand.name} Phase {roman}", cand.kind, cand.start, cand.end, sentence))
+            phased.append(cand)
         section = _SECTION_BEFORE.search(before)
         if section:
             part = re.sub(r"^(?:The\s+)?\d[\w-]*\s+|^The\s+", "", section.group(1))
             name = f"{part} {section.group(2)} of the {cand.name}"
             start = cand.start - len(before) + section.start(1)
             out.append(Candidate(name, cand.kind, start, cand.end, sentence))
+    # "the second phase of X": this mention is of the phase; X is a project of its own only where
+    # another sentence names it.
+    found[:] = [c for c in found if c not in phased]
     return out
 
 
@@ -291,7 +362,9 @@ def _status_of(text: str, cand: Candidate, spans: list[Span]) -> str:
 def _clause_around(text: str, cand: Candidate) -> str:
     sentence = cand.sentence
     before = text[max(sentence.start, cand.start - 120) : cand.start]
-    cut = max(before.rfind(";"), before.rfind(","), before.rfind("，"))
+    verbs = "|".join(lexicon().words("imperative_verbs"))
+    joins = [m.end() - 1 for m in re.finditer(rf"\s(?:while|whereas|but|and(?=\s+(?:{verbs})\b))\s", before)]
+    cut = max(before.rfind(";"), before.rfind(","), before.rfind("，"), *joins)
     start = cand.start - len(before) + cut + 1 if cut >= 0 else cand.start - len(before)
     after = text[cand.end : min(sentence.end, cand.end + 90)]
     relative = re.match(r",\s*(?:which|that|where)\b[^,;]*", after)  # "X, which opened in 2022, ..."
@@ -321,7 +394,13 @@ def _initiatives(sentence_text: str, canonical: Canonicaliser) -> list[str]:
 @lru_cache(maxsize=1)
 def _initiative_regex() -> re.Pattern[str]:
     names = Canonicaliser.default().tables["initiatives"]["names"]
-    return phrase_regex({a for canonical, aliases in names.items() for a in [canonical, *aliases] if len(a) > 3})
+    # Short aliases count only as capitals ("BRI", "B&R"): in lower case they are ordinary words.
+    long = phrase_regex({a for canonical, aliases in names.items() for a in [canonical, *aliases] if len(a) > 3})
+    short = sorted({a for aliases in names.values() for a in aliases if len(a) <= 3 and a.isupper()}, key=len, reverse=True)
+    if not short:
+        return long
+    body = "|".join(re.escape(a) for a in short)
+    return re.compile(rf"{long.pattern}|(?-i:(?<![\w&])(?:{body})(?![\w&]))", re.IGNORECASE)
 
 
 def initiatives_in(text: str) -> list[str]:

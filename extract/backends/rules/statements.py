@@ -9,15 +9,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from extract.backends.rules.lexicon import lexicon, phrase_regex
-from extract.backends.rules.places import find_places
+from extract.backends.rules.places import Place, dateline_spans, find_places
 from extract.backends.rules.projects import initiatives_in
+from extract.backends.rules.speakers import closes_quote, is_group, opens_quote, speaker_candidates
 from extract.backends.rules.text import Span, sentences_by_paragraph
+from extract.canonical import Canonicaliser
 from schemas import Evidence, PolicyStatement
 
 _NAME = r"[A-Z][a-z]+(?:[- ][A-Z][a-z]+){1,2}"
 _NAME2 = r"[A-Z][a-z]+[- ][A-Z][a-z]+"
 _QUANTIFIED_GOAL = re.compile(r"\d+(?:\.\d+)?\s*(?:%|percent|per cent|billion|million|trillion)", re.I)
 _PASSIVE = re.compile(r"\s+be\s+\w+(?:ed|en|t|wn)\b", re.I)
+_PASSIVE_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are|be)\s+$", re.I)
 _VENUE_REPORT = re.compile(r"\b(?:government\s+)?work\s+(?:report|plan)\b", re.I)
 _VENUE_AT = re.compile(
     r"\b(?:at|during|in)\s+(?:the\s+)?((?:[\w'’-]+\s+){0,8}?(?:Congress|Conference|Session|Forum|Summit|meeting|news conference|press conference|two sessions))\b"
@@ -45,36 +48,77 @@ def _words(key: str) -> list[str]:
     return lexicon().words(key)
 
 
+@lru_cache(maxsize=1)
+def _demonym_regex() -> re.Pattern[str]:
+    names = sorted(Canonicaliser.default().demonyms, key=len, reverse=True)
+    return re.compile(rf"(?<![\w-])(?:{'|'.join(re.escape(n) for n in names)})(?![\w-])")
+
+
 def _jurisdiction(*texts: str | None) -> str | None:
     for text in texts:
         if text:
             # "Ambassador of Kazakhstan to China", "state secretary at Serbia's Ministry": the first place.
-            named = [p for p in find_places(text) if p.name not in lexicon().words("broad_regions")]
+            named = [(p.start, p.name) for p in find_places(text) if p.name not in lexicon().words("broad_regions")]
+            named += [(m.start(), Canonicaliser.default().demonyms[m.group(0)]) for m in _demonym_regex().finditer(text)]
             if named:
-                return named[0].name
+                return min(named)[1]  # "Hungarian Foreign Minister", "Chinese Ambassador to Serbia": the first
             if any(marker in text.lower() for marker in _words("national_markers")):
                 return "China"
     return None
 
 
-def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | None) -> Actor | None:
+def _titled(part: str, role_nouns: list[str]) -> re.Match[str] | None:
+    """'Governor Zhou Mingde', 'Vietnamese Deputy Prime Minister Tran Hong Ha': a title, then a name
+    of two or three words."""
+    for name in (_NAME2, rf"{_NAME2}[- ][A-Z][a-z]+"):
+        m = re.fullmatch(rf"(?:the\s+)?((?:[A-Z][a-z]+\s+)*?[A-Z][a-z]+)\s+({name})", part)
+        if m and m.group(1).split()[-1].lower() in role_nouns and not find_places(m.group(2)):
+            return m
+    return None
+
+
+_PLACE_SUFFIX = re.compile(r"\s+(?:(?:uygur|uyghur|zhuang|hui)\s+)?(?:autonomous\s+region|province|municipality|city)$", re.I)
+_REGION_PREFIX = re.compile(r"^(?:(?:north|south|east|west|northeast|northwest|southeast|southwest|central)\s+)?China['’]s\s+",
+                            re.I)
+_NATIONAL_GOVERNMENT = re.compile(r"([A-Z][a-z]+)\s+(?:government|central\s+government)", re.I)
+
+
+def _is_government_place(place: Place) -> bool:
+    """A province, city or country speaks through its government; a region or an organisation does not."""
+    return place.domestic or place.name in set(Canonicaliser.default().demonyms.values())
+
+
+_FRAMING = re.compile(r"^(?:it\s+is\s+(?:reported|understood|learned|known)\s+that|reportedly)\s+", re.I)
+_ADVERB_AFTER = re.compile(r"\s+(?:also|further|again|then|later|once\s+again|recently)$", re.I)
+
+
+def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | None,
+                   last_person: Actor | None = None, known: dict[str, Actor] | None = None) -> Actor | None:
     """The actor named by the words before a verb."""
     subject = subject.strip().strip(",")
-    subject = re.sub(r"^(?:[\"“”]\s*)", "", subject)
+    subject = re.sub(r"^(?:[\"“”]\s*|\s*(?:--|—|–|-)\s*)", "", subject)  # a quote mark; a dateline's dash
+    subject = _FRAMING.sub("", subject)  # "It is reported that Shaanxi will ...": Shaanxi
+    subject = _ADVERB_AFTER.sub("", subject)  # "Guo Ruixue also suggested"
     parts = [p.strip() for p in re.split(r",\s*", subject) if p.strip()]
     if not parts:
         return None
+    if re.fullmatch(r"[A-Z][a-z]+", parts[-1]) and known:
+        for name in reversed(list(known)):
+            if parts[-1] in name.split()[1:] or (parts[-1] == name.split()[0] and len(parts) == 1):
+                return known[name]  # "Seitkali suggested": the person named in full before
     low = subject.lower()
     pronoun = lexicon().data["pronouns"].get(parts[-1].lower()) if len(parts[-1].split()) == 1 else None
     if pronoun:
         if pronoun == "person" and last and last.kind == "person":
             return last
+        if pronoun == "person" and last_person is not None:
+            return last_person  # "She noted ..." after "the ministry said": the woman named before
         return paragraph_actor or last
     role_nouns = _words("role_nouns")
     # "Li Hua, the mayor of Wuhan City, Hubei" / "Zhang San, representative of ..."
     for i, part in enumerate(parts):
-        titled = re.fullmatch(rf"(?:the\s+)?((?:[A-Z][a-z]+\s+)*?[A-Z][a-z]+)\s+({_NAME2})", part)
-        if titled and titled.group(1).split()[-1].lower() in role_nouns and not find_places(titled.group(2)):
+        titled = _titled(part, role_nouns)
+        if titled:
             # "Governor Zhou Mingde", "Vice Mayor Li Ming": the title is the role.
             return Actor(titled.group(2), titled.group(1), "person", _jurisdiction(", ".join(parts[i + 1 :]), subject))
         if re.fullmatch(_NAME, part) and not find_places(part) and not _is_org(part):
@@ -92,8 +136,13 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
         org = re.sub(r"^(?:the|The)\s+", "", org)
         return Actor(org, None, "body", _jurisdiction(org))
     bare = re.sub(r"^(?:the\s+)", "", last_part, flags=re.I)
+    bare = _REGION_PREFIX.sub("", _PLACE_SUFFIX.sub("", bare))  # "East China's Shandong province": Shandong
+    national = _NATIONAL_GOVERNMENT.fullmatch(bare)  # "the Chinese government": China
+    if national and national.group(1) in Canonicaliser.default().demonyms:
+        country = Canonicaliser.default().demonyms[national.group(1)]
+        return Actor(country, None, "place", country)
     places = find_places(bare)
-    if places and places[0].start == 0 and places[0].end >= len(bare.rstrip()) - 1 and places[0].domestic:
+    if places and places[0].start == 0 and places[0].end >= len(bare.rstrip()) - 1 and _is_government_place(places[0]):
         return Actor(places[0].name, None, "place", places[0].name)
     for group in sorted(_words("group_actors"), key=len, reverse=True):
         if low.endswith(group) or bare.lower() == group:
@@ -101,30 +150,75 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
     return None
 
 
-_SPEAKER_AFTER = re.compile(
-    rf"[,\"”’]\s*[\"”’]?\s*(said|says|added|noted|told reporters|explained)\s+(?:the\s+)?({_NAME})(?:,\s+([^.;\"”]{{3,140}}?))?\s*[.;]?\s*$")
-_SPEAKER_ROLES = ("economist", "expert", "analyst", "professor", "researcher")
-_ACCORDING = re.compile(r",\s*according\s+to\s+(?:the\s+)?([A-Z][^,.;]{2,90}?)\s*\.?\s*$")
+_SPEAKER_ROLES = ("economist", "expert", "analyst", "professor", "researcher", "officer", "inspector")
+_ACRONYM = re.compile(r"(?:the\s+)?[A-Z]{2,8}")
+_DESCRIBED = re.compile(r"^(?:an?|the)\s+(?P<role>[\w\s-]{2,60}?)\s+(?:for|of|at|from|with)\s+(?P<body>.+)$", re.I)
 
 
-def _speaker_after(text: str, sentence: Span) -> tuple[Actor, str, str] | None:
-    """'"...," said Zhang Wei, party secretary of X.' and '..., according to the X Bureau.':
-    the speaker named after the position. Returns (actor, verb, position)."""
-    body = sentence.text
-    m = _SPEAKER_AFTER.search(body)
-    if m and not find_places(m.group(2)) and not _is_org(m.group(2)):
-        titled = m.group(3) and any(r in m.group(3).lower() for r in [*_words("role_nouns"), *_SPEAKER_ROLES])
-        role = _clean_role(m.group(3)) if titled else None
-        actor = Actor(m.group(2), role, "person", _jurisdiction(role))
-        return actor, m.group(1), body[: m.start()]
-    m = _ACCORDING.search(body)
-    if m:
-        name = m.group(1).strip()
-        if _is_org(name) or re.search(r"\b(?:Railways?|Infrastructure|Ministry|Customs|Agency|Office|Bureau)\b", name):
-            return Actor(name, None, "body", _jurisdiction(name)), "said", body[: m.start()]
-        if re.fullmatch(_NAME, name):
-            return Actor(name, None, "person", None), "said", body[: m.start()]
+def _named_later(text: str, role: str) -> str | None:
+    """The person the article names with a role: "spokesperson Zhao Lijian", "Zhao Lijian, a spokesperson"."""
+    noun = re.escape(role.split()[-1])
+    m = re.search(rf"\b{noun}\s+({_NAME})\b", text) or re.search(rf"\b({_NAME}),\s+(?:an?\s+|the\s+)?{noun}\b", text)
+    return m.group(1) if m and not find_places(m.group(1)) and not _is_org(m.group(1)) else None
+
+
+def _speaker_actor(who: str, role: str | None, known: dict[str, Actor], last: Actor | None,
+                   text: str = "") -> Actor | None:
+    """The actor a speaker named after the position is: a person (full name, or surname or pronoun of
+    one named before), a body ("the NDRC", "a spokesperson for the Foreign Ministry"), or a group."""
+    bare = re.sub(r"^the\s+", "", who, flags=re.I).strip()
+    if bare.lower() in ("he", "she", "him", "her"):
+        return last if last and last.kind == "person" else (list(known.values())[-1] if known else None)
+    roles = [*_words("role_nouns"), *_SPEAKER_ROLES]
+    if re.fullmatch(_NAME, bare) and not find_places(bare) and not _is_org(bare):
+        titled = role and any(r in role.lower() for r in roles)
+        clean = _clean_role(role) if titled else None
+        earlier = known.get(bare)
+        return earlier if earlier and not clean else Actor(bare, clean, "person", _jurisdiction(clean))
+    if re.fullmatch(r"[A-Z][a-z]+", bare):
+        for name in reversed(list(known)):
+            if bare in name.split():
+                return known[name]
+        return None
+    if _ACRONYM.fullmatch(who) or (_is_org(bare) and bare[:1].isupper()):
+        return Actor(bare, None, "body", _jurisdiction(bare))
+    described = _DESCRIBED.match(who)
+    if described and any(r in described.group("role").lower() for r in roles):
+        body = re.sub(r"^(?:the\s+)", "", described.group("body").strip(), flags=re.I)
+        named = _named_later(text, described.group("role"))
+        if named:
+            # "a spokesperson for the Foreign Ministry said" ... "said FM spokesperson Zhao Lijian"
+            role = f"{described.group('role')} for {body}"
+            return Actor(named, role, "person", _jurisdiction(body) or _jurisdiction(role))
+        if body[:1].isupper() and (_is_org(body) or _ACRONYM.fullmatch(body)):
+            return Actor(body, None, "body", _jurisdiction(body))
+    group = is_group(who)
+    return Actor(group, None, "group", None) if group else None
+
+
+def _speaker_after(text: str, sentence: Span, known: dict[str, Actor],
+                   last: Actor | None) -> tuple[Actor | None, str, str] | None:
+    """'"...," said Zhang Wei, party secretary of X.', '..., Li said.', '..., according to the X Bureau.':
+    the speaker named after the position. Returns (actor, verb, position); the actor is None when the
+    sentence only reports figures from a source."""
+    for speaker in speaker_candidates(sentence.text):
+        who = re.sub(r"\s*\([^)]*\)|\s+(?:on|in)\s+[A-Z][a-z]+\.?\s*\d*$", "", speaker.who)
+        actor = _speaker_actor(who, speaker.role, known, last, text)
+        if actor is not None and len(speaker.position.strip(" ,\"“”")) > 8:
+            if _figures_only(speaker.position):
+                # "Exports rose 5%, officials said": figures, not a position
+                return None, "source" if actor.kind in ("body", "group") else speaker.verb, speaker.position
+            return actor, speaker.verb, speaker.position
     return None
+
+
+_FIGURE = re.compile(r"\d[\d,.]*\s*(?:%|percent|per cent|billion|million|trillion|tonnes|tons|TEU|trips|trains)?")
+
+
+def _figures_only(position: str) -> bool:
+    """A reported figure with nothing said about plans or meaning."""
+    return bool(_FIGURE.search(position)) and not lexicon().regex("future_cues").search(position) \
+        and not lexicon().regex("assessment_cues").search(position)
 
 
 _TITLE_BEFORE = re.compile(rf"\b((?:(?:Vice|Deputy|Executive|Party|Acting)\s+)?(?:Governor|Mayor|Minister|Premier|President|Chairman|Director|Secretary|Ambassador))\s+({_NAME2})\b")
@@ -161,7 +255,7 @@ def _is_org(text: str) -> bool:
 @lru_cache(maxsize=1)
 def _org_regex() -> re.Pattern[str]:
     heads = "|".join(re.escape(h) for h in sorted(_words("org_heads"), key=len, reverse=True))
-    return re.compile(rf"((?:[A-Z][\w'’.-]*\s+(?:of\s+|and\s+|for\s+)?)*(?:{heads})(?:\s+of\s+(?:[A-Z][\w'’-]*\s*)+)?)\s*$")
+    return re.compile(rf"((?:[A-Z][\w'’.-]*\s+(?:of\s+|and\s+|for\s+)?)*(?:{heads})(?:\s+of\s+(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:and\s+)?[A-Z][\w'’-]*)*)?)\s*$")
 
 
 def _org_phrase(text: str) -> str | None:
@@ -235,29 +329,35 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
     verb_re, classes = _verb_regex()
     out: list[PolicyStatement] = []
     last: Actor | None = None
+    last_person: Actor | None = None
     known: dict[str, Actor] = {}
     for para_sentences in sentences_by_paragraph(paragraphs, sentences):
         para_actor: Actor | None = None
         for sentence in para_sentences:
+            if last is not None and last.kind == "person":
+                last_person = last
             for person in _titled_people(sentence.text):
                 known.setdefault(person.name, person)
-            after = _speaker_after(text, sentence)
-            if after is not None:
+            after = _speaker_after(text, sentence, known, last)
+            if after is not None and after[0] is None and after[1] == "source":
+                continue  # "Exports rose 5%, customs authorities said": a data source's figures, no position
+            # A person's figures (no actor returned) are read as any other sentence.
+            if after is not None and after[0] is not None:
                 actor, verb, position = after
                 if actor.kind == "person":
-                    earlier = known.get(actor.name)
-                    actor = earlier if earlier and not actor.role else actor
                     known.setdefault(actor.name, actor)
                 last = para_actor = actor
-                verb_class = "assessment"
-                out.append(_statement(actor, _kind(verb_class, actor, position), verb, position, sentence, sentence.text,
-                                      home))
+                evidence = _quote_start(text, para_sentences, sentence)
+                said = _statement(actor, _kind("assessment", actor, position), verb, position, evidence, sentence.text, home)
+                if not _continues(out, said, verb, para_sentences, sentence):
+                    out.append(said)
                 continue
             found = None
             for m in verb_re.finditer(text, sentence.start, sentence.end):
-                if _PASSIVE.match(text, m.end()):
-                    continue  # "X will be built": X is what is acted on, not who speaks
-                actor = _parse_subject(text[sentence.start : m.start()], last, para_actor)
+                if _PASSIVE.match(text, m.end()) or _PASSIVE_BEFORE.search(text, sentence.start, m.start()):
+                    continue  # "X will be built", "X was proposed by Y": X is what is acted on, not who speaks
+                lead = max([sentence.start, *(b for a, b in dateline_spans(text) if a <= sentence.start < b)])
+                actor = _parse_subject(text[lead : m.start()], last, para_actor, last_person, known)
                 if actor:
                     found = (actor, m)
                     break
@@ -293,8 +393,52 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
             if kind == "plan" and actor.kind == "place":
                 out.extend(_plan_items(text, actor, verb, sentence, Span(m.end(), sentence.end, complement), home))
                 continue
-            out.append(_statement(actor, kind, verb, complement, sentence, sentence.text, home))
+            said = _statement(actor, kind, verb, complement, sentence, sentence.text, home)
+            if not _continues(out, said, verb, para_sentences, sentence):
+                out.append(said)
+    spelled = _acronyms(text)
+    return [s.model_copy(update={"actor": spelled[s.actor]}) if s.actor in spelled else s for s in out]
+
+
+_DEFINED = re.compile(r"((?:[A-Z][\w&'’-]*\s+(?:(?:of|and|for|on)\s+(?:the\s+)?)?){2,10})\((?:the\s+)?([A-Z][A-Za-z&]{1,9})\)")
+
+
+def _acronyms(text: str) -> dict[str, str]:
+    """'the National Development and Reform Commission (NDRC)': NDRC -> the name it stands for."""
+    out: dict[str, str] = {}
+    for m in _DEFINED.finditer(text):
+        name = re.sub(r"^(?:The|the)\s+", "", m.group(1).strip())
+        initials = "".join(w[0] for w in name.split() if w[:1].isupper())
+        if m.group(2).isupper() and len(m.group(2)) >= 2 and m.group(2)[0] == initials[:1]:
+            out.setdefault(m.group(2), name)
     return out
+
+
+def _continues(out: list[PolicyStatement], said: PolicyStatement, verb: str, para_sentences: list[Span],
+               sentence: Span) -> bool:
+    """'He added that ...' right after the same speaker's statement in the paragraph goes on with the
+    same position: its quote joins that statement's evidence (True) instead of making a new one."""
+    if not out or verb.lower() not in _words("continuing_verbs"):
+        return False
+    previous = out[-1]
+    i = para_sentences.index(sentence)
+    if i == 0 or previous.actor != said.actor or previous.kind != said.kind or previous.evidence[-1].end < para_sentences[i - 1].start:
+        return False
+    if len(previous.evidence) < 3:
+        previous.evidence.append(said.evidence[0])
+        previous.initiatives = list(dict.fromkeys([*previous.initiatives, *said.initiatives]))
+    return True
+
+
+def _quote_start(text: str, para_sentences: list[Span], sentence: Span) -> Span:
+    """The evidence of a quotation that closes in `sentence`: from the sentence that opened it."""
+    if not closes_quote(sentence.text) or opens_quote(sentence.text):
+        return sentence
+    i = para_sentences.index(sentence)
+    for earlier in reversed(para_sentences[max(0, i - 2) : i]):
+        if opens_quote(earlier.text):
+            return Span(earlier.start, sentence.end, text[earlier.start : sentence.end])
+    return sentence
 
 
 def _is_government(actor: Actor) -> bool:

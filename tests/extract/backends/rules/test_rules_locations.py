@@ -79,3 +79,20 @@ def test_a_project_without_a_place_in_its_name_takes_the_place_it_is_in():
     text = "A new logistics park in Almaty, the Silk Way Logistics Park, opened in May."
     (project,) = [p for p in sheet(text).infrastructure_projects if "Silk Way" in p.name]
     assert project.locations == ["Almaty", "Kazakhstan"]
+
+
+def test_an_untold_figure_of_a_national_story_is_chinas():
+    text = ("China's exports rose in November.\nChina signed new deals with Greece.\n"
+            "Officials in China expect more growth.\nThe ministry said 3,000 firms took part in the fair.")
+    assert metric(text, 3000).location == "China"
+
+
+def test_a_broad_region_is_never_the_articles_place():
+    text = ("The China-Europe trains carry goods to Europe.\nMore trains leave for Europe each month.\n"
+            "The hub opened 12 new routes.")
+    assert metric(text, 12).location != "Europe"
+
+
+def test_a_region_possessive_introduces_the_place():
+    text = "Southwest China's Chongqing Municipality saw 1,359 trips in the first half, up 50 percent."
+    assert metric(text, 1359).location == "Chongqing"

@@ -192,3 +192,45 @@ def test_sentence_without_numbers_has_no_metrics() -> None:
 )
 def test_no_metrics_from_dates_ordinals_and_codes(text: str) -> None:
     assert _metrics(text) == []
+
+
+def test_numbers_whose_noun_is_left_out_take_their_siblings_unit_and_own_year():
+    from rules_helpers import sheet as _sheet
+
+    found = [(m.value, m.unit, m.period) for m in _sheet("The hub ran 40 trains in 2018, 95 in 2019 and 210 in 2020.").metrics]
+    assert found == [(40.0, "trains", "2018"), (95.0, "trains", "2019"), (210.0, "trains", "2020")]
+
+
+def test_a_number_of_things_names_the_unit_of_a_bare_number():
+    from rules_helpers import sheet as _sheet
+
+    found = [(m.value, m.unit) for m in _sheet("The daily number of freight trains has increased from 3 to 18.").metrics]
+    assert found == [(3.0, "trains"), (18.0, "trains")]
+
+
+def test_a_bare_number_with_no_sibling_is_no_metric():
+    from rules_helpers import sheet as _sheet
+
+    assert _sheet("The line opened, and 40 is the number on its sign.").metrics == []
+
+
+def test_a_currency_conversion_in_brackets_is_the_same_figure():
+    from rules_helpers import sheet as _sheet
+
+    text = "Exports reached 25.1 billion yuan (about 3.7 billion U.S. dollars) last year, and imports $2 billion."
+    assert [(m.value, m.unit) for m in _sheet(text).metrics] == [(2.51e10, "CNY"), (2e9, "USD")]
+
+
+def test_a_verb_after_and_is_not_part_of_the_unit():
+    from rules_helpers import sheet as _sheet
+
+    found = [(m.value, m.unit) for m in _sheet("The railway links five countries and has 12 stations.").metrics]
+    assert found == [(5.0, "countries"), (12.0, "stations")]
+
+
+def test_a_subject_leaves_out_the_xinhua_dateline():
+    from rules_helpers import sheet as _sheet
+
+    text = "KUNMING, Nov. 20 (Xinhua) -- The China-Laos Railway has handled 45 million tonnes of cargo."
+    (m,) = _sheet(text).metrics
+    assert "Xinhua" not in m.subject and m.subject.startswith("The China-Laos Railway")

@@ -115,3 +115,33 @@ def test_not_a_quantity(sentence: str) -> None:
 
 def test_spelled_slogan_in_quotes_is_not_counted() -> None:
     assert find_quantities('The city promotes the "two countries, two parks" cooperation model.') == []
+
+
+def test_a_currency_code_before_the_number() -> None:
+    from extract.backends.rules.numbers import find_quantities
+
+    (q,) = find_quantities("The fund holds USD 40 billion.")
+    assert (q.value, q.unit) == (4e10, "USD")
+
+
+def test_spelled_durations_count_but_spans_of_years_and_ranges_do_not() -> None:
+    from extract.backends.rules.numbers import find_quantities
+
+    found = [(q.value, q.unit) for q in find_quantities("The trip was cut from seven days to two days.")]
+    assert found == [(7.0, "days"), (2.0, "days")]
+    assert find_quantities("It arrives in two to three days.") == []
+    assert find_quantities("In the past two years, trade grew.") == []
+
+
+def test_ones_takes_the_unit_before() -> None:
+    from extract.backends.rules.numbers import find_quantities
+
+    text = "The line carried 30.5 million passengers, including 3.6 million cross-border ones."
+    assert [q.unit for q in find_quantities(text)] == ["passengers", "passengers"]
+
+
+def test_n_out_of_m_things_counts_the_same_things() -> None:
+    from extract.backends.rules.numbers import find_quantities
+
+    found = [(q.value, q.unit) for q in find_quantities("Sixteen out of 20 cities have joined the network.")]
+    assert found == [(16.0, "cities"), (20.0, "cities")]

@@ -66,3 +66,105 @@ def test_under_construction_and_proposed_from_the_clause():
     assert projects("The Dongxing Border Trade Zone is being built.")["Dongxing Border Trade Zone"][1] == "under_construction"
     text = "A delegate suggested building the Ruili Logistics Hub."
     assert projects(text)["Ruili Logistics Hub"][1] == "proposed"
+
+
+def test_phase_ii_of_a_named_project():
+    found = projects("Construction of the Phase II of the Hambantota Port is under way.")
+    assert found.get("Hambantota Port Phase II") == ("port", "under_construction")
+
+
+def test_a_city_branded_service_written_china_city_europe():
+    text = "The first China (Hefei)-Europe freight train began service in 2014."
+    names = [Canonicaliser.default().project(p).name for p in sheet(text).infrastructure_projects]
+    assert names == ["China-Europe Railway Express (Hefei)"]
+
+
+def test_a_new_train_service_between_two_named_cities():
+    found = projects("A new freight train service between Chongqing and Hanoi was launched on Monday.")
+    assert found.get("Chongqing-Hanoi freight train service") == ("rail_freight_service", "operational")
+
+
+def test_an_unnamed_facility_in_a_city_is_named_by_the_city():
+    found = projects("The firm plans to build an overseas warehouse in Almaty.")
+    assert found.get("Almaty overseas warehouse", ("", ""))[0] == "logistics_hub"
+
+
+def test_a_named_station_is_a_logistics_hub():
+    found = projects("The train left Qinzhou Port East Station on Wednesday.")
+    assert found.get("Qinzhou Port East Station", ("", ""))[0] == "logistics_hub"
+
+
+def test_expected_to_be_completed_is_under_construction():
+    found = projects("The Jakarta-Surabaya Railway is expected to be completed in 2027.")
+    assert found.get("Jakarta-Surabaya Railway", ("", ""))[1] == "under_construction"
+
+
+def test_a_places_common_noun_phrase_is_no_project_name():
+    assert projects("China's landmark trade corridor handled more cargo this year.") == {}
+
+
+def test_a_proper_name_before_a_lower_case_facility_noun():
+    found = projects("Ships began calling at the Chancay port in Peru in November.")
+    assert found.get("Chancay Port", ("", ""))[0] == "port"
+
+
+def test_a_nationality_before_a_facility_noun_is_no_name():
+    assert projects("Ships began calling at the Peruvian port in November.") == {}
+
+
+def test_a_phase_mention_is_not_also_the_parents():
+    found = projects("The city will start the construction of the second phase of the Kashgar Logistics Park.")
+    assert list(found) == ["Kashgar Logistics Park Phase II"]
+
+
+def test_a_train_departing_from_a_facility_means_it_is_in_use():
+    found = projects("The train, departing from Erenhot Land Port, is bound for Ulaanbaatar.")
+    assert found.get("Erenhot Land Port", ("", ""))[1] == "operational"
+
+
+def test_building_forging_ahead_is_under_construction_and_while_ends_the_clause():
+    text = ("The building of the Minsk Logistics Park is forging ahead, while projects including the Gdansk Port "
+            "have gone smoothly.")
+    found = projects(text)
+    assert found.get("Minsk Logistics Park", ("", ""))[1] == "under_construction"
+
+
+def test_light_rail_dams_and_express_lines_are_project_heads():
+    found = projects("The Lagos Light Rail, the Karuma Dam and the China-Europe Land-Sea Express Line were discussed.")
+    assert found.get("Lagos Light Rail", ("", ""))[0] == "railway"
+    assert found.get("Karuma Dam", ("", ""))[0] == "energy"
+    assert found.get("China-Europe Land-Sea Express Line", ("", ""))[0] == "rail_freight_service"
+
+
+def test_a_quoted_sentence_is_no_project_name():
+    text = '"Khorgos has become a golden Bridge between East and West," the chairman said.'
+    assert all(not name.startswith("Khorgos has") for name in projects(text))
+
+
+def test_a_cooperation_zone_is_a_trade_zone():
+    found = projects("The firms invested in the China-Egypt Suez Economic and Trade Cooperation Zone.")
+    assert found.get("China-Egypt Suez Economic and Trade Cooperation Zone", ("", ""))[0] == "trade_zone"
+
+
+def test_and_with_a_new_verb_starts_a_new_clause_for_status():
+    found = projects("The region will accelerate the construction of the Pinglu Canal and expand the Beibu Gulf Port.")
+    assert found["Pinglu Canal"][1] == "under_construction"
+    assert found["Beibu Gulf Port"][1] == "operational"
+
+
+def test_a_verb_or_quantity_word_ends_a_compound_name():
+    assert projects("Belarus Railway said more trains ran through Brest.") == {}
+
+
+def test_a_three_country_railway_is_no_operator():
+    found = projects("The China-Kyrgyzstan-Uzbekistan railway will be built.")
+    assert found.get("China-Kyrgyzstan-Uzbekistan Railway", ("", ""))[0] == "railway"
+
+
+def test_a_places_possessive_is_not_part_of_the_name():
+    assert "Guoyuan Port" in projects("Chongqing's Guoyuan Port handled more cargo.")
+
+
+def test_a_transport_route_is_a_corridor():
+    found = projects("Goods travel on the Trans-Caspian International Transport Route.")
+    assert found.get("Trans-Caspian International Transport Route", ("", ""))[0] == "economic_corridor"

@@ -147,3 +147,16 @@ def test_long_sentence_yields_one_metric_per_figure() -> None:
     result = sheet(text)
     assert len(result.metrics) == 150
     assert {m.value for m in result.metrics} == {3e9}
+
+
+def test_a_headline_figure_the_body_restates_is_one_metric() -> None:
+    from datetime import date
+
+    from extract.articles import Article, sha256_text
+    from schemas import ArticleMeta
+
+    text = "Port sees cargo up 12% in Q1\n\nIn the first quarter, the port's cargo rose 12% year on year to 3 million tonnes."
+    meta = ArticleMeta(id="h", title="Port sees cargo up 12% in Q1", published=date(2024, 4, 9), sha256=sha256_text(text))
+    metrics = extract_sheet(Article(meta=meta, text=text)).metrics
+    assert sorted((m.value, m.unit) for m in metrics) == [(12.0, "%"), (3e6, "tonnes")]
+    assert all(m.evidence[0].start >= text.index("In the first") for m in metrics)

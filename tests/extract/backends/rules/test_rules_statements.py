@@ -153,3 +153,44 @@ def test_person_named_again_keeps_the_role() -> None:
 
 def test_text_without_reporting_verbs_has_no_statements() -> None:
     assert _statements("The container ships sailed from the harbour at dawn, loaded with fruit.") == []
+
+
+def test_a_surname_subject_is_the_person_named_before() -> None:
+    text = ("Aziz Karimov, Ambassador of Uzbekistan to China, said the route is a golden channel. "
+            "Karimov suggested that the two sides open more container routes.")
+    assert [(s.actor, s.kind.value) for s in _statements(text)][-1] == ("Aziz Karimov", "proposal")
+
+
+def test_it_is_reported_that_a_government_will() -> None:
+    text = "It is reported that Gansu will continue to expand the functions of the Lanzhou land port."
+    assert [(s.actor, s.kind.value) for s in _statements(text)] == [("Gansu", "plan")]
+
+
+def test_a_ministry_of_two_things_is_one_body() -> None:
+    text = "Poland's Ministry of Infrastructure and Development said the terminal will open in 2026."
+    assert [s.actor for s in _statements(text)] == ["Poland's Ministry of Infrastructure and Development"]
+
+
+def test_a_province_with_a_lower_case_suffix_is_the_actor() -> None:
+    text = "Southwest China's Guizhou province plans to open three new freight routes to Laos."
+    assert [(s.actor, s.kind.value) for s in _statements(text)] == [("Guizhou", "plan")]
+
+
+def test_a_country_speaks_as_a_government() -> None:
+    text = "Serbia plans to extend the railway to the border with North Macedonia."
+    assert [(s.actor, s.kind.value, s.jurisdiction) for s in _statements(text)] == [("Serbia", "plan", "Serbia")]
+
+
+def test_is_willing_to_is_a_plan() -> None:
+    text = "China is willing to work with all parties to advance the corridor."
+    assert [(s.actor, s.kind.value) for s in _statements(text)] == [("China", "plan")]
+
+
+def test_a_broad_region_is_no_government() -> None:
+    assert _statements("Europe will buy more goods from the region.") == []
+
+
+def test_a_government_after_a_xinhua_dateline_is_the_actor() -> None:
+    text = ("NANNING, Jan. 15 (Xinhua) -- South China's Guangxi Zhuang Autonomous Region will accelerate the "
+            "construction of the Pinglu Canal this year.")
+    assert [(s.actor, s.kind.value) for s in _statements(text)][:1] == [("Guangxi", "plan")]

@@ -29,6 +29,10 @@ def test_since_the_first_train_left_in_a_month_runs_to_the_published_month():
     assert period(text, 55000) == "2018-06/2021-12"
 
 
+def test_a_stated_cut_off_date_wins_over_so_far_this_year():
+    assert period("As of August 23, a total of 272 trains have left so far this year.", 272) == "2021-01/2021-08"
+
+
 def test_the_past_ten_years_ends_at_the_published_year():
     assert period("In the past ten years, Guangdong built 130 new wharves.", 130) == "2011/2021"
 
@@ -92,3 +96,46 @@ def test_a_figure_in_a_suggestion_or_a_list_of_goals_is_a_target():
     assert m.status.value == "target"
     text = "The main goals are: exports up 6 percent and 20 new routes."
     assert {m.status.value for m in sheet(text).metrics} == {"target"}
+
+
+def test_a_hyphenated_range_of_months_is_one_interval():
+    assert period("Exports to Laos reached 3.1 billion yuan in January-October, up 9 percent.", 3.1e9) == "2021-01/2021-10"
+    assert period("In Jan-Oct, the hub dispatched 640 trains.", 640) == "2021-01/2021-10"
+
+
+def test_the_past_decade_ends_at_the_published_year():
+    assert period("Over the past decade, the line carried 9,000 trains.", 9000) == "2011/2021"
+
+
+def test_last_month_is_the_month_before_writing():
+    assert period("Last month, the terminal handled 410,000 TEUs.", 410000) == "2021-11"
+
+
+def test_an_event_on_a_weekday_takes_the_month_of_writing():
+    assert period("On Tuesday, a train carrying 50 containers left Chongqing.", 50) == "2021-12"
+
+
+def test_so_far_this_year_is_cumulative_to_the_month_of_writing():
+    assert period("So far this year, 1,300 trains have left the hub.", 1300) == "2021-01/2021-12"
+
+
+def test_a_reported_flow_without_a_time_phrase_takes_the_articles_reporting_period():
+    text = ("In the first 11 months, Guangxi's trade with ASEAN reached 380 billion yuan, up 8 percent.\n"
+            "Exports of machinery rose 12 percent.\n"
+            "The port has 42 berths.")
+    assert period(text, 12) == "2021-01/2021-11"
+    assert period(text, 42) is None  # a stock with no time phrase keeps no period
+
+
+def test_an_article_without_a_reporting_period_in_its_lead_adds_none():
+    text = "The new terminal opened to ships.\nExports of machinery rose 12 percent."
+    assert period(text, 12) is None
+
+
+def test_the_past_n_months_ends_at_the_month_of_writing():
+    text = "Over the past three months, the new line has handled 1,500 freight trains."
+    assert period(text, 1500, date(2022, 3, 3)) == "2021-12/2022-03"
+
+
+def test_a_growth_from_an_earlier_year_is_for_the_later_one():
+    assert period("The dry port handled 500,000 TEUs last year, up 20 percent from 2019.", 20) == "2020"
