@@ -29,6 +29,10 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # "so far this year", "this year so far": cumulative from January to the month of writing.
     (re.compile(r"\b(?:so\s+far|to\s+date|up\s+to\s+now)\s+this\s+year\b|\bthis\s+year\s+(?:so\s+far|to\s+date)\b", re.I),
      "year_to_date"),
+    # "this year as of Thursday", "by Thursday, ... this year": a running total of the year so far.
+    (re.compile(rf"\bthis\s+year\s+(?:as\s+of|as\s+at|by|until|through)\s+(?:{_WEEKDAY}|now|today)\b", re.I),
+     "year_to_date"),
+    (re.compile(rf"\b(?:by|as\s+of|as\s+at|until)\s+{_WEEKDAY}\b[^.;]{{0,80}}?\bthis\s+year\b", re.I), "year_to_date"),
     (re.compile(rf"\b(?:from|between)\s+({_YEAR})\s+(?:to|and|through)\s+({_YEAR})\b", re.I), "range"),
     (re.compile(rf"\b({_YEAR})\s*[-–—/]\s*({_YEAR})\b", re.I), "range"),
     (re.compile(rf"\bsince\s+(?:(?:the\s+)?(?:opening|launch|start)\s+in\s+)?(?:({_MONTH})\s+)?({_YEAR})\b", re.I), "since"),

@@ -30,6 +30,9 @@ def _periods(text: str, published: date | None = PUBLISHED) -> list[str | None]:
         ("From 2016 to 2020, the port doubled its capacity.", "2016/2020"),
         ("In March, customs cleared goods around the clock.", "2021-03"),
         ("The previous year, the route carried few containers.", "2020"),
+        # A running total of the year so far ends at the month of writing (SPEC: cumulative, year-to-date).
+        ("The trains had carried 900 containers this year as of Monday, the operator said.", "2021-01/2021-12"),
+        ("By Friday, the trains along the route this year had carried 900 containers.", "2021-01/2021-12"),
     ],
 )
 def test_period_resolved_against_published(text: str, period: str) -> None:
