@@ -68,6 +68,23 @@ if logging.getLogger("instructor").level == logging.NOTSET:
 # Wrapped once: instructor wraps a plain model anew on every request, so its (cached) schema was rebuilt each time.
 RESPONSE_MODEL = response_schema(ArticleFacts)
 
+
+def _schema_once(model: type[Any]) -> None:
+    """Make `model.model_json_schema()` build its schema once: instructor's JSON_SCHEMA handler asks for it on
+    every request (~6 ms), and request_schema.py replaces it in the request anyway. Callers get a fresh copy."""
+    build, made = model.model_json_schema, {}
+
+    def model_json_schema(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        key = json.dumps([args, kwargs], default=repr, sort_keys=True)
+        if key not in made:
+            made[key] = json.dumps(build(*args, **kwargs))
+        return json.loads(made[key])
+
+    model.model_json_schema = model_json_schema  # type: ignore[method-assign]
+
+
+_schema_once(RESPONSE_MODEL)
+
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 MAX_IDLE_CONTINUATIONS = 1  # a cut-off answer that finished no fact is asked on once more, then the chunk fails
 T = TypeVar("T")

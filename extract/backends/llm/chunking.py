@@ -20,8 +20,11 @@ _PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*")  # a non-blank line
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；])[\"'”’)\]]*\s+")
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def estimate_tokens(text: str) -> int:
-    ascii_chars = sum(1 for ch in text if ord(ch) < 128)
+    ascii_chars = len(text) - len(_NON_ASCII.findall(text))  # a regex: a Python loop per character cost ~1 ms
     return (ascii_chars + 3) // 4 + (len(text) - ascii_chars)
 
 
