@@ -147,3 +147,9 @@ def test_a_described_speaker_is_the_person_named_later_with_that_role():
     found = statements(text)
     assert [s.actor for s in found] == ["Liu Qing", "Liu Qing"]
     assert found[1].actor_role == "FM spokesperson"
+
+
+def test_the_place_before_according_to_is_not_the_speaker():
+    # "according to X" names its source after it: the country that ends the clause before it is no actor.
+    text = "In future the train will also stop in Almaty, Kazakhstan, according to railway staff at the station."
+    assert all(s.actor != "Kazakhstan" for s in statements(text))
