@@ -207,14 +207,18 @@ def _conversion(text: str, q: Quantity, found: list[Quantity]) -> bool:
                for p in found)
 
 
+@lru_cache(maxsize=1)
+def _out_of_regex() -> re.Pattern[str]:
+    spelled = "|".join(sorted(lexicon().data["spelled_numbers"], key=len, reverse=True))
+    return re.compile(rf"(?<![\w.,])(\d[\d,]*|{spelled})\s+out\s+of\s+", re.I)
+
+
 def _out_of(text: str, start: int, end: int, found: list[Quantity]) -> list[Quantity]:
     """'Twenty out of 31 provincial governments': the part counts the same things as the whole."""
     numbers = lexicon().data["spelled_numbers"]
-    spelled = "|".join(sorted(numbers, key=len, reverse=True))
     out = []
-    for m in re.finditer(rf"(?<![\w.,])(\d[\d,]*|{spelled})\s+out\s+of\s+", text[:end], re.I):
-        if m.start() < start:
-            continue
+    # From `start` only: scanning the text from its beginning for each sentence made long articles quadratic.
+    for m in _out_of_regex().finditer(text, start, end):
         whole = [q for q in found if q.start == m.end()]
         if not whole:
             continue

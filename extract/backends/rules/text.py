@@ -6,13 +6,16 @@ import re
 from dataclasses import dataclass
 
 # A sentence ends at . ! ? (or a CJK full stop) followed by space and a capital, a quote or
-# a digit; not after a known abbreviation, an initial, or inside a decimal number.
+# a digit (or glued to a capitalised word, see _END); not after a known abbreviation, an
+# initial, or inside a decimal number.
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "no", "co", "ltd", "inc", "corp", "jan", "feb", "mar", "apr",
     "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "e.g", "i.e", "vs", "etc", "gov",
 }
 _WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.")
-_END = re.compile(r"[.!?。！？]+[\"'”’)]*(?=\s+|$)")
+# Scraped pages often lose the space between sentences ("Zhao said.The number ..."): a full stop
+# right after a lower-case word and right before a capitalised one ends a sentence too.
+_END = re.compile(r"[.!?。！？]+[\"'”’)]*(?=\s+|$)|(?<=[a-z]{2})[.!?][”’]?(?=[A-Z][a-z]|\"[A-Z])")
 
 
 @dataclass(frozen=True)

@@ -42,3 +42,11 @@ def test_sentences_by_paragraph_is_the_same_as_filtering(seed_texts):
     for text in [*seed_texts.values(), "", "One.\n\nTwo. Three.\n  \nFour"]:
         paras, sents = paragraphs(text), sentences(text)
         assert sentences_by_paragraph(paras, sents) == [[s for s in sents if p.start <= s.start < p.end] for p in paras]
+
+
+def test_sentences_glued_without_a_space_are_split():
+    # Scraped pages lose the space between sentences; abbreviations and initials still do not end one.
+    text = 'Officials said.The line carried 400 containers.\"We will add more,\" he said. Mr.Li met the U.S.Envoy.'
+    assert [s.text for s in sentences(text)] == [
+        "Officials said.", "The line carried 400 containers.", '"We will add more," he said.',
+        "Mr.Li met the U.S.Envoy."]
