@@ -117,6 +117,11 @@ def _status(sentence_before: str, mention: TimeMention | None, published: date |
 
 _ORG_HEAD = re.compile(r"\b(?:Group|Railways?|Bank|Company|Corporation|Association|Fund|Organization|Organisation)\b")
 _CURRENCY_AFTER = re.compile(r"\s*(?:dollars?|USD)\b", re.I)
+
+
+def names_currency(text: str, place: Place) -> bool:
+    """'U.S. dollars', 'Hong Kong dollars': the place names a currency, not where a figure is."""
+    return bool(_CURRENCY_AFTER.match(text, place.end))
 _ANAPHOR = re.compile(r"\b(?:the|this|that|our)\s+(province|city|country|region|municipality|nation)\b", re.I)
 _AFTER_PLACE = re.compile(r"^[^,;.]{0,40}?\b(?:in|into|to|across|from)\s+(?:the\s+)?$", re.I)
 
@@ -150,7 +155,7 @@ def _subject_places(text: str, q: Quantity, places: list[Place]) -> list[Place]:
     Zhengzhou), not an organisation."""
     out = []
     for p in places:
-        if (q.group == "money" and q.start <= p.start < q.end) or _CURRENCY_AFTER.match(text, p.end):
+        if (q.group == "money" and q.start <= p.start < q.end) or names_currency(text, p):
             continue  # "U.S. dollars" names a currency, not a place
         if p.name in lexicon().words("broad_regions"):
             continue  # "Europe", "ASEAN": where goods go, rarely what a figure is about

@@ -96,3 +96,10 @@ def test_a_broad_region_is_never_the_articles_place():
 def test_a_region_possessive_introduces_the_place():
     text = "Southwest China's Chongqing Municipality saw 1,359 trips in the first half, up 50 percent."
     assert metric(text, 1359).location == "Chongqing"
+
+
+def test_a_currency_in_an_earlier_sentence_is_not_what_its_refers_to():
+    text = ("Kenya's exports to the region stood at 7.7 billion U.S. dollars last year. "
+            "Its imports from those countries rose 19.8 percent year on year.")
+    growth = [m for m in sheet(text).metrics if m.value == 19.8]
+    assert growth and growth[0].location != "United States"
