@@ -123,6 +123,8 @@ def names_currency(text: str, place: Place) -> bool:
     """'U.S. dollars', 'Hong Kong dollars': the place names a currency, not where a figure is."""
     return bool(_CURRENCY_AFTER.match(text, place.end))
 _ANAPHOR = re.compile(r"\b(?:the|this|that|our)\s+(province|city|country|region|municipality|nation)\b", re.I)
+# Where an attribution starts: places in it name the source ("statistics from the X Customs"), not the figure's place.
+_ATTRIBUTION = re.compile(r"\baccording\s+to\b|\b(?:data|statistics|figures)\s+(?:from|released\s+by|of)\b", re.I)
 _AFTER_PLACE = re.compile(r"^[^,;.]{0,40}?\b(?:in|into|to|across|from)\s+(?:the\s+)?$", re.I)
 
 
@@ -205,6 +207,8 @@ def _location(text: str, sentence: Span, q: Quantity, places: list[Place], conte
         return before[-1].name
     if context:
         return context[-1].name
+    source = _ATTRIBUTION.search(text, q.end, sentence.end)
+    after = [p for p in after if source is None or p.start < source.start()]  # "according to the Qingdao Customs"
     if after:
         return after[0].name
     return fallback

@@ -103,3 +103,10 @@ def test_a_currency_in_an_earlier_sentence_is_not_what_its_refers_to():
             "Its imports from those countries rose 19.8 percent year on year.")
     growth = [m for m in sheet(text).metrics if m.value == 19.8]
     assert growth and growth[0].location != "United States"
+
+
+def test_a_place_in_the_attribution_is_the_source_not_the_figures_place():
+    text = ("Hunan sees trade growth\n\n"
+            "Exports to African countries rose 14.1 percent, according to statistics from the Changsha Customs.")
+    growth = [m for m in sheet(text).metrics if m.value == 14.1]
+    assert growth and growth[0].location != "Changsha"
