@@ -22,7 +22,7 @@ LLM_TESTS = Path(__file__).resolve().parents[1] / "backends" / "llm"
 if str(LLM_TESTS) not in sys.path:
     sys.path.insert(0, str(LLM_TESTS))
 
-from llm_helpers import FAST, SEEDS, gold_responder, keyless_env, serving  # noqa: E402
+from llm_helpers import SEEDS, fast_keyless_env, gold_responder, serving  # noqa: E402
 from llm_server import FakeLLM, Fault, status  # noqa: E402
 
 KEY = "sk-test-call-log-secret-0123456789"
@@ -37,10 +37,8 @@ def server() -> Iterator[FakeLLM]:
 
 @pytest.fixture
 def llm_env(server: FakeLLM, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeLLM:
-    keyless_env(monkeypatch, server.url)
+    fast_keyless_env(monkeypatch, server.url)
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    for key, value in FAST.items():
-        monkeypatch.setenv(f"FACTSHEET_{key.upper()}", str(value))
     monkeypatch.chdir(tmp_path)
     return server
 

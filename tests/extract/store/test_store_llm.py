@@ -24,7 +24,7 @@ LLM_TESTS = Path(__file__).resolve().parents[1] / "backends" / "llm"
 if str(LLM_TESTS) not in sys.path:
     sys.path.insert(0, str(LLM_TESTS))
 
-from llm_helpers import FAST, SEEDS, gold_responder, keyless_env, serving  # noqa: E402
+from llm_helpers import SEEDS, fast_keyless_env, gold_responder, serving  # noqa: E402
 from llm_server import ARTICLES, FakeLLM, status  # noqa: E402
 
 
@@ -36,9 +36,7 @@ def server() -> Iterator[FakeLLM]:
 
 @pytest.fixture
 def llm_env(server: FakeLLM, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeLLM:
-    keyless_env(monkeypatch, server.url)
-    for key, value in FAST.items():  # fast retries, through the environment (works with or without the flags)
-        monkeypatch.setenv(f"FACTSHEET_{key.upper()}", str(value))
+    fast_keyless_env(monkeypatch, server.url)
     monkeypatch.chdir(tmp_path)
     return server
 

@@ -101,3 +101,10 @@ def keyless_env(monkeypatch: Any, url: str) -> None:
         if name.startswith("FACTSHEET_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("OPENAI_BASE_URL", url)
+
+
+def fast_keyless_env(monkeypatch: Any, url: str) -> None:
+    """`keyless_env` with fast retries set through the environment (works with or without the flags)."""
+    keyless_env(monkeypatch, url)
+    for key, value in FAST.items():
+        monkeypatch.setenv(f"FACTSHEET_{key.upper()}", str(value))
