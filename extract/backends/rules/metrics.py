@@ -125,7 +125,11 @@ def names_currency(text: str, place: Place) -> bool:
 _ANAPHOR = re.compile(r"\b(?:the|this|that|our)\s+(province|city|country|region|municipality|nation)\b", re.I)
 # Where an attribution starts: places in it name the source ("statistics from the X Customs"), not the figure's place.
 _ATTRIBUTION = re.compile(r"\baccording\s+to\b|\b(?:data|statistics|figures)\s+(?:from|released\s+by|of)\b", re.I)
-_AFTER_PLACE = re.compile(r"^[^,;.]{0,40}?\b(?:in|into|to|across|from)\s+(?:the\s+)?$", re.I)
+_AFTER_PLACE = re.compile(r"^[^,;.]{0,40}?\b(?:in|into|across|from)\s+(?:the\s+)?$", re.I)
+# A place goods, trains or exports go to is a destination, not where the figure is: "50 (trains) to Russia",
+# "its exports to the United States".
+_DESTINATION = re.compile(r"\b(?:to|towards|bound\s+for|destined\s+for|heading\s+for)\s+(?:the\s+)?$", re.I)
+_LIST_GAP = re.compile(r"\s*(?:,|,?\s*(?:and|or))\s*(?:the\s+)?$")
 
 
 def _kind_matches(place: Place, word: str) -> bool:
@@ -156,7 +160,12 @@ def _subject_places(text: str, q: Quantity, places: list[Place]) -> list[Place]:
     route's far end ("China-Europe trains" is about neither; "Zhengzhou-Qingdao trains" is about
     Zhengzhou), not an organisation."""
     out = []
+    destination_end = -1  # where the last destination (or list of them: "to Germany, Turkey and Iran") ends
     for p in places:
+        if _DESTINATION.search(text, max(0, p.start - 20), p.start) or (
+                destination_end >= 0 and _LIST_GAP.match(text[destination_end : p.start])):
+            destination_end = p.end
+            continue
         if (q.group == "money" and q.start <= p.start < q.end) or names_currency(text, p):
             continue  # "U.S. dollars" names a currency, not a place
         if p.name in lexicon().words("broad_regions"):

@@ -110,3 +110,18 @@ def test_a_place_in_the_attribution_is_the_source_not_the_figures_place():
             "Exports to African countries rose 14.1 percent, according to statistics from the Changsha Customs.")
     growth = [m for m in sheet(text).metrics if m.value == 14.1]
     assert growth and growth[0].location != "Changsha"
+
+
+def test_where_goods_or_trains_go_is_not_where_the_figure_is():
+    text = ("Gansu plans more freight services\n\n"
+            "Lanzhou will run more freight trains this year. Under the plan, 120 trains will carry goods to Poland, "
+            "40 to Hungary, Serbia and Greece.")
+    for value in (120, 40):
+        assert metric(text, value).location not in ("Poland", "Hungary", "Serbia", "Greece")
+
+
+def test_a_trade_partner_after_to_is_not_the_reporting_place():
+    text = ("Hubei's foreign trade grew last year. Its exports to Japan and the United Kingdom, however, fell "
+            "2.5 percent and 7.1 percent, respectively.")
+    for value in (-2.5, -7.1):
+        assert metric(text, value).location not in ("Japan", "United Kingdom")
