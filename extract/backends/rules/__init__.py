@@ -13,7 +13,7 @@ from datetime import date
 from extract.articles import Article
 from extract.backends.base import Backend
 from extract.backends.rules.lexicon import lexicon
-from extract.backends.rules.metrics import names_currency, sentence_metrics
+from extract.backends.rules.metrics import names_currency, sentence_metrics, without_destinations
 from extract.backends.rules.periods import TimeMention, time_mentions
 from extract.backends.rules.places import Place, dateline_spans, dominant_place, find_places, in_dateline
 from extract.backends.rules.projects import extract_projects
@@ -116,8 +116,8 @@ def extract_sheet(article: Article) -> FactSheet:
         for sentence in para_sentences:
             metrics.extend(sentence_metrics(text, sentence, published, context_places, context_time, fallback,
                                             target_frame))
-            context_places = context_places + [p for p in find_places(text, sentence.start, sentence.end)
-                                               if p.name != "China" and not in_dateline(text, p)
+            said = without_destinations(text, find_places(text, sentence.start, sentence.end))
+            context_places = context_places + [p for p in said if p.name != "China" and not in_dateline(text, p)
                                                and not names_currency(text, p)]
             timed = [t for t in time_mentions(text, sentence.start, sentence.end, published) if t.period and not t.milestone]
             if timed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import date
 
@@ -132,6 +133,20 @@ _DESTINATION = re.compile(r"\b(?:to|towards|bound\s+for|destined\s+for|heading\s
 _LIST_GAP = re.compile(r"\s*(?:,|,?\s*(?:and|or))\s*(?:the\s+)?$")
 
 
+def without_destinations(text: str, places: list[Place]) -> list[Place]:
+    """`places` (in text order) less the destinations: "to Russia", and the list a "to" heads
+    ("to Germany, Turkey and Iran")."""
+    out = []
+    destination_end = -1
+    for p in places:
+        if _DESTINATION.search(text, max(0, p.start - 20), p.start) or (
+                destination_end >= 0 and _LIST_GAP.match(text[destination_end : p.start])):
+            destination_end = p.end
+            continue
+        out.append(p)
+    return out
+
+
 def _kind_matches(place: Place, word: str) -> bool:
     if word in ("province", "region"):
         return place.table == "provinces"
@@ -160,12 +175,7 @@ def _subject_places(text: str, q: Quantity, places: list[Place]) -> list[Place]:
     route's far end ("China-Europe trains" is about neither; "Zhengzhou-Qingdao trains" is about
     Zhengzhou), not an organisation."""
     out = []
-    destination_end = -1  # where the last destination (or list of them: "to Germany, Turkey and Iran") ends
-    for p in places:
-        if _DESTINATION.search(text, max(0, p.start - 20), p.start) or (
-                destination_end >= 0 and _LIST_GAP.match(text[destination_end : p.start])):
-            destination_end = p.end
-            continue
+    for p in without_destinations(text, places):
         if (q.group == "money" and q.start <= p.start < q.end) or names_currency(text, p):
             continue  # "U.S. dollars" names a currency, not a place
         if p.name in lexicon().words("broad_regions"):
@@ -223,6 +233,22 @@ def _location(text: str, sentence: Span, q: Quantity, places: list[Place], conte
     return fallback
 
 
+_SO_FAR = re.compile(r"so\s+far|to\s+date|up\s+to\s+now", re.I)
+
+
+def _so_far_this_year(text: str, mention: TimeMention | None, context: TimeMention | None) -> TimeMention | None:
+    """"So far" after a sentence about this year ("Volume has grown this year. So far it has reached ...")
+    is the year so far: year-to-date, not the month of writing."""
+    if (mention is None or context is None or mention.kind != "present" or context.kind != "this_year"
+            or not mention.period or not context.period or not _SO_FAR.fullmatch(text[mention.start : mention.end])):
+        return mention
+    year, month = mention.period[:4], mention.period[5:7]
+    if year != context.period or not month:
+        return mention
+    period = f"{year}-01/{year}-{month}" if month != "01" else f"{year}-01"
+    return dataclasses.replace(mention, period=period, kind="year_to_date")
+
+
 def sentence_metrics(
     text: str,
     sentence: Span,
@@ -248,6 +274,7 @@ def sentence_metrics(
         if mention is None and context_time is not None and not (
                 context_time.future and not lexicon().regex("target_cues").search(sentence.text)):
             mention = context_time
+        mention = _so_far_this_year(text, mention, context_time)
         status = _status(before, mention, published)
         period = mention.period if mention else None
         if period is None and status == "target":

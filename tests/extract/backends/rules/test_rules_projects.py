@@ -133,3 +133,12 @@ def test_translation_noise_names_the_initiative() -> None:
 )
 def test_not_a_project(text: str) -> None:
     assert _projects(text) == []
+
+
+def test_a_station_trains_arrive_at_is_operational():
+    from rules_helpers import sheet
+
+    text = ("A cargo train left Lanzhou on Monday. It is scheduled to arrive at the Dongxing Railway Station "
+            "in two days.")
+    stations = [p for p in sheet(text).infrastructure_projects if "Station" in p.name]
+    assert stations and stations[0].status.value == "operational", sheet(text).infrastructure_projects

@@ -139,3 +139,22 @@ def test_the_past_n_months_ends_at_the_month_of_writing():
 
 def test_a_growth_from_an_earlier_year_is_for_the_later_one():
     assert period("The dry port handled 500,000 TEUs last year, up 20 percent from 2019.", 20) == "2020"
+
+
+def test_so_far_after_a_sentence_about_this_year_is_the_year_so_far():
+    from rules_helpers import PUBLISHED, sheet
+
+    text = ("Port volumes climb\n\n"
+            "The station's container traffic has kept growing this year. \"So far, the total has reached 2.3 million "
+            "tonnes, up 9.4 percent year on year,\" the manager said.")
+    y, m = PUBLISHED.year, PUBLISHED.month
+    periods = {x.value: x.period for x in sheet(text).metrics}
+    assert periods[2.3e6] == (f"{y}-01/{y}-{m:02d}" if m > 1 else f"{y}-01")
+    assert periods[9.4] == periods[2.3e6]
+
+
+def test_so_far_without_a_this_year_frame_is_the_month_of_writing():
+    from rules_helpers import PUBLISHED, sheet
+
+    text = "Port volumes climb\n\nSo far, the station has handled 2.3 million tonnes of containers, the manager said."
+    assert sheet(text).metrics[0].period == f"{PUBLISHED.year}-{PUBLISHED.month:02d}"
