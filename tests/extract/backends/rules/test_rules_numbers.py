@@ -145,3 +145,12 @@ def test_n_out_of_m_things_counts_the_same_things() -> None:
 
     found = [(q.value, q.unit) for q in find_quantities("Sixteen out of 20 cities have joined the network.")]
     assert found == [(16.0, "cities"), (20.0, "cities")]
+
+
+def test_twenty_foot_equivalent_units_written_with_digits_are_teu():
+    from rules_helpers import sheet
+
+    text = "Some 936,000 20-foot equivalent units (TEU) of goods were carried by the trains last year, up 30 percent."
+    metrics = sheet(text).metrics
+    assert [(m.value, m.unit) for m in metrics if m.unit == "TEU"] == [(936000, "TEU")]
+    assert not [m for m in metrics if m.value == 20], "the '20' of '20-foot' is a size, not a figure"
