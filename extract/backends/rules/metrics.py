@@ -175,7 +175,7 @@ def _subject_places(text: str, q: Quantity, places: list[Place]) -> list[Place]:
     route's far end ("China-Europe trains" is about neither; "Zhengzhou-Qingdao trains" is about
     Zhengzhou), not an organisation."""
     out = []
-    for p in without_destinations(text, places):
+    for p in places:
         if (q.group == "money" and q.start <= p.start < q.end) or names_currency(text, p):
             continue  # "U.S. dollars" names a currency, not a place
         if p.name in lexicon().words("broad_regions"):
@@ -263,7 +263,9 @@ def sentence_metrics(
     if not quantities:
         return []
     mentions = time_mentions(text, sentence.start, sentence.end, published)
-    places = [p for p in find_places(text, sentence.start, sentence.end) if not in_dateline(text, p)]
+    # Destinations are found once per sentence: no quantity of it is about them.
+    places = without_destinations(text, [p for p in find_places(text, sentence.start, sentence.end)
+                                         if not in_dateline(text, p)])
     evidence = [Evidence(quote=sentence.text, start=sentence.start, end=sentence.end)]
     out: list[Metric] = []
     for q in quantities:
