@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from extract.backends.rules.lexicon import lexicon
 
 _NAME = r"[A-Z][a-z]+(?:[- ][A-Z][a-z]+){1,2}"
-_VERBS = r"said|says|added|noted|explained|stressed|emphasized|told\s+(?:reporters|journalists|a\s+(?:news|press)\s+conference|[A-Z][\w ]{1,30}?)"
+_VERBS = r"said|says|added|noted|explained|stressed|emphasized|remarked|stated|commented|observed|pointed\s+out|told\s+(?:reporters|journalists|a\s+(?:news|press)\s+conference|[A-Z][\w ]{1,30}?)"
 # What may follow the verb: a day, a venue, "in a statement", "in an interview".
 _TAIL = (r"(?:\s+(?:on|at|during|in|last|this|to|while|after|before|when)\b[^\"“”,]{0,120})?"
          r"(?:,\s*(?:noting|adding|saying|stressing|stating|explaining)\b[^\"“”]{0,240})?")
@@ -46,7 +46,8 @@ def speaker_candidates(sentence: str) -> Iterator[Speaker]:
         for pattern in (_VERB_FIRST, _WHO_FIRST):
             m = pattern.match(sentence, pos)
             if m:
-                verb = m.group("verb").split()[0]
+                verb = " ".join(m.group("verb").split())
+                verb = "told" if verb.startswith("told") else verb  # "told reporters": the verb is "told"
                 role = (m.group("role") or "").strip() or None
                 pre = (m.groupdict().get("pre") or "").strip()
                 if pre and not _title_words(pre):

@@ -88,8 +88,10 @@ def _is_government_place(place: Place) -> bool:
     return place.domestic or place.name in set(Canonicaliser.default().demonyms.values())
 
 
+_APPOSITIVE = re.compile(r"(?i:one\s+of|an?|the)\s+[a-z]")
 _FRAMING = re.compile(r"^(?:it\s+is\s+(?:reported|understood|learned|known)\s+that|reportedly)\s+", re.I)
-_ADVERB_AFTER = re.compile(r"\s+(?:also|further|again|then|later|once\s+again|recently)$", re.I)
+# Words between the actor and its verb: "Guo Ruixue also suggested", "Premier Li has asked".
+_ADVERB_AFTER = re.compile(r"\s+(?:also|further|again|then|later|once\s+again|recently|repeatedly|has|have|had)$", re.I)
 
 
 def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | None,
@@ -98,14 +100,17 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
     subject = subject.strip().strip(",")
     subject = re.sub(r"^(?:[\"“”]\s*|\s*(?:--|—|–|-)\s*)", "", subject)  # a quote mark; a dateline's dash
     subject = _FRAMING.sub("", subject)  # "It is reported that Shaanxi will ...": Shaanxi
-    subject = _ADVERB_AFTER.sub("", subject)  # "Guo Ruixue also suggested"
+    while _ADVERB_AFTER.search(subject):  # "Guo Ruixue also suggested", "Li Ming has also asked"
+        subject = _ADVERB_AFTER.sub("", subject)
     parts = [p.strip() for p in re.split(r",\s*", subject) if p.strip()]
     if not parts:
         return None
     if re.fullmatch(r"[A-Z][a-z]+", parts[-1]) and known:
         for name in reversed(list(known)):
-            if parts[-1] in name.split()[1:] or (parts[-1] == name.split()[0] and len(parts) == 1):
-                return known[name]  # "Seitkali suggested": the person named in full before
+            # "Seitkali suggested", "At the port, Xi said": the person named in full before (a Chinese
+            # name gives the surname first).
+            if parts[-1] in name.split()[1:] or (parts[-1] == name.split()[0] and not find_places(parts[-1])):
+                return known[name]
     low = subject.lower()
     pronoun = lexicon().data["pronouns"].get(parts[-1].lower()) if len(parts[-1].split()) == 1 else None
     if pronoun:
@@ -130,7 +135,15 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
         m = re.fullmatch(rf"(?:the\s+)?(.+?)\s+({_NAME2})", part)
         if m and any(r in m.group(1).lower() for r in role_nouns) and not find_places(m.group(2)):
             return Actor(m.group(2), _clean_role(m.group(1)), "person", _jurisdiction(m.group(1)))
-    last_part = parts[-1]
+    actor = _body_place_or_group(parts[-1], low)
+    if actor is None and len(parts) > 1 and _APPOSITIVE.match(parts[-1]):
+        # "Hunan Province, one of the largest inland provinces, will": the actor stands before the appositive.
+        actor = _body_place_or_group(parts[-2], parts[-2].lower())
+    return actor
+
+
+def _body_place_or_group(last_part: str, low: str) -> Actor | None:
+    """The body, government or group that the last words of a subject name."""
     org = _org_phrase(last_part)
     if org:
         org = re.sub(r"^(?:the|The)\s+", "", org)
@@ -244,7 +257,7 @@ def _appositive_person(sentence: str) -> Actor | None:
 def _clean_role(role: str | None) -> str | None:
     if not role:
         return None
-    role = re.sub(r"^(?:the|a|an)\s+", "", role.strip(), flags=re.I)
+    role = re.sub(r"^(?:the|a|an)\s+", "", role.strip().rstrip(",;:").strip(), flags=re.I)
     return role or None
 
 
@@ -319,6 +332,13 @@ def _venue(sentence: str) -> str | None:
     return " ".join(m.group(1).split()) if m else None
 
 
+def _we_modal(sentence: str) -> re.Match[str] | None:
+    """'We should ...', 'In addition, we must ...': a first-person plan with no verb of saying."""
+    modals = "|".join(re.escape(m) for m in _words("speaker_modals"))
+    connectives = "|".join(re.escape(c) for c in _words("continuing_connectives"))
+    return re.match(rf"\s*(?:(?:{connectives}),?\s+)?we\s+(?:also\s+)?(?:{modals})\s+", sentence, re.I)
+
+
 def _imperative_start(sentence: str) -> bool:
     first = re.match(r"[A-Za-z]+", sentence)
     return bool(first and first.group(0).lower() in _words("imperative_verbs"))
@@ -361,6 +381,13 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
                 if actor:
                     found = (actor, m)
                     break
+            if found is None and para_actor is not None:
+                modal = _we_modal(sentence.text)
+                if modal is not None:
+                    # "We should speed up ..." in a speaker's paragraph: the speaker's plan.
+                    complement = text[sentence.start + modal.end() : sentence.end]
+                    out.append(_statement(para_actor, "plan", "will", complement, sentence, sentence.text, home))
+                    continue
             if found is None:
                 person = _appositive_person(sentence.text)
                 if person is not None:
@@ -388,6 +415,8 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
                 cut = before.rfind(",")
                 if cut <= 0:
                     continue  # a bare speech tag ('" she said.'): no position of its own
+                if _figures_only(before[:cut]):
+                    continue  # "Exports rose 5%, Meng said": figures the speaker reports, no position
                 complement = "that " + before[:cut]
             kind = _kind(verb_class, actor, complement)
             if kind == "plan" and actor.kind == "place":
