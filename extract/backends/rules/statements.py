@@ -88,6 +88,7 @@ def _is_government_place(place: Place) -> bool:
     return place.domestic or place.name in set(Canonicaliser.default().demonyms.values())
 
 
+_EMBEDDED = re.compile(r"^.*\b(?:that)\s+(?=[A-Z])")
 _APPOSITIVE = re.compile(r"(?i:one\s+of|an?|the)\s+[a-z]")
 _FRAMING = re.compile(r"^(?:it\s+is\s+(?:reported|understood|learned|known)\s+that|reportedly)\s+", re.I)
 # Words between the actor and its verb: "Guo Ruixue also suggested", "Premier Li has asked".
@@ -105,6 +106,10 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
     parts = [p.strip() for p in re.split(r",\s*", subject) if p.strip()]
     if not parts:
         return None
+    embedded = _EMBEDDED.search(parts[-1])
+    if embedded:
+        # "The “Work Points” pointed out that Hunan (will)": the subject of the reported clause.
+        parts[-1] = parts[-1][embedded.end() :]
     if re.fullmatch(r"[A-Z][a-z]+", parts[-1]) and known:
         for name in reversed(list(known)):
             # "Seitkali suggested", "At the port, Xi said": the person named in full before (a Chinese
@@ -339,6 +344,12 @@ def _we_modal(sentence: str) -> re.Match[str] | None:
     return re.match(rf"\s*(?:(?:{connectives}),?\s+)?we\s+(?:also\s+)?(?:{modals})\s+", sentence, re.I)
 
 
+def _plan_lead_in(sentence: str) -> int:
+    """The length of an impersonal opening that introduces planned actions ('It is necessary to ')."""
+    m = lexicon().regex("plan_lead_ins").match(sentence.lstrip())
+    return len(sentence) - len(sentence.lstrip()) + m.end() if m else 0
+
+
 def _imperative_start(sentence: str) -> bool:
     first = re.match(r"[A-Za-z]+", sentence)
     return bool(first and first.group(0).lower() in _words("imperative_verbs"))
@@ -381,20 +392,25 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
                 if actor:
                     found = (actor, m)
                     break
-            if found is None and para_actor is not None:
+            speaker = para_actor or (last if last is not None and last.kind in ("person", "place", "body") else None)
+            if found is None and speaker is not None:
                 modal = _we_modal(sentence.text)
                 if modal is not None:
-                    # "We should speed up ..." in a speaker's paragraph: the speaker's plan.
+                    # "We should speed up ...": the plan of the speaker whose speech this is (a speech
+                    # reported without quotation marks runs on over paragraphs).
                     complement = text[sentence.start + modal.end() : sentence.end]
-                    out.append(_statement(para_actor, "plan", "will", complement, sentence, sentence.text, home))
+                    out.append(_statement(speaker, "plan", "will", complement, sentence, sentence.text, home))
                     continue
             if found is None:
                 person = _appositive_person(sentence.text)
                 if person is not None:
                     # "Lin Hao, mayor of Wuhan, attended ...": a later "He said" is his.
                     last = known.setdefault(person.name, person)
-                if para_actor and para_actor.kind == "place" and _imperative_start(sentence.text):
-                    out.extend(_plan_items(text, para_actor, "will", sentence, Span(sentence.start, sentence.end, sentence.text),
+                lead_in = _plan_lead_in(sentence.text)
+                if para_actor and para_actor.kind == "place" and (lead_in or _imperative_start(sentence.text)):
+                    # "Support ...", "It is necessary to build ...", "Steps will be taken to ...": the plan goes on.
+                    start = sentence.start + lead_in
+                    out.extend(_plan_items(text, para_actor, "will", sentence, Span(start, sentence.end, text[start : sentence.end]),
                                            home))
                 continue
             actor, m = found

@@ -244,3 +244,31 @@ def test_figures_a_person_reports_are_no_statement_even_by_surname() -> None:
     text = ("Governor Zhou Mingde spoke at the forum. From January to June, the province's trade with Europe "
             "totaled about 95 billion yuan, and its investment there topped 2 billion yuan, Zhou said.")
     assert _statements(text) == []
+
+
+def test_we_should_in_the_next_paragraph_of_a_speech() -> None:
+    text = ("Governor Zhou Mingde said in his speech that the initiative is an important platform for the province.\n\n"
+            "We should speed up the construction of the inland port and strive to open new routes.")
+    found = _statements(text)
+    assert [(s.actor, s.kind) for s in found] == [("Zhou Mingde", "assessment"), ("Zhou Mingde", "plan")]
+
+
+def test_a_document_that_points_out_what_a_government_will_do() -> None:
+    s = _one('The "Work Points" pointed out that Hunan will deepen cooperation with Central Asia and Russia.')
+    assert (s.actor, s.kind) == ("Hunan", "plan")
+
+
+def test_it_is_necessary_to_continues_a_government_plan() -> None:
+    text = ("Hunan will deepen cooperation with Central Asia and Russia. It is necessary to take the inland port "
+            "as the first task, and build a logistics hub for trains to Europe. Steps will be taken to promote "
+            "the construction of the free trade zone.")
+    found = _statements(text)
+    assert [s.actor for s in found] == ["Hunan"] * len(found)
+    assert len(found) >= 3
+    assert any("free trade zone" in s.summary for s in found)
+
+
+def test_an_ongoing_action_stated_by_a_city_head_is_a_plan() -> None:
+    s = _one("The city has been actively facilitating the construction of port infrastructure, stated Li Ming, "
+             "the mayor of the city.")
+    assert (s.actor, s.kind) == ("Li Ming", "plan")
