@@ -58,7 +58,22 @@ def speaker_candidates(sentence: str) -> Iterator[Speaker]:
         yield Speaker(m.group("who").strip(), None, "said", sentence[: m.start()])
     m = _ACCORDING_FIRST.match(sentence)
     if m and not _NOT_SOURCES.search(m.group("who")):
-        yield Speaker(m.group("who").strip(), None, "said", m.group("rest"))
+        role, rest = _leading_role(m.group("rest"))
+        yield Speaker(m.group("who").strip(), role, "said", rest)
+
+
+_CORPORATE_SUFFIX = re.compile(r"(?:Co|Ltd|Inc|Corp|Limited|LLC|PLC)\b\.?", re.I)
+
+
+def _leading_role(rest: str) -> tuple[str | None, str]:
+    """'chairman of X Group Co., Ltd., the line is ...': the appositive role, then the position."""
+    parts = rest.split(", ")
+    if len(parts) < 2 or not any(w.lower() in lexicon().words("role_nouns") for w in parts[0].split()[:4]):
+        return None, rest
+    n = 1
+    while n < len(parts) - 1 and _CORPORATE_SUFFIX.fullmatch(parts[n].strip()):
+        n += 1  # "Co., Ltd.": the company's name goes on
+    return ", ".join(parts[:n]), ", ".join(parts[n:])
 
 
 def _title_words(words: str) -> bool:

@@ -88,6 +88,11 @@ def _is_government_place(place: Place) -> bool:
     return place.domestic or place.name in set(Canonicaliser.default().demonyms.values())
 
 
+# What may follow a speech verb at the end of a sentence without being what was said: "on Tuesday".
+_TIME_TAIL = re.compile(
+    r"(?:(?i:on|last|this|earlier\s+this)\s+(?:[A-Z][a-z]+day|(?i:week|month|year)|[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:st|nd|rd|th)?)"
+    r"(?:,?\s*\d{4})?|(?i:in\s+an?\s+(?:statement|interview|report|press\s+release)))")
+_SUBORDINATE = re.compile(r"\b(?i:since|after|before|when|until|because|once|although|though)\s+(?:the\s+)?[\w'’-]+(?:\s+[\w'’-]+){0,3}\s*$")
 _EMBEDDED = re.compile(r"^.*\b(?:that)\s+(?=[A-Z])")
 _APPOSITIVE = re.compile(r"(?i:one\s+of|an?|the)\s+[a-z]")
 _FRAMING = re.compile(r"^(?:it\s+is\s+(?:reported|understood|learned|known)\s+that|reportedly)\s+", re.I)
@@ -388,6 +393,8 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
                 if _PASSIVE.match(text, m.end()) or _PASSIVE_BEFORE.search(text, sentence.start, m.start()):
                     continue  # "X will be built", "X was proposed by Y": X is what is acted on, not who speaks
                 lead = max([sentence.start, *(b for a, b in dateline_spans(text) if a <= sentence.start < b)])
+                if _SUBORDINATE.search(text, lead, m.start()):
+                    continue  # "... since the city launched the service": a clause about the past, not a position
                 actor = _parse_subject(text[lead : m.start()], last, para_actor, last_person, known)
                 if actor:
                     found = (actor, m)
@@ -425,7 +432,7 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
             verb = " ".join(m.group(0).split())
             verb_class = classes[verb.lower()]
             complement = text[m.end() : sentence.end]
-            if len(complement.strip(" .,;\"”")) < 3:
+            if len(complement.strip(" .,;\"”")) < 3 or _TIME_TAIL.fullmatch(complement.strip(" .,;\"”")):
                 # "The port handled ..., officials said.": the position stands before the actor.
                 before = text[sentence.start : m.start()]
                 cut = before.rfind(",")

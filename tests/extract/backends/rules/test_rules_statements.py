@@ -272,3 +272,23 @@ def test_an_ongoing_action_stated_by_a_city_head_is_a_plan() -> None:
     s = _one("The city has been actively facilitating the construction of port infrastructure, stated Li Ming, "
              "the mayor of the city.")
     assert (s.actor, s.kind) == ("Li Ming", "plan")
+
+
+def test_according_to_a_person_with_a_role_in_apposition() -> None:
+    s = _one("According to Wang Lihua, chairman of Hunan Rail Investment Group Co., Ltd., the new line is an "
+             "important part of the national high-speed rail network.")
+    assert (s.actor, s.kind) == ("Wang Lihua", "assessment")
+    assert s.actor_role == "chairman of Hunan Rail Investment Group Co., Ltd."
+    assert "chairman" not in s.summary
+
+
+def test_a_verb_in_a_subordinate_clause_is_no_statement() -> None:
+    text = ("A total of 663 freight train trips were made between Hunan and Europe in 2017. This brings the total "
+            "to 1,500 since the city launched the service in 2011.")
+    assert _statements(text) == []
+
+
+def test_a_news_agency_is_a_source_not_an_actor() -> None:
+    text = ("The railway transported 9.62 million tons of cargo in the first half of 2023, up 94.7 percent "
+            "year-on-year, China News Agency reported on Tuesday.")
+    assert _statements(text) == []
