@@ -1,12 +1,15 @@
 """Re-runs cost what changed: a no-op re-run at 200 and 2,000 stored articles, and adding one.
 
 Prints wall time and peak memory of each `factsheet run` (a subprocess, start-up included),
-and the ratios issue #15 sets limits on:
+and the ratios issue #15 sets limits on, for two corpus shapes (benchmarks/synthetic.py):
 
-- no-op re-run, 2,000 / 200 articles: time <= 3x, peak memory <= 1.5x;
-- adding one article to 2,000 / the no-op re-run at 2,000: < 2x.
+- "400x": the 5 seeds varied 400 times each at 2,000 (issue #15's corpus: the limits hold here);
+- "realistic": stories republished 2-10 times each (a wire story picked up by several outlets).
 
-Usage: .venv/bin/python benchmarks/rerun.py [--small N] [--large N] [--repeat K]
+Limits: no-op re-run, 2,000 / 200 articles: time <= 3x, peak memory <= 1.5x; adding one
+article to 2,000 / the no-op re-run at 2,000: < 2x.
+
+Usage: .venv/bin/python benchmarks/rerun.py [--small N] [--large N] [--repeat K] [--shape 400x|realistic|both]
 """
 
 from __future__ import annotations
@@ -14,12 +17,46 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_util import best, cli, load_note
-from synthetic import write_corpus
+from synthetic import write_corpus, write_republished
+
+SHAPES: dict[str, Callable[..., list[Path]]] = {"400x": write_corpus, "realistic": write_republished}
+
+
+def measure(root: Path, shape: str, small: int, large: int, repeat: int) -> list[str]:
+    """Run the shape's measurements; the summary lines."""
+    write = SHAPES[shape]
+    rows = []
+    for n in (small, large):
+        articles, out = root / f"{shape}-articles{n}", root / f"{shape}-out{n}"
+        write(articles, n)
+        first, _ = cli("run", articles, "-o", out, "--backend", "rules")
+        print(f"[{shape}] first run over {n} articles: {first:.1f} s", flush=True)
+        noop = best(repeat, "run", articles, "-o", out, "--backend", "rules")
+        rows.append((n, *noop))
+        print(f"[{shape}] no-op re-run over {n}: {noop[0]:.2f} s, peak {noop[1]:.0f} MB", flush=True)
+    large_articles, large_out = root / f"{shape}-articles{large}", root / f"{shape}-out{large}"
+    added = []
+    for k in range(repeat):  # a new article each time, so each run has exactly one to extract
+        write(large_articles, 1, start=large + k)
+        added.append(cli("run", large_articles, "-o", large_out, "--backend", "rules"))
+        print(f"[{shape}] adding one article to {large + k}: {added[-1][0]:.2f} s", flush=True)
+    add_time, add_mem = min(added)
+    sizes = sum(p.stat().st_size for p in large_out.iterdir() if p.suffix in (".jsonl", ".csv"))
+    (n_small, t_small, m_small), (n_large, t_large, m_large) = rows
+    return [
+        f"[{shape}] corpus files at {n_large + repeat}: {sizes / 1e6:.0f} MB",
+        f"[{shape}] no-op re-run: {t_small:.2f} s at {n_small}, {t_large:.2f} s at {n_large}: "
+        f"{t_large / t_small:.2f}x (limit 3x)",
+        f"[{shape}] no-op peak memory: {m_small:.0f} / {m_large:.0f} MB: {m_large / m_small:.2f}x (limit 1.5x)",
+        f"[{shape}] adding one article to {n_large}: {add_time:.2f} s, peak {add_mem:.0f} MB; "
+        f"/ no-op: {add_time / t_large:.2f}x (limit 2x)",
+    ]
 
 
 def main() -> None:
@@ -27,30 +64,16 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=200)
     parser.add_argument("--large", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the fastest counts")
+    parser.add_argument("--shape", choices=(*SHAPES, "both"), default="both")
     args = parser.parse_args()
+    shapes = list(SHAPES) if args.shape == "both" else [args.shape]
     with tempfile.TemporaryDirectory(prefix="factsheet-bench-") as tmp:
-        root = Path(tmp)
-        rows = []
-        for n in (args.small, args.large):
-            articles, out = root / f"articles{n}", root / f"out{n}"
-            write_corpus(articles, n)
-            first, _ = cli("run", articles, "-o", out, "--backend", "rules")
-            print(f"first run over {n} articles: {first:.1f} s", flush=True)
-            noop = best(args.repeat, "run", articles, "-o", out, "--backend", "rules")
-            rows.append((n, *noop))
-            print(f"no-op re-run over {n}: {noop[0]:.2f} s, peak {noop[1]:.0f} MB", flush=True)
-        large_articles, large_out = root / f"articles{args.large}", root / f"out{args.large}"
-        added = []
-        for k in range(args.repeat):  # a new article each time, so each run has exactly one to extract
-            write_corpus(large_articles, 1, start=args.large + k)
-            added.append(cli("run", large_articles, "-o", large_out, "--backend", "rules"))
-        add_time, add_mem = min(added)
-        (n_small, t_small, m_small), (n_large, t_large, m_large) = rows
+        summary = []
+        for shape in shapes:
+            summary += measure(Path(tmp), shape, args.small, args.large, args.repeat)
+            print(load_note(), flush=True)
         print()
-        print(f"no-op re-run time   {n_large} / {n_small}: {t_large / t_small:.2f}x (limit 3x)")
-        print(f"no-op peak memory   {n_large} / {n_small}: {m_large / m_small:.2f}x (limit 1.5x)")
-        print(f"adding one article to {n_large}: {add_time:.2f} s, peak {add_mem:.0f} MB; "
-              f"/ no-op: {add_time / t_large:.2f}x (limit 2x)")
+        print("\n".join(summary))
         print(load_note())
 
 

@@ -1,9 +1,15 @@
 """Synthetic corpora for the benchmarks: the seed articles with their numbers varied.
 
 Nothing generated here is committed: the benchmarks write into a temporary folder.
-Article i is seed i % 5 with every figure that is not a year replaced by another of the
-same number of digits (seeded by i, so a corpus is the same on every run), and its
-sidecar with a title that names i.
+Two shapes:
+
+- `write_corpus` ("400x"): article i is seed i % 5 with every figure that is not a year
+  replaced by another of the same number of digits (seeded by i, so a corpus is the same on
+  every run), and its sidecar with a title that names i. At 2,000 articles each seed's
+  subjects, places and projects are stated by 400 articles.
+- `write_republished` ("realistic"): stories, each a seed with its figures varied (seeded by
+  the story), each republished 2-10 times (the same text under another title, source and
+  url), as one wire story is picked up by several outlets.
 """
 
 from __future__ import annotations
@@ -45,5 +51,38 @@ def write_corpus(folder: Path, n: int, start: int = 0) -> list[Path]:
         path = folder / f"s{i:05d}.txt"
         path.write_text(text, encoding="utf-8")
         (folder / f"s{i:05d}.meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def story_of(i: int) -> tuple[int, int]:
+    """(story, copy) of republished article i: story s has 2 + (s * 7919 % 9) copies, stories in order."""
+    story, first = 0, 0
+    while True:
+        copies = 2 + story * 7919 % 9
+        if i < first + copies:
+            return story, i - first
+        story, first = story + 1, first + copies
+
+
+def republished(i: int) -> tuple[str, dict[str, object]]:
+    """The text and sidecar of republished article i: copy c of story s (the text of synthetic article s)."""
+    story, copy = story_of(i)
+    text, meta = article(story)
+    meta["title"] = f"{meta['title']} (republished {copy})"
+    meta["source"] = f"{meta.get('source') or 'outlet'} / outlet {copy}"
+    meta["url"] = f"https://outlet{copy}.example/story/{story}"
+    return text, meta
+
+
+def write_republished(folder: Path, n: int, start: int = 0) -> list[Path]:
+    """Write republished articles start..start+n-1 as `r<i>.txt` with sidecars; returns the text paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(start, start + n):
+        text, meta = republished(i)
+        path = folder / f"r{i:05d}.txt"
+        path.write_text(text, encoding="utf-8")
+        (folder / f"r{i:05d}.meta.json").write_text(json.dumps(meta), encoding="utf-8")
         paths.append(path)
     return paths
