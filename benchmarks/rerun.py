@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import shutil
 import sys
 import tempfile
 from collections import Counter
@@ -33,29 +34,35 @@ SHAPES: dict[str, Callable[..., list[Path]]] = {"400x": write_corpus, "realistic
 CORPUS_FILES = ("factsheets.jsonl", "facts.jsonl", "metrics.csv", "projects.csv", "statements.csv", "entities.jsonl")
 
 
-def line_hashes(out: Path) -> dict[str, Counter[bytes]]:
-    return {name: Counter(hashlib.sha1(line).digest() for line in (out / name).read_bytes().splitlines(keepends=True))
-            for name in CORPUS_FILES}
+def snapshot(out: Path, to: Path) -> Path:
+    """A copy of the corpus files (copied by the kernel: nothing read into this process)."""
+    to.mkdir()
+    for name in CORPUS_FILES:
+        shutil.copyfile(out / name, to / name)
+    return to
 
 
-def churn(before: dict[str, Counter[bytes]], out: Path) -> str:
+def churn(before: Path, after: Path) -> str:
     """How many bytes of the corpus files are in lines that were not there before (a CSV cell's newlines
-    split a row; good enough to say how much an update must write anew)."""
+    split a row; good enough to say how much an update must write anew). Called after every timed run:
+    this process's memory would count in the peak of the `factsheet` processes it starts."""
     new_bytes = total = 0
     for name in CORPUS_FILES:
-        old = Counter(before[name])
-        for line in (out / name).read_bytes().splitlines(keepends=True):
-            total += len(line)
-            key = hashlib.sha1(line).digest()
-            if old[key]:
-                old[key] -= 1
-            else:
-                new_bytes += len(line)
+        with (before / name).open("rb") as handle:
+            old = Counter(hashlib.sha1(line).digest() for line in handle)
+        with (after / name).open("rb") as handle:
+            for line in handle:
+                total += len(line)
+                key = hashlib.sha1(line).digest()
+                if old[key]:
+                    old[key] -= 1
+                else:
+                    new_bytes += len(line)
     return f"{new_bytes / 1e6:.1f} of {total / 1e6:.0f} MB ({100 * new_bytes / max(total, 1):.0f}%) in new lines"
 
 
-def measure(root: Path, shape: str, small: int, large: int, repeat: int) -> list[str]:
-    """Run the shape's measurements; the summary lines."""
+def measure(root: Path, shape: str, small: int, large: int, repeat: int) -> tuple[list[str], tuple[Path, Path]]:
+    """Run the shape's measurements; the summary lines, and the corpus files before and after one added."""
     write = SHAPES[shape]
     rows = []
     for n in (small, large):
@@ -68,14 +75,14 @@ def measure(root: Path, shape: str, small: int, large: int, repeat: int) -> list
         print(f"[{shape}] no-op re-run over {n}: {noop[0]:.2f} s, peak {noop[1]:.0f} MB", flush=True)
     large_articles, large_out = root / f"{shape}-articles{large}", root / f"{shape}-out{large}"
     added = []
-    before = line_hashes(large_out)
-    changed = ""
+    before = snapshot(large_out, root / f"{shape}-before")
+    after = before
     for k in range(repeat):  # a new article each time, so each run has exactly one to extract
         write(large_articles, 1, start=large + k)
         added.append(cli("run", large_articles, "-o", large_out, "--backend", "rules"))
         print(f"[{shape}] adding one article to {large + k}: {added[-1][0]:.2f} s", flush=True)
         if k == 0:
-            changed = churn(before, large_out)
+            after = snapshot(large_out, root / f"{shape}-after")
     add_time, add_mem = min(added)
     sizes = sum(p.stat().st_size for p in large_out.iterdir() if p.suffix in (".jsonl", ".csv"))
     (n_small, t_small, m_small), (n_large, t_large, m_large) = rows
@@ -86,8 +93,7 @@ def measure(root: Path, shape: str, small: int, large: int, repeat: int) -> list
         f"[{shape}] no-op peak memory: {m_small:.0f} / {m_large:.0f} MB: {m_large / m_small:.2f}x (limit 1.5x)",
         f"[{shape}] adding one article to {n_large}: {add_time:.2f} s, peak {add_mem:.0f} MB; "
         f"/ no-op: {add_time / t_large:.2f}x (limit 2x)",
-        f"[{shape}] the first article added changed {changed}",
-    ]
+    ], (before, after)
 
 
 def main() -> None:
@@ -99,10 +105,13 @@ def main() -> None:
     args = parser.parse_args()
     shapes = list(SHAPES) if args.shape == "both" else [args.shape]
     with tempfile.TemporaryDirectory(prefix="factsheet-bench-") as tmp:
-        summary = []
+        summary, snapshots = [], []
         for shape in shapes:
-            summary += measure(Path(tmp), shape, args.small, args.large, args.repeat)
+            lines, pair = measure(Path(tmp), shape, args.small, args.large, args.repeat)
+            summary += lines
+            snapshots.append((shape, pair))
             print(load_note(), flush=True)
+        summary += [f"[{shape}] the first article added changed {churn(*pair)}" for shape, pair in snapshots]
         print()
         print("\n".join(summary))
         print(load_note())
