@@ -13,7 +13,7 @@ lower than on a machine where the server is elsewhere.
 - efficiency at concurrency 1/4/16/32 with a 0.25 s server delay (ideal / measured time);
 - `--profile`: where the client's time goes at zero delay, by package and by function.
 
-Usage: .venv/bin/python benchmarks/client_cpu.py [--profile] [--articles 64]
+Usage: .venv/bin/python benchmarks/client_cpu.py [--profile] [--articles 64] [--server lean|scripted]
 """
 
 from __future__ import annotations
@@ -70,9 +70,12 @@ def serve(delay: float) -> None:
                       "server_cpu": usage.ru_utime + usage.ru_stime}), flush=True)
 
 
+SERVER = {"lean": [str(Path(__file__).resolve().parent / "lean_server.py")], "scripted": [__file__, "--serve"]}
+
+
 @contextlib.contextmanager
-def server_process(delay: float) -> Iterator[tuple[str, dict[str, float]]]:
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(delay)], cwd=ROOT, text=True,
+def server_process(delay: float, kind: str) -> Iterator[tuple[str, dict[str, float]]]:
+    proc = subprocess.Popen([sys.executable, *SERVER[kind], str(delay)], cwd=ROOT, text=True,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert proc.stdout is not None and proc.stdin is not None
     stats: dict[str, float] = {}
@@ -92,7 +95,7 @@ def corpus(folder: Path, n: int) -> None:
         shutil.copy(SEEDS / f"{article_id}.txt", folder / f"c{i:03d}_{article_id}.txt")
 
 
-def measure(delay: float, concurrency: int, folder: Path, profile: cProfile.Profile | None = None
+def measure(delay: float, concurrency: int, folder: Path, kind: str, profile: cProfile.Profile | None = None
             ) -> dict[str, float]:
     """One run against a fresh server process: wall and CPU seconds of ours, and the server's figures."""
     from llm_helpers import FAST
@@ -102,7 +105,7 @@ def measure(delay: float, concurrency: int, folder: Path, profile: cProfile.Prof
     from extract.backends.llm.settings import LLMSettings
     from extract.pipeline import RunOptions, run
 
-    with server_process(delay) as (url, server), tempfile.TemporaryDirectory() as out:
+    with server_process(delay, kind) as (url, server), tempfile.TemporaryDirectory() as out:
         settings = LLMSettings(base_url=url, concurrency=concurrency, chunk_tokens=100_000,
                                **{**FAST, "timeout": 30.0})
         sources = list(discover([str(folder)]))
@@ -159,6 +162,8 @@ def main() -> None:
     parser.add_argument("--serve", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--articles", type=int, default=64)
     parser.add_argument("--profile", action="store_true", help="profile the client at zero delay, concurrency 16")
+    parser.add_argument("--server", choices=sorted(SERVER), default="lean",
+                        help="lean (benchmarks/lean_server.py, answers precomputed; the default) or the tests' scripted server")
     args = parser.parse_args()
     if args.serve is not None:
         serve(args.serve)
@@ -167,24 +172,27 @@ def main() -> None:
         few, many = Path(tmp) / "few", Path(tmp) / "many"
         corpus(few, 8)
         corpus(many, args.articles)
-        measure(0.0, 16, few)  # warm-up: imports and first-use costs are not per request
-        small, large = measure(0.0, 16, few), measure(0.0, 16, many)
+        kind = args.server
+        measure(0.0, 16, few, kind)  # warm-up: imports and first-use costs are not per request
+        small, large = measure(0.0, 16, few, kind), measure(0.0, 16, many, kind)
         extra = large["requests"] - small["requests"]
-        print(f"zero delay, concurrency 16, server in its own process: {large['requests']:.0f} requests, "
-              f"wall {large['wall']:.2f} s, our CPU {large['cpu']:.2f} s (server process: {large['server_cpu']:.2f} s)")
+        print(f"{kind} server in its own process, zero delay, concurrency 16: {large['requests']:.0f} requests, "
+              f"wall {large['wall']:.2f} s, our CPU {large['cpu']:.2f} s; server process {large['server_cpu']:.2f} s, "
+              f"{1000 * large['server_cpu'] / max(large['requests'], 1):.1f} ms a request")
         print(f"our CPU per request: {1000 * (large['cpu'] - small['cpu']) / max(extra, 1):.1f} ms "
               f"(runs of {large['requests']:.0f} and {small['requests']:.0f} requests, fixed costs left out; "
               f"limit 10 ms); with them: {1000 * large['cpu'] / large['requests']:.1f} ms")
         for concurrency in (1, 4, 16, 32):
             delay = 0.25
-            got = measure(delay, concurrency, many)
+            got = measure(delay, concurrency, many, kind)
             ideal = got["requests"] * delay / concurrency
             print(f"delay {delay} s, concurrency {concurrency:2d}: {got['requests']:.0f} requests in {got['wall']:.2f} s, "
                   f"ideal {ideal:.2f} s, efficiency {ideal / got['wall']:.2f}, at most {got['max_in_flight']:.0f} "
-                  f"in flight" + (" (limit 0.8)" if concurrency == 16 else ""), flush=True)
+                  f"in flight at the server, server CPU {1000 * got['server_cpu'] / max(got['requests'], 1):.1f} ms a "
+                  "request" + (" (limit 0.8)" if concurrency == 16 else ""), flush=True)
         if args.profile:
             profile = cProfile.Profile()
-            got = measure(0.0, 16, many, profile)
+            got = measure(0.0, 16, many, kind, profile)
             print(f"\nprofile, zero delay, concurrency 16, {got['requests']:.0f} requests "
                   f"(tottime per package, ms a request):")
             for name, seconds in by_package(profile):
