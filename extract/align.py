@@ -97,6 +97,7 @@ class FoldedText:
         self.folded = "".join(parts)
         self._origin = origin
         self._first = first
+        self._found: dict[str, tuple[Span, ...]] = {}  # quote -> its spans: a quote is looked up by several checks
 
     def _to_span(self, k: int, n: int) -> Span | None:
         """Map folded [k, k+n) to original offsets, if it starts and ends on whole characters."""
@@ -112,6 +113,12 @@ class FoldedText:
 
     def find_all(self, quote: str) -> list[Span]:
         """Every place the quote stands in the text, in order."""
+        found = self._found.get(quote)
+        if found is None:
+            found = self._found[quote] = tuple(self._find_all(quote))
+        return list(found)
+
+    def _find_all(self, quote: str) -> list[Span]:
         needle = fold(quote).strip(" ")
         if not needle:
             return []
