@@ -19,6 +19,7 @@ import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 _TYPOGRAPHY = {
     **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u0060\u00b4", "'"),
@@ -98,6 +99,7 @@ class FoldedText:
         self._origin = origin
         self._first = first
         self._found: dict[str, tuple[Span, ...]] = {}  # quote -> its spans: a quote is looked up by several checks
+        self.memo: dict[Any, Any] = {}  # other results derived from the text alone, e.g. clause checks (grounding)
 
     def _to_span(self, k: int, n: int) -> Span | None:
         """Map folded [k, k+n) to original offsets, if it starts and ends on whole characters."""

@@ -41,7 +41,7 @@ from extract.backends.llm.nearmiss import Words, near_miss
 from extract.backends.llm.reask import Rejected
 from extract.backends.llm.repair import repair_fact
 from extract.figures import value_problem
-from extract.grounding import clause_problem
+from extract.grounding import folded_clause_problem
 from schemas import FACT_TYPES, Evidence, InfrastructureProject, Metric, PolicyStatement, check_period, check_unit
 
 MAX_QUOTE_CHARS = 1000
@@ -96,7 +96,7 @@ class Quote(BaseModel):
                 if "repairs" in context:
                     context["repairs"]["quote_near_miss"] += 1
         if folded is not None and span is not None:
-            problem = clause_problem(folded.text, span.start, span.end)
+            problem = folded_clause_problem(folded, span.start, span.end)
             if problem:
                 raise ValueError(problem)
         if folded is not None and span is None:
