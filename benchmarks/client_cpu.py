@@ -1,19 +1,23 @@
-"""Our CPU per LLM request, with the scripted server in a process of its own (issue #15).
+"""Our CPU per LLM request, with the server in a process of its own (issue #15).
 
 benchmarks/llm_throughput.py runs the tests' scripted server in a thread of the measured
 process, so the server's own work (HTTP parsing, finding the article by its text, folding
 it to check the gold quotes, JSON) is counted as ours and holds the GIL against the client.
 Here the server is a child process: the client's figure is the CPU time of the run's
 process alone (`time.process_time`, all its threads), and the server's CPU is printed apart.
-On a 2-core machine the server still competes for the cores, so wall-clock efficiency is
-lower than on a machine where the server is elsewhere.
+By default the server is benchmarks/lean_server.py (the same answers, worked out before the
+timing starts, ~1 ms of CPU a request), so that on a 2-core machine it hardly competes with
+the client; `--server scripted` uses the tests' server (~20 ms a request) instead.
 
 - per request: CPU of a 64-article run minus that of an 8-article run, over the extra
   requests, so the run's fixed costs (imports, store, corpus files) are left out;
-- efficiency at concurrency 1/4/16/32 with a 0.25 s server delay (ideal / measured time);
+- efficiency at concurrency 1/4/16/32 with a 0.25 s server delay: ideal time (requests x delay / concurrency)
+  over the extraction time (from the run's start to the last article's result, as issue #15 defines it), and
+  over the whole run (the corpus files written after it included); with the most requests the server had in
+  flight at once;
 - `--profile`: where the client's time goes at zero delay, by package and by function.
 
-Usage: .venv/bin/python benchmarks/client_cpu.py [--profile] [--articles 64]
+Usage: .venv/bin/python benchmarks/client_cpu.py [--profile] [--articles 64] [--server lean|scripted]
 """
 
 from __future__ import annotations
@@ -70,9 +74,12 @@ def serve(delay: float) -> None:
                       "server_cpu": usage.ru_utime + usage.ru_stime}), flush=True)
 
 
+SERVER = {"lean": [str(Path(__file__).resolve().parent / "lean_server.py")], "scripted": [__file__, "--serve"]}
+
+
 @contextlib.contextmanager
-def server_process(delay: float) -> Iterator[tuple[str, dict[str, float]]]:
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(delay)], cwd=ROOT, text=True,
+def server_process(delay: float, kind: str) -> Iterator[tuple[str, dict[str, float]]]:
+    proc = subprocess.Popen([sys.executable, *SERVER[kind], str(delay)], cwd=ROOT, text=True,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert proc.stdout is not None and proc.stdin is not None
     stats: dict[str, float] = {}
@@ -92,7 +99,7 @@ def corpus(folder: Path, n: int) -> None:
         shutil.copy(SEEDS / f"{article_id}.txt", folder / f"c{i:03d}_{article_id}.txt")
 
 
-def measure(delay: float, concurrency: int, folder: Path, profile: cProfile.Profile | None = None
+def measure(delay: float, concurrency: int, folder: Path, kind: str, profile: cProfile.Profile | None = None
             ) -> dict[str, float]:
     """One run against a fresh server process: wall and CPU seconds of ours, and the server's figures."""
     from llm_helpers import FAST
@@ -102,18 +109,23 @@ def measure(delay: float, concurrency: int, folder: Path, profile: cProfile.Prof
     from extract.backends.llm.settings import LLMSettings
     from extract.pipeline import RunOptions, run
 
-    with server_process(delay) as (url, server), tempfile.TemporaryDirectory() as out:
+    with server_process(delay, kind) as (url, server), tempfile.TemporaryDirectory() as out:
         settings = LLMSettings(base_url=url, concurrency=concurrency, chunk_tokens=100_000,
                                **{**FAST, "timeout": 30.0})
         sources = list(discover([str(folder)]))
+        last = [0.0]  # when the last article's result came: extraction done, before the corpus files
+
+        def on_result(_result: object) -> None:
+            last[0] = time.perf_counter()
+
         cpu, started = time.process_time(), time.perf_counter()
         if profile is not None:
             profile.enable()
-        run(sources, LLMBackend(settings), RunOptions(out_dir=Path(out), cache=False))
+        run(sources, LLMBackend(settings), RunOptions(out_dir=Path(out), cache=False), on_result=on_result)
         if profile is not None:
             profile.disable()
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    return {"wall": wall, "cpu": cpu, **server}
+    return {"wall": wall, "extraction": last[0] - started, "cpu": cpu, **server}
 
 
 def _package(filename: str) -> str | None:
@@ -159,6 +171,8 @@ def main() -> None:
     parser.add_argument("--serve", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--articles", type=int, default=64)
     parser.add_argument("--profile", action="store_true", help="profile the client at zero delay, concurrency 16")
+    parser.add_argument("--server", choices=sorted(SERVER), default="lean",
+                        help="lean (benchmarks/lean_server.py, answers precomputed; the default) or the tests' scripted server")
     args = parser.parse_args()
     if args.serve is not None:
         serve(args.serve)
@@ -167,24 +181,28 @@ def main() -> None:
         few, many = Path(tmp) / "few", Path(tmp) / "many"
         corpus(few, 8)
         corpus(many, args.articles)
-        measure(0.0, 16, few)  # warm-up: imports and first-use costs are not per request
-        small, large = measure(0.0, 16, few), measure(0.0, 16, many)
+        kind = args.server
+        measure(0.0, 16, few, kind)  # warm-up: imports and first-use costs are not per request
+        small, large = measure(0.0, 16, few, kind), measure(0.0, 16, many, kind)
         extra = large["requests"] - small["requests"]
-        print(f"zero delay, concurrency 16, server in its own process: {large['requests']:.0f} requests, "
-              f"wall {large['wall']:.2f} s, our CPU {large['cpu']:.2f} s (server process: {large['server_cpu']:.2f} s)")
+        print(f"{kind} server in its own process, zero delay, concurrency 16: {large['requests']:.0f} requests, "
+              f"wall {large['wall']:.2f} s, our CPU {large['cpu']:.2f} s; server process {large['server_cpu']:.2f} s, "
+              f"{1000 * large['server_cpu'] / max(large['requests'], 1):.1f} ms a request")
         print(f"our CPU per request: {1000 * (large['cpu'] - small['cpu']) / max(extra, 1):.1f} ms "
               f"(runs of {large['requests']:.0f} and {small['requests']:.0f} requests, fixed costs left out; "
               f"limit 10 ms); with them: {1000 * large['cpu'] / large['requests']:.1f} ms")
         for concurrency in (1, 4, 16, 32):
             delay = 0.25
-            got = measure(delay, concurrency, many)
+            got = measure(delay, concurrency, many, kind)
             ideal = got["requests"] * delay / concurrency
-            print(f"delay {delay} s, concurrency {concurrency:2d}: {got['requests']:.0f} requests in {got['wall']:.2f} s, "
-                  f"ideal {ideal:.2f} s, efficiency {ideal / got['wall']:.2f}, at most {got['max_in_flight']:.0f} "
-                  f"in flight" + (" (limit 0.8)" if concurrency == 16 else ""), flush=True)
+            print(f"delay {delay} s, concurrency {concurrency:2d}: {got['requests']:.0f} requests, extraction "
+                  f"{got['extraction']:.2f} s (whole run {got['wall']:.2f} s), ideal {ideal:.2f} s, efficiency "
+                  f"{ideal / got['extraction']:.2f} (whole run {ideal / got['wall']:.2f}), at most {got['max_in_flight']:.0f} "
+                  f"in flight at the server, server CPU {1000 * got['server_cpu'] / max(got['requests'], 1):.1f} ms a "
+                  "request" + (" (limit 0.8)" if concurrency == 16 else ""), flush=True)
         if args.profile:
             profile = cProfile.Profile()
-            got = measure(0.0, 16, many, profile)
+            got = measure(0.0, 16, many, kind, profile)
             print(f"\nprofile, zero delay, concurrency 16, {got['requests']:.0f} requests "
                   f"(tottime per package, ms a request):")
             for name, seconds in by_package(profile):

@@ -19,6 +19,7 @@ import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 _TYPOGRAPHY = {
     **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u0060\u00b4", "'"),
@@ -97,6 +98,8 @@ class FoldedText:
         self.folded = "".join(parts)
         self._origin = origin
         self._first = first
+        self._found: dict[str, tuple[Span, ...]] = {}  # quote -> its spans: a quote is looked up by several checks
+        self.memo: dict[Any, Any] = {}  # other results derived from the text alone, e.g. clause checks (grounding)
 
     def _to_span(self, k: int, n: int) -> Span | None:
         """Map folded [k, k+n) to original offsets, if it starts and ends on whole characters."""
@@ -112,6 +115,12 @@ class FoldedText:
 
     def find_all(self, quote: str) -> list[Span]:
         """Every place the quote stands in the text, in order."""
+        found = self._found.get(quote)
+        if found is None:
+            found = self._found[quote] = tuple(self._find_all(quote))
+        return list(found)
+
+    def _find_all(self, quote: str) -> list[Span]:
         needle = fold(quote).strip(" ")
         if not needle:
             return []

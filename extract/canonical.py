@@ -23,6 +23,7 @@ _QUOTES = re.compile(r"[\"'\u2018\u2019\u201c\u201d\u300c\u300d]")
 _DASH_SPACE = re.compile(r"[\s\-\u2010-\u2015]+")
 
 
+@lru_cache(maxsize=16384)
 def name_key(name: str) -> str:
     """Match key: case, quotes, hyphen-versus-space and white space do not matter."""
     name = _QUOTES.sub("", name)
@@ -176,4 +177,5 @@ class Canonicaliser:
                 except ValidationError:
                     dropped += 1
         provenance = sheet.provenance.model_copy(update={"dropped_facts": sheet.provenance.dropped_facts + dropped})
-        return FactSheet.model_validate(sheet.model_copy(update={**kept, "provenance": provenance}).model_dump())
+        # Every fact was validated just above and FactSheet has no rule across its fields: no second validation.
+        return sheet.model_copy(update={**kept, "provenance": provenance})

@@ -107,6 +107,30 @@ def clause_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def folded_clause_span(folded: FoldedText, start: int, end: int) -> tuple[int, int]:
+    """`clause_span` over the folded text's original, memoised on it: validation and grounding check the same spans."""
+    key = ("clause_span", start, end)
+    known = folded.memo.get(key)
+    if known is None:
+        try:
+            known = clause_span(folded.text, start, end)
+        except NotAClause as e:
+            known = str(e)
+        folded.memo[key] = known
+    if isinstance(known, str):
+        raise NotAClause(known)
+    return known
+
+
+def folded_clause_problem(folded: FoldedText, start: int, end: int) -> str | None:
+    """`clause_problem`, memoised on the folded text."""
+    try:
+        folded_clause_span(folded, start, end)
+    except NotAClause as e:
+        return str(e)
+    return None
+
+
 def clause_problem(text: str, start: int, end: int) -> str | None:
     """Why `text[start:end]` is not a clause to quote as evidence (a message for the model), or None."""
     try:
@@ -220,7 +244,7 @@ def ground_fact(folded: FoldedText, fact: BaseModel) -> tuple[list[Evidence], st
         if grounded is None:
             return [], f"quote not found in the article: {evidence.quote[:80]!r}"
         try:
-            start, end = clause_span(folded.text, *grounded)
+            start, end = folded_clause_span(folded, *grounded)
         except NotAClause as e:
             fragments.append(str(e))
             continue

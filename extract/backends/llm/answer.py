@@ -24,14 +24,24 @@ from collections import Counter
 from contextvars import ContextVar
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from extract.align import FoldedText
 from extract.backends.llm.nearmiss import Words, near_miss
 from extract.backends.llm.reask import Rejected
 from extract.backends.llm.repair import repair_fact
 from extract.figures import value_problem
-from extract.grounding import clause_problem
+from extract.grounding import folded_clause_problem
 from schemas import FACT_TYPES, Evidence, InfrastructureProject, Metric, PolicyStatement, check_period, check_unit
 
 MAX_QUOTE_CHARS = 1000
@@ -86,7 +96,7 @@ class Quote(BaseModel):
                 if "repairs" in context:
                     context["repairs"]["quote_near_miss"] += 1
         if folded is not None and span is not None:
-            problem = clause_problem(folded.text, span.start, span.end)
+            problem = folded_clause_problem(folded, span.start, span.end)
             if problem:
                 raise ValueError(problem)
         if folded is not None and span is None:
@@ -103,6 +113,9 @@ class FactAnswer(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     fact_type: ClassVar[type[BaseModel]]
+    # The schemas fact `_fits_schema` validated (placeholder offsets): `to_fact` puts the aligned evidence in it
+    # instead of validating every field a second time.
+    _checked: BaseModel | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
@@ -145,13 +158,14 @@ class FactAnswer(BaseModel):
         """Cross-field rules (a share needs '%', money is an amount...) exactly as schemas/ states them."""
         placeholder = [{"quote": q.quote, "start": 0, "end": len(q.quote)} for q in self.evidence]  # type: ignore[attr-defined]
         try:
-            self.fact_type.model_validate({**self.model_dump(exclude={"evidence"}), "evidence": placeholder})
+            checked = self.fact_type.model_validate({**self.model_dump(exclude={"evidence"}), "evidence": placeholder})
         except ValidationError as e:
             raise ValueError(_messages(e)) from None
         if "value" in type(self).model_fields:
             problem = value_problem(self.value, self.unit, str(self.kind), [q.quote for q in self.evidence])  # type: ignore[attr-defined]
             if problem:
                 raise ValueError(problem)
+        self._checked = checked
         return self
 
     def to_fact(self, folded: FoldedText, offset: int) -> Any:
@@ -163,6 +177,8 @@ class FactAnswer(BaseModel):
                 raise ValueError(f"quote not found: {_short(item.quote)!r}")
             quote = folded.text[span.start : span.end]
             evidence.append(Evidence(quote=quote, start=span.start + offset, end=span.end + offset))
+        if self._checked is not None:  # validated with as many quotes; no rule of schemas/ reads the offsets
+            return self._checked.model_copy(update={"evidence": evidence})
         return self.fact_type.model_validate({**self.model_dump(exclude={"evidence"}), "evidence": evidence})
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
@@ -84,6 +85,28 @@ def _schema_once(model: type[Any]) -> None:
 
 
 _schema_once(RESPONSE_MODEL)
+
+
+def _check_async_validators_once(model: type[Any]) -> None:
+    """instructor walks the answer model for async validators (which it refuses) 4 times a request, ~3 ms: the
+    model is a fixed class, so it is checked here once, and instructor's check passes it by afterwards. Any other
+    model still gets instructor's check on every call."""
+    from instructor.v2.validation import async_validators
+
+    check = async_validators.reject_async_validators
+    check(model)  # raises ValueError as instructor would, at import instead of on the first request
+
+    def reject_async_validators(response_model: Any) -> None:
+        if response_model is not model:
+            check(response_model)
+
+    # The name is looked up in its module at call time by all but one caller, which imported it (instructor 1.17).
+    for module in [m for name, m in list(sys.modules.items()) if name.startswith("instructor") and m is not None]:
+        if getattr(module, "reject_async_validators", None) is check:
+            module.reject_async_validators = reject_async_validators  # type: ignore[attr-defined]
+
+
+_check_async_validators_once(RESPONSE_MODEL)
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 MAX_IDLE_CONTINUATIONS = 1  # a cut-off answer that finished no fact is asked on once more, then the chunk fails

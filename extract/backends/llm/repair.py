@@ -119,16 +119,14 @@ def repair_fact(raw: Any, fields: dict[str, Any], repairs: Counter[str]) -> Any:
     for key in [k for k in fact if k not in fields]:
         del fact[key]
         repairs["unknown_key"] += 1
-    for name, info in fields.items():
-        if name not in fact:
-            continue
-        value, annotation = fact[name], info.annotation
-        origin = getattr(annotation, "__origin__", None)
-        if value is None and (origin is list or annotation is list):
+    lists, enums = _field_kinds(fields)
+    for name in lists:
+        if name in fact and fact[name] is None:
             fact[name] = []
             repairs["null_list"] += 1
-        elif isinstance(value, str) and isinstance(annotation, type) and issubclass(annotation, Enum):
-            fact[name] = _enum(annotation, value, repairs)
+    for name, enum in enums:
+        if isinstance(fact.get(name), str):
+            fact[name] = _enum(enum, fact[name], repairs)
     if isinstance(fact.get("unit"), str):
         unit = fact["unit"].strip()
         canonical = unit_table().get(unit.casefold())
@@ -149,12 +147,39 @@ def repair_fact(raw: Any, fields: dict[str, Any], repairs: Counter[str]) -> Any:
     return fact
 
 
-def _enum(enum: type[Enum], value: str, repairs: Counter[str]) -> str:
-    if value in {member.value for member in enum}:
-        return value
-    wanted = _key(value)
+_KINDS: dict[int, tuple[dict[str, Any], tuple[str, ...], tuple[tuple[str, type[Enum]], ...]]] = {}
+
+
+def _field_kinds(fields: dict[str, Any]) -> tuple[tuple[str, ...], tuple[tuple[str, type[Enum]], ...]]:
+    """The list fields and the enum fields of a model's `model_fields`, found once per model (not per fact)."""
+    known = _KINDS.get(id(fields))
+    if known is None or known[0] is not fields:
+        lists, enums = [], []
+        for name, info in fields.items():
+            annotation = info.annotation
+            if getattr(annotation, "__origin__", None) is list or annotation is list:
+                lists.append(name)
+            elif isinstance(annotation, type) and issubclass(annotation, Enum):
+                enums.append((name, annotation))
+        known = _KINDS[id(fields)] = (fields, tuple(lists), tuple(enums))
+    return known[1], known[2]
+
+
+@lru_cache(maxsize=64)
+def _enum_values(enum: type[Enum]) -> tuple[frozenset[Any], dict[str, str]]:
+    """An enum's values, and its values by their `_key` (the first member wins, as the loop did)."""
+    by_key: dict[str, str] = {}
     for member in enum:
-        if _key(str(member.value)) == wanted:
-            repairs["enum_case"] += 1
-            return str(member.value)
+        by_key.setdefault(_key(str(member.value)), str(member.value))
+    return frozenset(member.value for member in enum), by_key
+
+
+def _enum(enum: type[Enum], value: str, repairs: Counter[str]) -> str:
+    values, by_key = _enum_values(enum)
+    if value in values:
+        return value
+    found = by_key.get(_key(value))
+    if found is not None:
+        repairs["enum_case"] += 1
+        return found
     return value
