@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,17 +43,23 @@ def article(i: int) -> tuple[str, dict[str, object]]:
     return text, meta
 
 
-def write_corpus(folder: Path, n: int, start: int = 0) -> list[Path]:
-    """Write articles start..start+n-1 as `s<i>.txt` with sidecars; returns the text paths."""
+def _write(folder: Path, n: int, start: int, prefix: str,
+           make: Callable[[int], tuple[str, dict[str, object]]]) -> list[Path]:
+    """Write articles start..start+n-1 made by `make` as `<prefix><i>.txt` with sidecars."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(start, start + n):
-        text, meta = article(i)
-        path = folder / f"s{i:05d}.txt"
+        text, meta = make(i)
+        path = folder / f"{prefix}{i:05d}.txt"
         path.write_text(text, encoding="utf-8")
-        (folder / f"s{i:05d}.meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        (folder / f"{prefix}{i:05d}.meta.json").write_text(json.dumps(meta), encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def write_corpus(folder: Path, n: int, start: int = 0) -> list[Path]:
+    """Write articles start..start+n-1 as `s<i>.txt` with sidecars; returns the text paths."""
+    return _write(folder, n, start, "s", article)
 
 
 def story_of(i: int) -> tuple[int, int]:
@@ -77,12 +84,4 @@ def republished(i: int) -> tuple[str, dict[str, object]]:
 
 def write_republished(folder: Path, n: int, start: int = 0) -> list[Path]:
     """Write republished articles start..start+n-1 as `r<i>.txt` with sidecars; returns the text paths."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(start, start + n):
-        text, meta = republished(i)
-        path = folder / f"r{i:05d}.txt"
-        path.write_text(text, encoding="utf-8")
-        (folder / f"r{i:05d}.meta.json").write_text(json.dumps(meta), encoding="utf-8")
-        paths.append(path)
-    return paths
+    return _write(folder, n, start, "r", republished)
