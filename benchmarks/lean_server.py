@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "extract" / "backends" / "llm"))
 
 from llm_helpers import GOLD_IDS, SEEDS, gold_responder  # noqa: E402
-from llm_server import as_asked  # noqa: E402
+from llm_server import answer_choice, as_asked  # noqa: E402
 
 from extract.articles import ArticleSource, load  # noqa: E402
 
@@ -84,18 +84,10 @@ class LeanServer:
 
     def _response(self, body: dict[str, Any], raw_len: int) -> bytes:
         text = self._payload_text(body)
-        message: dict[str, Any] = {"role": "assistant", "content": None}
-        if body.get("tools"):
-            name = body["tools"][0]["function"]["name"]
-            message["tool_calls"] = [{"id": "call_1", "type": "function", "function": {"name": name, "arguments": text}}]
-        elif body.get("response_format"):
-            message["content"] = text
-        else:  # MD_JSON: a fenced block inside prose
-            message["content"] = f"Here are the facts.\n```json\n{text}\n```"
         prompt, completion = raw_len // 4, len(text) // 4 + 1
         return json.dumps({
             "id": f"chatcmpl-{self.requests}", "object": "chat.completion", "created": int(time.time()),
-            "model": body.get("model", "lean"), "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "model": body.get("model", "lean"), "choices": [answer_choice(body, text, "stop")],
             "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
         }).encode()
 

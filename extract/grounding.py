@@ -107,8 +107,9 @@ def clause_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def folded_clause_span(folded: FoldedText, start: int, end: int) -> tuple[int, int]:
-    """`clause_span` over the folded text's original, memoised on it: validation and grounding check the same spans."""
+def _folded_clause(folded: FoldedText, start: int, end: int) -> tuple[int, int] | str:
+    """`clause_span` over the folded text's original, or why it is no clause; memoised on the folded text
+    because validation and grounding check the same spans."""
     key = ("clause_span", start, end)
     known = folded.memo.get(key)
     if known is None:
@@ -117,6 +118,12 @@ def folded_clause_span(folded: FoldedText, start: int, end: int) -> tuple[int, i
         except NotAClause as e:
             known = str(e)
         folded.memo[key] = known
+    return known
+
+
+def folded_clause_span(folded: FoldedText, start: int, end: int) -> tuple[int, int]:
+    """`clause_span`, memoised on the folded text."""
+    known = _folded_clause(folded, start, end)
     if isinstance(known, str):
         raise NotAClause(known)
     return known
@@ -124,11 +131,8 @@ def folded_clause_span(folded: FoldedText, start: int, end: int) -> tuple[int, i
 
 def folded_clause_problem(folded: FoldedText, start: int, end: int) -> str | None:
     """`clause_problem`, memoised on the folded text."""
-    try:
-        folded_clause_span(folded, start, end)
-    except NotAClause as e:
-        return str(e)
-    return None
+    known = _folded_clause(folded, start, end)
+    return known if isinstance(known, str) else None
 
 
 def clause_problem(text: str, start: int, end: int) -> str | None:

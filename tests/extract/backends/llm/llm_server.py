@@ -238,7 +238,7 @@ class FakeLLM:
         return [r for r in self.records if r.article_id == article_id]
 
 
-def _answer(body: dict[str, Any], payload_text: str, finish: str) -> dict[str, Any]:
+def answer_choice(body: dict[str, Any], payload_text: str, finish: str) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": None}
     if body.get("tools"):
         name = body["tools"][0]["function"]["name"]
@@ -339,7 +339,7 @@ class _Handler(BaseHTTPRequestHandler):
                  "total_tokens": record.prompt_tokens + record.completion_tokens,
                  # as OpenAI reports a prompt-cache hit: the system prompt's share of the request
                  "prompt_tokens_details": {"cached_tokens": len(str(body.get("messages", [{}])[0].get("content", ""))) // 4}}
-        choice = _answer(body, text, finish)
+        choice = answer_choice(body, text, finish)
         if fault.kind == "refusal":  # OpenAI's structured-output refusal: no content, no tool call
             choice["message"] = {"role": "assistant", "content": None, "refusal": "I'm sorry, I cannot help with that."}
         response = {"id": f"chatcmpl-{len(fake.records)}", "object": "chat.completion", "created": int(time.time()),
