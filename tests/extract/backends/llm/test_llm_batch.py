@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from batch_server import FakeBatchAPI, start
 from llm_helpers import FAST_FLAGS, GOLD_IDS, SEEDS, gold_responder, keyless_env, serving
-from llm_server import _answer
+from llm_server import answer_choice
 from test_llm_run import assert_grounded, facts_of, gold_of, sheet
 
 from extract import cli
@@ -30,7 +30,7 @@ def perfect(body: dict[str, Any]) -> dict[str, Any]:
     """A chat completion as the perfect chat-completions server would answer `body`."""
     text = json.dumps(gold_responder(body))
     return {"id": "chatcmpl-b", "object": "chat.completion", "created": int(time.time()), "model": body["model"],
-            "choices": [_answer(body, text, "stop")],
+            "choices": [answer_choice(body, text, "stop")],
             "usage": {"prompt_tokens": 1000, "completion_tokens": len(text) // 4, "total_tokens": 1000 + len(text) // 4}}
 
 
