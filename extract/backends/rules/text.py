@@ -12,6 +12,14 @@ _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "no", "co", "ltd", "inc", "corp", "jan", "feb", "mar", "apr",
     "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "e.g", "i.e", "vs", "etc", "gov",
 }
+# A company's name often closes a sentence ("... Co., Ltd. Some 936,000 tonnes ..."): after
+# these suffixes a digit or a word that opens sentences, never a name, ends the sentence.
+_NAME_FINAL = {"ltd", "inc", "corp", "plc", "llc", "etc"}
+_OPENERS = {
+    "a", "an", "the", "this", "these", "that", "those", "it", "its", "he", "she", "they", "we", "our",
+    "there", "some", "more", "over", "about", "nearly", "almost", "in", "on", "at", "by", "as", "since",
+    "after", "during", "last", "meanwhile", "however", "also", "according", "so", "thanks",
+}
 _WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.")
 # Scraped pages often lose the space between sentences ("Zhao said.The number ..."): a full stop
 # right after a lower-case word and right before a capitalised one ends a sentence too.
@@ -55,6 +63,17 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
 
 
+def _name_closes(text: str, dot: int, end: int, stop: int) -> bool:
+    """The abbreviation before `dot` is a company suffix and the next word opens a sentence."""
+    start = dot
+    while start > 0 and text[start - 1].isalpha():
+        start -= 1
+    if text[start:dot].lower() not in _NAME_FINAL:
+        return False
+    word = re.match(r"\s+([A-Z][a-z]*|\d)", text[end : min(stop, end + 20)])
+    return bool(word) and (word.group(1).isdigit() or word.group(1).lower() in _OPENERS)
+
+
 def _next_char(text: str, start: int, end: int) -> str:
     """The first character of text[start:end] that is not white space, or ''."""
     while start < end and text[start].isspace():
@@ -69,7 +88,9 @@ def sentences(text: str) -> list[Span]:
         start = para.start
         for match in _END.finditer(text, para.start, para.end):
             end = match.end()
-            if text[match.start()] == "." and _is_abbreviation(text, match.start()):
+            if text[match.start()] == "." and _is_abbreviation(text, match.start()) and not _name_closes(
+                text, match.start(), end, para.end
+            ):
                 continue
             nxt = _next_char(text, end, para.end)  # not a slice of the rest: that would be quadratic
             if nxt and not (nxt.isupper() or nxt.isdigit() or nxt in "\"“‘'(" or not nxt.isascii()):

@@ -50,3 +50,16 @@ def test_sentences_glued_without_a_space_are_split():
     assert [s.text for s in sentences(text)] == [
         "Officials said.", "The line carried 400 containers.", '"We will add more," he said.',
         "Mr.Li met the U.S.Envoy."]
+
+
+def test_a_company_suffix_ends_a_sentence_before_a_number_or_an_opening_word():
+    text = "The line is run by Metro Rail Group Co., Ltd. Some 936,000 tonnes moved. Star Inc. 300 trains ran."
+    assert [s.text for s in sentences(text)] == [
+        "The line is run by Metro Rail Group Co., Ltd.",
+        "Some 936,000 tonnes moved.",
+        "Star Inc.",
+        "300 trains ran.",
+    ]
+    # before a name or a lower-case word the suffix stays inside the sentence
+    assert len(sentences("Metro Rail Co., Ltd. Chairman Li said the line opened.")) == 1
+    assert len(sentences("Star Inc. announced the route.")) == 1
