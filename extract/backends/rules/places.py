@@ -68,6 +68,15 @@ def dateline_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple((m.start(), m.end()) for m in _DATELINE.finditer(text))
 
 
+# "Chengdu Railway Group", "Beibu Gulf Port Investment Co.": a place inside a company's name
+# says who, not what the article is about.
+_IN_COMPANY = re.compile(r"(?:\s+[A-Z][\w&'-]*){0,5}?\s+(?:Group|Company|Co\.|Corporation|Corp\.|Bank|Ltd\.?|Holdings)(?![\w])")
+
+
+def in_company_name(text: str, place: Place) -> bool:
+    return bool(_IN_COMPANY.match(text, place.end))
+
+
 def in_dateline(text: str, place: Place) -> bool:
     return any(a <= place.start < b for a, b in dateline_spans(text))
 
@@ -78,7 +87,7 @@ def dominant_place(text: str) -> str | None:
     counts: dict[str, tuple[int, int]] = {}
     broad = set(lexicon().words("broad_regions"))  # "Europe" in "China-Europe trains" is where goods go
     for place in find_places(text):
-        if place.name != "China" and place.name not in broad and not in_dateline(text, place):
+        if place.name != "China" and place.name not in broad and not in_dateline(text, place) and not in_company_name(text, place):
             n, first = counts.get(place.name, (0, place.start))
             counts[place.name] = (n + 1, first)
     china = sum(1 for p in find_places(text) if p.name == "China" and not in_dateline(text, p)
