@@ -43,6 +43,9 @@ _TRAIL = re.compile(
 )
 
 
+_TO_LEVEL = re.compile(r"\s*,?\s*(?:to|at)\s+(?:(?:a|an|the)\s+)?(?:(?:record|new|total|high|level)\s+)*(?:of\s+)?", re.I)
+
+
 def _subject(text: str, sentence: Span, q: Quantity, previous: tuple[Quantity, Metric] | None) -> str:
     if q.group == "count" and q.noun_phrase:
         return " ".join(q.noun_phrase.replace("“", "").replace("”", "").replace('"', "").split())
@@ -55,6 +58,9 @@ def _subject(text: str, sentence: Span, q: Quantity, previous: tuple[Quantity, M
         return f"share of {noun}" if follow.group(1).lower() == "of" else noun
     lead = max([sentence.start, *(b for a, b in dateline_spans(text) if a <= sentence.start < b)])
     head = re.sub(r"^\s*(?:--|—|–|-)\s*", "", _DATELINE.sub("", text[lead : q.start]))  # after "KUNMING, Nov. 20 (Xinhua) --"
+    if previous is not None and previous[0].group == "percent" and q.group != "percent" and _TO_LEVEL.fullmatch(
+            text, previous[0].end, q.start):
+        return previous[1].subject.removeprefix("change in ")  # "trade rose 13 percent to 45 billion yuan"
     if previous is not None and q.group == "percent":
         between = text[previous[0].end : q.start]
         if len(between) < 60 and not _MEASURE.search(between):

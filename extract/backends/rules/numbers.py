@@ -240,7 +240,13 @@ def _pronoun_units(found: list[Quantity]) -> list[Quantity]:
 
 
 _ELLIPSIS_BEFORE = re.compile(r"(?:,|\band|\bto|\bfrom|\bwhile)\s*$", re.I)
-_ELLIPSIS_AFTER = re.compile(r"\s*(?:in\b|to\b|on\b|at\b|,|;|\.|and\b|respectively|now\b|$)", re.I)
+_ELLIPSIS_AFTER = re.compile(
+    r"\s*(?:in\b|to\b|on\b|at\b|,|;|\.|and\b|respectively|now\b|last\b|this\b|during\b|over\b|compared\b|"
+    r"year-on-year|year\s+on\s+year|$)",
+    re.I,
+)
+# "The number of trains reached 1,515": a verb of level states the number that a "number of" names.
+_LEVEL_BEFORE = re.compile(r"\b(?:reached|hit|totaled|totalled|stood\s+at|exceeded|topped|amounted\s+to)\s*$", re.I)
 _NUMBER_OF = re.compile(r"\bnumber\s+of\s+(?:[a-z-]+\s+){0,2}?([a-z]+s)\b", re.I)
 
 
@@ -251,20 +257,27 @@ def _elliptical(text: str, start: int, bare: list[re.Match[str]], found: list[Qu
     units = lexicon().unit_map
     out = []
     for m in bare:
-        if m.group("cur") or m.group("scale") or not _ELLIPSIS_BEFORE.search(text[max(start, m.start() - 8) : m.start()]):
+        if m.group("cur"):
+            continue
+        level = bool(_LEVEL_BEFORE.search(text, max(start, m.start() - 20), m.start()))
+        if m.group("scale") and not level:
+            continue
+        if not (level or _ELLIPSIS_BEFORE.search(text[max(start, m.start() - 8) : m.start()])):
             continue
         if not _ELLIPSIS_AFTER.match(text, m.end()):
             continue
         earlier = [q for q in found if q.end <= m.start() and q.group in ("count", "volume")]
         named = list(_NUMBER_OF.finditer(text, start, m.start()))
-        if earlier:
+        if earlier and not level:
             unit, group = earlier[-1].unit, earlier[-1].group
         elif named and named[-1].group(1).lower() in units:
             unit, group = units[named[-1].group(1).lower()]
         else:
             continue
-        value = float(Decimal(m.group("num").replace(",", "")))
-        out.append(Quantity(start=m.start(), end=m.end(), value=value, unit=unit, group=group,
+        value = Decimal(m.group("num").replace(",", ""))
+        if m.group("scale"):  # "the number of passengers hit 2.3 million"
+            value *= Decimal(str(lexicon().data["scales"][" ".join(m.group("scale").lower().split())]))
+        out.append(Quantity(start=m.start(), end=m.end(), value=float(value), unit=unit, group=group,
                             comparator=_comparator_before(text, m.start()), noun_phrase="", noun_start=m.end()))
     return out
 

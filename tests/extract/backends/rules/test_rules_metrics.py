@@ -234,3 +234,16 @@ def test_a_subject_leaves_out_the_xinhua_dateline():
     text = "KUNMING, Nov. 20 (Xinhua) -- The China-Laos Railway has handled 45 million tonnes of cargo."
     (m,) = _sheet(text).metrics
     assert "Xinhua" not in m.subject and m.subject.startswith("The China-Laos Railway")
+
+
+def test_a_level_after_a_growth_rate_keeps_the_subject_and_its_number():
+    from rules_helpers import sheet
+
+    got = {(m.subject, m.value, m.kind) for m in sheet("The number of vehicles rose 9 percent to 2,040 last year.").metrics}
+    assert got == {("The number of vehicles", 9.0, "growth"), ("The number of vehicles", 2040.0, "count")}
+    got = {(m.subject, m.kind) for m in sheet("Tourism revenue grew 6 percent to 12 billion yuan in 2024.").metrics}
+    assert got == {("Tourism revenue", "growth"), ("Tourism revenue", "amount")}
+    level = sheet("The number of flights reached 860 in the first half of the year.").metrics
+    assert [(m.value, m.unit) for m in level] == [(860.0, "flights")]
+    scaled = sheet("The number of trips reached 1.2 million last year.").metrics
+    assert [m.value for m in scaled] == [1.2e6]
