@@ -38,11 +38,13 @@ _TRAIL = re.compile(
     r"(?:\s+(?:has|have|had|was|were|is|are|will|would|be|been|only|also|still|further|steadily|nearly|about|around|over|"
     r"more\s+than|less\s+than|exceeded|exceeds|exceed|exceeding|reached|reach|reaching|hit|totaled|totalled|stood\s+at|"
     r"amounted\s+to|rose|grew|grow|increased|decreased|fell|dropped|declined|up|down|by|to|of|at|an?|the|"
-    r"increase|growth|decline|achieved|year-on-year|year\s+on\s+year|with|driving|opened|shipped|there))+\s*$",
+    r"jumped|surged|soared|climbed|expanded|gained|doubled|rising|growing|surging|jumping|soaring|climbing|"
+    r"from|increase|growth|decline|achieved|year-on-year|year\s+on\s+year|with|driving|opened|shipped|there))+\s*$",
     re.I,
 )
 
 
+_TO_RATE = re.compile(r"(?<!\bup)\s+(?:to|from)\s*$", re.I)
 _TO_LEVEL = re.compile(r"\s*,?\s*(?:to|at)\s+(?:(?:a|an|the)\s+)?(?:(?:record|new|total|high|level)\s+)*(?:of\s+)?", re.I)
 
 
@@ -92,7 +94,9 @@ def _kind(q: Quantity, before: str) -> tuple[str, int]:
         kind = "growth"
     elif q.group == "percent":
         window = before[-60:]
-        if lex.regex("share_cues").search(window) and not lex.regex("growth_cues").search(window[-25:]):
+        if _TO_RATE.search(window):
+            kind = "share"  # "the rate rose to 40 percent": a level reached, not a change
+        elif lex.regex("share_cues").search(window) and not lex.regex("growth_cues").search(window[-25:]):
             kind = "share"
         elif lex.regex("growth_cues").search(window) or lex.regex("decline_cues").search(window):
             kind = "growth"

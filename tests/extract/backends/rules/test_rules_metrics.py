@@ -247,3 +247,15 @@ def test_a_level_after_a_growth_rate_keeps_the_subject_and_its_number():
     assert [(m.value, m.unit) for m in level] == [(860.0, "flights")]
     scaled = sheet("The number of trips reached 1.2 million last year.").metrics
     assert [m.value for m in scaled] == [1.2e6]
+
+
+def test_growth_verbs_in_ing_form_and_levels_reached_with_to():
+    from rules_helpers import sheet
+
+    got = [(m.subject, m.kind) for m in sheet("Sales of tea reached 45 billion yuan, soaring 52 percent.").metrics]
+    assert got[1] == ("change in Sales of tea", "growth")
+    got = [(m.subject, m.value, m.kind) for m in sheet("Imports jumped 30 percent in May.").metrics]
+    assert got == [("Imports", 30.0, "growth")]
+    got = [(m.subject, m.kind) for m in sheet("The share of rail freight climbed to 40 percent.").metrics]
+    assert got == [("The share of rail freight", "share")]
+    assert [m.kind for m in sheet("Fees may fall by up to 40 percent.").metrics] == ["growth"]
