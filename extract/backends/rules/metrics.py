@@ -60,8 +60,8 @@ def _subject(text: str, sentence: Span, q: Quantity, previous: tuple[Quantity, M
         return f"share of {noun}" if follow.group(1).lower() == "of" else noun
     lead = max([sentence.start, *(b for a, b in dateline_spans(text) if a <= sentence.start < b)])
     head = re.sub(r"^\s*(?:--|—|–|-)\s*", "", _DATELINE.sub("", text[lead : q.start]))  # after "KUNMING, Nov. 20 (Xinhua) --"
-    if previous is not None and previous[0].group == "percent" and q.group != "percent" and _TO_LEVEL.fullmatch(
-            text, previous[0].end, q.start):
+    if previous is not None and previous[0].group == "percent" and _TO_LEVEL.fullmatch(text, previous[0].end, q.start) and (
+            q.group != "percent" or previous[1].kind == "share"):  # "from 30 percent to 45 percent": two levels
         return previous[1].subject.removeprefix("change in ")  # "trade rose 13 percent to 45 billion yuan"
     if previous is not None and q.group == "percent":
         between = text[previous[0].end : q.start]

@@ -259,3 +259,5 @@ def test_growth_verbs_in_ing_form_and_levels_reached_with_to():
     got = [(m.subject, m.kind) for m in sheet("The share of rail freight climbed to 40 percent.").metrics]
     assert got == [("The share of rail freight", "share")]
     assert [m.kind for m in sheet("Fees may fall by up to 40 percent.").metrics] == ["growth"]
+    got = [(m.subject, m.value) for m in sheet("The loading rate rose from 30 percent to 45 percent.").metrics]
+    assert got == [("The loading rate", 30.0), ("The loading rate", 45.0)]
