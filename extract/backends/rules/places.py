@@ -68,9 +68,12 @@ def dateline_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple((m.start(), m.end()) for m in _DATELINE.finditer(text))
 
 
-# "Chengdu Railway Group", "Beibu Gulf Port Investment Co.": a place inside a company's name
-# says who, not what the article is about.
-_IN_COMPANY = re.compile(r"(?:\s+[A-Z][\w&'-]*){0,5}?\s+(?:Group|Company|Co\.|Corporation|Corp\.|Bank|Ltd\.?|Holdings)(?![\w])")
+# "Chengdu Railway Group", "Beibu Gulf Port Investment Co.", "Hubei Daily": a place inside a
+# company's or a newspaper's name says who, not what the article is about.
+_IN_COMPANY = re.compile(
+    r"(?:\s+[A-Z][\w&'-]*){0,5}?\s+(?:Group|Company|Co\.|Corporation|Corp\.|Bank|Ltd\.?|Holdings|"
+    r"Daily|Times|Post|Evening\s+News|Morning\s+Post|Television|TV|Radio)(?![\w])"
+)
 
 
 def in_company_name(text: str, place: Place) -> bool:

@@ -127,10 +127,11 @@ def test_a_trade_partner_after_to_is_not_the_reporting_place():
         assert metric(text, value).location not in ("Japan", "United Kingdom")
 
 
-def test_a_place_inside_a_company_name_does_not_make_the_article_about_it():
+def test_a_place_inside_a_company_or_newspaper_name_does_not_make_the_article_about_it():
     from extract.backends.rules.places import dominant_place
 
     text = ("Chengdu Railway Group Co. sent the train. Chengdu Railway Group said the train left Kunming. "
             "Kunming customs cleared it. Chengdu Railway Group will add more.")
     assert dominant_place(text) == "Kunming"
     assert dominant_place("Chengdu sent the train. Chengdu said so. Kunming cleared it.") == "Chengdu"
+    assert dominant_place("Chengdu Daily reported that Kunming opened a port. Chengdu Daily said so.") == "Kunming"
