@@ -44,11 +44,19 @@ _TRAIL = re.compile(
 )
 
 
+_DURATION_OF = re.compile(
+    r"\s+((?:(?!(?:which|that|was|is|will|has|had|in|on|at|of|for|with|and|to|from|by)\b)[A-Za-z][\w'-]*\s*){1,4}?)"
+    r"(?=[,.;:]|\s*\b(?:which|that|was|is|will|has|had|in|on|at|of|for|with|and|to|from|by)\b|\s*\b[a-z]+ed\b|$)"
+)
 _TO_RATE = re.compile(r"(?<!\bup)\s+(?:to|from)\s*$", re.I)
 _TO_LEVEL = re.compile(r"\s*,?\s*(?:to|at)\s+(?:(?:a|an|the)\s+)?(?:(?:record|new|total|high|level)\s+)*(?:of\s+)?", re.I)
 
 
 def _subject(text: str, sentence: Span, q: Quantity, previous: tuple[Quantity, Metric] | None) -> str:
+    if q.unit == "days" and text[q.start : q.end].rstrip().endswith(("-day", "-days")):
+        named = _DURATION_OF.match(text, q.end, sentence.end)
+        if named:  # "the three-day expo": how long the expo lasts
+            return f"duration of the {' '.join(named.group(1).split())}"
     if q.group == "count" and q.noun_phrase:
         return " ".join(q.noun_phrase.replace("“", "").replace("”", "").replace('"', "").split())
     after = text[q.end : sentence.end]

@@ -285,7 +285,7 @@ def _elliptical(text: str, start: int, bare: list[re.Match[str]], found: list[Qu
 @lru_cache(maxsize=1)
 def _spelled_regex() -> re.Pattern[str]:
     numbers = lexicon().data["spelled_numbers"]
-    return re.compile(r"(?<![\w\"“'‘-])(" + "|".join(sorted(numbers, key=len, reverse=True)) + r")\s+(?=[a-z])", re.IGNORECASE)
+    return re.compile(r"(?<![\w\"“'‘-])(" + "|".join(sorted(numbers, key=len, reverse=True)) + r")(?:\s+|-(?=days?\b))(?=[a-z])", re.IGNORECASE)  # "three-day expo" as "3-day expo"
 
 
 def _spelled_counts(text: str, start: int, end: int, taken: set[tuple[int, int]]) -> list[Quantity]:
@@ -299,7 +299,9 @@ def _spelled_counts(text: str, start: int, end: int, taken: set[tuple[int, int]]
         window = text[m.end() : m.end() + 40].lower()
         if re.match(r"[a-z\- ]+\s+and\s+(?:" + "|".join(numbers) + r")\b", window):
             continue
-        if re.search(r"(?:and|,|\bthe|\bthese|\bthose|\bboth|\bfirst|\bpast|\blast|\bnext)\s*$", text[max(0, m.start() - 8) : m.start()].lower()):
+        duration = m.group(0).endswith("-")  # "the three-day expo" states a length, "the two countries" no figure
+        if not duration and re.search(r"(?:and|,|\bthe|\bthese|\bthose|\bboth|\bfirst|\bpast|\blast|\bnext)\s*$",
+                                      text[max(0, m.start() - 8) : m.start()].lower()):
             continue
         if re.search(rf"(?:\d|\b(?:{'|'.join(numbers)}))\s+(?:to|or)\s+$", text[max(0, m.start() - 16) : m.start()], re.I):
             continue  # "two to three days": a range, no figure

@@ -261,3 +261,12 @@ def test_growth_verbs_in_ing_form_and_levels_reached_with_to():
     assert [m.kind for m in sheet("Fees may fall by up to 40 percent.").metrics] == ["growth"]
     got = [(m.subject, m.value) for m in sheet("The loading rate rose from 30 percent to 45 percent.").metrics]
     assert got == [("The loading rate", 30.0), ("The loading rate", 45.0)]
+
+
+def test_a_spelled_length_in_days_is_a_duration_like_a_digit_one():
+    from rules_helpers import sheet
+
+    got = [(m.subject, m.value, m.unit) for m in sheet("The three-day trade fair attracted 300 firms.").metrics]
+    assert got[0] == ("duration of the trade fair", 3.0, "days")
+    assert [m.subject for m in sheet("The 5-day Lakeside Expo opened on Monday.").metrics] == ["duration of the Lakeside Expo"]
+    assert sheet("The two countries signed the deal.").metrics == []
