@@ -14,7 +14,7 @@ from extract.canonical import Canonicaliser, name_key
 from schemas import Evidence, InfrastructureProject
 
 _TOKEN = re.compile(r"\([^()]{1,30}\)|[\w’'][\w’'\.&-]*|[“”\"]|\S")
-_CONNECTORS = {"of", "de", "the"}
+_CONNECTORS = {"of", "de", "the", "&"}  # "&" inside a name: "X Trade & Logistics Park"
 _IN_A_TITLE = re.compile(
     r"\b(?i:committee|commission|bureau|office|department|administration|authority|board|group|company|corporation)"
     r"\s+of\s+(?:the\s+)?(?:[A-Z][\w'’()-]*\s+){0,6}$"
@@ -87,8 +87,9 @@ def _modifiers(text: str, sentence: Span, head_start: int) -> int | None:
         tok, pos = tokens[i]
         if _is_capitalised(tok):
             start = pos
-        elif tok.lower() in _CONNECTORS and start is not None and i > 0 and _is_capitalised(tokens[i - 1][0]):
-            pass
+        elif tok.lower() in _CONNECTORS and (start is not None or (tok == "&" and i == len(tokens) - 1)) and i > 0 \
+                and _is_capitalised(tokens[i - 1][0]):
+            pass  # "Port of X", "X Trade & Logistics Park" (the head may follow the "&" itself)
         elif tok in ("-", "–") and start is not None and i > 0 and tokens[i - 1][0].endswith(")"):
             pass  # "China (Wuhan)-Europe freight train": a city-branded service
         elif start is None and _compound_word(tok) and _capitalised_within(tokens, i, 2):

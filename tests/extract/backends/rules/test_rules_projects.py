@@ -142,3 +142,8 @@ def test_a_station_trains_arrive_at_is_operational():
             "in two days.")
     stations = [p for p in sheet(text).infrastructure_projects if "Station" in p.name]
     assert stations and stations[0].status.value == "operational", sheet(text).infrastructure_projects
+
+
+def test_an_ampersand_inside_a_name_keeps_the_whole_name() -> None:
+    text = "The train is run by Hefei International Trade & Logistics Park, the operator, said on Tuesday."
+    assert [p.name for p in sheet(text).infrastructure_projects] == ["Hefei International Trade & Logistics Park"]
