@@ -147,3 +147,9 @@ def test_a_station_trains_arrive_at_is_operational():
 def test_an_ampersand_inside_a_name_keeps_the_whole_name() -> None:
     text = "The train is run by Hefei International Trade & Logistics Park, the operator, said on Tuesday."
     assert [p.name for p in sheet(text).infrastructure_projects] == ["Hefei International Trade & Logistics Park"]
+
+
+def test_a_land_bridge_is_a_corridor() -> None:
+    found = sheet("The city is the start point of the Central Asian Land Bridge.").infrastructure_projects
+    got = [(p.name, p.kind) for p in found]
+    assert got == [("Central Asian Land Bridge", "economic_corridor")]
