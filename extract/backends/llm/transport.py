@@ -24,6 +24,7 @@ import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from extract.backends.llm.budget import Budget
+from extract.backends.llm.chat_body import post_chat
 from extract.backends.llm.modes import lacks_feature
 from extract.backends.llm.ratelimit import RateLimiter
 from extract.backends.llm.settings import LLMSettings
@@ -156,7 +157,7 @@ class Transport:
                     async with self._slots:
                         await self._limiter.acquire()
                         meter.requests += 1
-                        completion = await self.client.chat.completions.create(**kwargs)
+                        completion = await post_chat(self.client, kwargs)
                     stage = current_stage()
                     if budget is not None and stage is not None and stage.hit:
                         budget.refund()

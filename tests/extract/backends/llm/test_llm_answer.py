@@ -108,3 +108,13 @@ def test_what_code_can_decide_is_repaired_and_counted_not_re_asked() -> None:
     assert (fixed.unit, fixed.value, fixed.kind.value, fixed.status.value) == ("CNY", 1e11, "amount", "actual")
     assert context["repairs"] == {"unit_word": 1, "number_as_string": 1, "enum_case": 2, "unknown_key": 1,
                                   "duplicate": 1, "null_list": 1}
+
+
+def test_a_fact_given_again_in_a_follow_up_is_recognised_whatever_its_key_order() -> None:
+    from extract.backends.llm.backend import _fact_key
+
+    first, _ = validate({"metrics": [metric()]})
+    reordered, _ = validate({"metrics": [dict(reversed(list(metric().items())))]})
+    other, _ = validate({"metrics": [metric(period="2021", evidence=[{"quote": "In 2020, trade reached 100 billion yuan"}])]})
+    assert _fact_key(first.metrics[0]) == _fact_key(reordered.metrics[0])
+    assert _fact_key(first.metrics[0]) != _fact_key(other.metrics[0])
