@@ -152,20 +152,23 @@ def _prefixed_money(m: re.Match[str]) -> str | None:
             "USD": "USD", "EUR": "EUR", "CNY": "CNY"}.get(cur)
 
 
+def _number(m: re.Match[str]) -> Decimal:
+    """The matched number times its scale word ("2.3 million")."""
+    number = Decimal(m.group("num").replace(",", ""))
+    if m.group("scale"):
+        number *= Decimal(str(lexicon().data["scales"][" ".join(m.group("scale").lower().split())]))
+    return number
+
+
 def find_quantities(text: str, start: int = 0, end: int | None = None) -> list[Quantity]:
     """Every reportable quantity in text[start:end], with offsets into `text`."""
     end = len(text) if end is None else end
-    lex = lexicon()
-    scales = lex.data["scales"]
     out: list[Quantity] = []
     bare: list[re.Match[str]] = []
     for m in _QUANTITY.finditer(text, start, end):
         if _is_excluded(text, m):
             continue
-        number = Decimal(m.group("num").replace(",", ""))
-        if m.group("scale"):
-            number *= Decimal(str(scales[" ".join(m.group("scale").lower().split())]))
-        value = float(number)
+        value = float(_number(m))
         q_end = m.end()
         pct = (m.group("pct") or "").strip().lower()
         money = _prefixed_money(m)
@@ -274,10 +277,7 @@ def _elliptical(text: str, start: int, bare: list[re.Match[str]], found: list[Qu
             unit, group = units[named[-1].group(1).lower()]
         else:
             continue
-        value = Decimal(m.group("num").replace(",", ""))
-        if m.group("scale"):  # "the number of passengers hit 2.3 million"
-            value *= Decimal(str(lexicon().data["scales"][" ".join(m.group("scale").lower().split())]))
-        out.append(Quantity(start=m.start(), end=m.end(), value=float(value), unit=unit, group=group,
+        out.append(Quantity(start=m.start(), end=m.end(), value=float(_number(m)), unit=unit, group=group,
                             comparator=_comparator_before(text, m.start()), noun_phrase="", noun_start=m.end()))
     return out
 
