@@ -68,16 +68,16 @@ def dateline_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple((m.start(), m.end()) for m in _DATELINE.finditer(text))
 
 
-# "Chengdu Railway Group", "Beibu Gulf Port Investment Co.", "Hubei Daily": a place inside a
-# company's or a newspaper's name says who, not what the article is about.
-_IN_COMPANY = re.compile(
-    r"(?:\s+[A-Z][\w&'-]*){0,5}?\s+(?:Group|Company|Co\.|Corporation|Corp\.|Bank|Ltd\.?|Holdings|"
-    r"Daily|Times|Post|Evening\s+News|Morning\s+Post|Television|TV|Radio)(?![\w])"
-)
+@lru_cache(maxsize=1)
+def _in_company() -> re.Pattern[str]:
+    heads = "|".join(re.escape(h).replace(r"\ ", r"\s+") for h in sorted(lexicon().words("company_name_heads"), key=len, reverse=True))
+    return re.compile(rf"(?:\s+[A-Z][\w&'-]*){{0,5}}?\s+(?:{heads})(?![\w])")
 
 
 def in_company_name(text: str, place: Place) -> bool:
-    return bool(_IN_COMPANY.match(text, place.end))
+    """'Chengdu Railway Group', 'Hubei Daily': a place inside a company's or a newspaper's name
+    says who, not what the article is about."""
+    return bool(_in_company().match(text, place.end))
 
 
 def in_dateline(text: str, place: Place) -> bool:

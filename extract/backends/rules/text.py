@@ -5,20 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from extract.backends.rules.lexicon import lexicon
+
 # A sentence ends at . ! ? (or a CJK full stop) followed by space and a capital, a quote or
 # a digit (or glued to a capitalised word, see _END); not after a known abbreviation, an
 # initial, or inside a decimal number.
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "no", "co", "ltd", "inc", "corp", "jan", "feb", "mar", "apr",
     "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "e.g", "i.e", "vs", "etc", "gov",
-}
-# A company's name often closes a sentence ("... Co., Ltd. Some 936,000 tonnes ..."): after
-# these suffixes a digit or a word that opens sentences, never a name, ends the sentence.
-_NAME_FINAL = {"ltd", "inc", "corp", "plc", "llc", "etc"}
-_OPENERS = {
-    "a", "an", "the", "this", "these", "that", "those", "it", "its", "he", "she", "they", "we", "our",
-    "there", "some", "more", "over", "about", "nearly", "almost", "in", "on", "at", "by", "as", "since",
-    "after", "during", "last", "meanwhile", "however", "also", "according", "so", "thanks",
 }
 _WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.")
 # Scraped pages often lose the space between sentences ("Zhao said.The number ..."): a full stop
@@ -64,14 +58,18 @@ def _is_abbreviation(text: str, dot: int) -> bool:
 
 
 def _name_closes(text: str, dot: int, end: int, stop: int) -> bool:
-    """The abbreviation before `dot` is a company suffix and the next word opens a sentence."""
+    """The abbreviation before `dot` is a company suffix and the next word opens a sentence.
+
+    A company's name often closes a sentence ("... Co., Ltd. Some 936,000 tonnes ..."): after
+    such a suffix a digit or a word that opens sentences, never a name, ends the sentence.
+    """
     start = dot
     while start > 0 and text[start - 1].isalpha():
         start -= 1
-    if text[start:dot].lower() not in _NAME_FINAL:
+    if text[start:dot].lower() not in lexicon().words("name_final_abbreviations"):
         return False
     word = re.match(r"\s+([A-Z][a-z]*|\d)", text[end : min(stop, end + 20)])
-    return bool(word) and (word.group(1).isdigit() or word.group(1).lower() in _OPENERS)
+    return bool(word) and (word.group(1).isdigit() or word.group(1).lower() in lexicon().words("sentence_openers"))
 
 
 def _next_char(text: str, start: int, end: int) -> str:
