@@ -337,11 +337,33 @@ def _parts(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]
 def _status(text: str, cand: Candidate) -> str:
     """Status from the words around the project's mention: its clause, not the whole sentence."""
     lex = lexicon()
+    if _treated_as_existing(text, cand):
+        return "operational"
     for scope in (_clause_around(text, cand), cand.sentence.text):
-        for status in ("proposed", "under_construction", "operational", "planned"):
-            if lex.regex("project_status_cues", status).search(scope):
-                return status
+        for cues in ("proposed", "starting_construction", "under_construction", "operational", "planned"):
+            if lex.regex("project_status_cues", cues).search(scope):
+                return "planned" if cues == "starting_construction" else cues
     return "unknown"
+
+
+def _treated_as_existing(text: str, cand: Candidate) -> bool:
+    """'the development of X', 'build X into a hub', 'X will play a bigger role': X is there already."""
+    before = text[max(cand.sentence.start, cand.start - 60) : cand.start]
+    after = text[cand.end : min(cand.sentence.end, cand.end + 60)]
+    return bool(_existing_before().search(before) or _existing_after().match(after))
+
+
+@lru_cache(maxsize=1)
+def _existing_before() -> re.Pattern[str]:
+    words = phrase_regex(lexicon().data["existing_project_cues"]["before"]).pattern
+    return re.compile(rf"{words}\s+(?:the\s+)?[\"“]?$", re.I)
+
+
+@lru_cache(maxsize=1)
+def _existing_after() -> re.Pattern[str]:
+    words = phrase_regex(lexicon().data["existing_project_cues"]["after"]).pattern
+    # An apposition may come between: "Mawei Port, Fuzhou, should be connected to ..."
+    return re.compile(rf"[\"”]?(?:,\s*[A-Z][\w-]*,)?\s+(?:should\s+|will\s+|to\s+)?{words}", re.I)
 
 
 _FIGURE = re.compile(r"\d[\d,.]*\s*(?:%|percent|per cent|billion|million|thousand|tonnes|tons|TEU|trains|trips|routes|"

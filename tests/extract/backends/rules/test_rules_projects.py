@@ -61,6 +61,33 @@ def _one(text: str):
             "air_route",
             "proposed",
         ),
+        # A proposal or plan about what to do with a project that is already there: it runs.
+        (
+            "The deputy suggested that Linhai Port, Taizhou, should be connected to the rail network.",
+            "Linhai Port",
+            "port",
+            "operational",
+        ),
+        ("The mayor called for turning Weihai Port into a hub for Korean trade.", "Weihai Port", "port", "operational"),
+        (
+            "The province will support the development of the Yiwu Comprehensive Bonded Zone this year.",
+            "Yiwu Comprehensive Bonded Zone",
+            "trade_zone",
+            "operational",
+        ),
+        (
+            "She suggested that the city take the Kashgar Logistics Park as the core of its trade plan.",
+            "Kashgar Logistics Park",
+            "logistics_hub",
+            "operational",
+        ),
+        # Building that is to start has not begun.
+        (
+            "Next year the city will start the construction of the Jinhua Logistics Park Phase II.",
+            "Jinhua Logistics Park Phase II",
+            "logistics_hub",
+            "planned",
+        ),
     ],
 )
 def test_named_project(text: str, name: str, kind: str, status: str) -> None:
