@@ -113,6 +113,20 @@ def _modifiers(text: str, sentence: Span, head_start: int) -> int | None:
     return start
 
 
+def _service_kind(raw: str, kind: str) -> str:
+    """A "railway" to a continent ("China-Europe Railway", "Chongqing-Xinjiang-Europe railway") is a
+    train service: no one line is built to a continent."""
+    if kind in ("railway", "high_speed_railway") and _continent_end().search(raw):
+        return "rail_freight_service"
+    return kind
+
+
+@lru_cache(maxsize=1)
+def _continent_end() -> re.Pattern[str]:
+    words = "|".join(re.escape(w) for w in lexicon().words("continent_endpoints"))
+    return re.compile(rf"(?:[\w)]-(?:{words})\b|\b(?:{words})-[A-Z])")
+
+
 def _clean_name(raw: str, kind: str, head: str = "") -> str:
     name = " ".join(raw.replace("“", "").replace("”", "").replace('"', "").split())
     name = re.sub(r"^(?:the|a|an)\s+", "", name, flags=re.I)
@@ -234,7 +248,7 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
         if not head_capital and not find_places(raw) and not re.search(r"[“\"(]", raw) and not _stem_regex().match(raw) \
                 and not _named_facility(text, sentence, start, m):
             continue  # "international trains": a common noun phrase with no proper name
-        kind = kinds[" ".join(m.group(0).lower().split())]
+        kind = _service_kind(raw, kinds[" ".join(m.group(0).lower().split())])
         name = _clean_name(raw, kind, m.group(0))
         if len(name) < 5 or _is_initiative(name, canonical) or _is_operator(name) or not _name_like(name):
             continue

@@ -81,6 +81,14 @@ def _one(text: str):
             "logistics_hub",
             "operational",
         ),
+        # A "railway" to a continent is a train service; a line between two countries is a railway.
+        (
+            "Goods from Hefei went on the Hefei-Xinjiang-Europe Railway to Hamburg.",
+            "Hefei-Xinjiang-Europe Railway",
+            "rail_freight_service",
+            "unknown",
+        ),
+        ("The China-Nepal Railway was put into operation.", "China-Nepal Railway", "railway", "operational"),
         # Building that is to start has not begun.
         (
             "Next year the city will start the construction of the Jinhua Logistics Park Phase II.",
