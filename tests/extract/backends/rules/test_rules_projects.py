@@ -89,6 +89,14 @@ def _one(text: str):
             "unknown",
         ),
         ("The China-Nepal Railway was put into operation.", "China-Nepal Railway", "railway", "operational"),
+        # A proper name before a lower-case line or land bridge names it.
+        (
+            "The train ran along the Hexin'ou cargo line, the longest of its kind.",
+            "Hexin'ou Cargo Line",
+            "rail_freight_service",
+            "operational",
+        ),
+        ("The city is the start of the Eurasian land bridge.", "Eurasian Land Bridge", "economic_corridor", "unknown"),
         # Building that is to start has not begun.
         (
             "Next year the city will start the construction of the Jinhua Logistics Park Phase II.",
