@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 _MONTHS = {
@@ -40,8 +40,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # figure from that date to the time of writing.
     (re.compile(rf"\bsince\s+(?:its|their|the|it|they|a|an)\b[^,;.]{{0,70}}?\bin\s+(?:({_MONTH})\s+)?({_YEAR})\b", re.I),
      "since"),
-    # "by Aug 15 this year", "as of the end of November": cumulative from January.
-    (re.compile(rf"\b(?:by|as of|as at|up to|until|till)\s+(?:the\s+end\s+of\s+)?({_ANY_MONTH})(?:\s+{_DAY})?"
+    # "by Aug 15 this year": cumulative from January; "as of the end of November", "as of late June":
+    # a total at that month.
+    (re.compile(rf"\b(?:by|as of|as at|up to|until|till)\s+(?:the\s+end\s+of\s+|(?:early|late|mid)[\s-]+)?({_ANY_MONTH})(?:\s+{_DAY})?"
                 rf"(?:,?\s+({_YEAR}|this year|last year))?(?!\s+to\b)", re.I), "to_month"),
     (re.compile(r"\b(?:at present|currently|so far|as of now|up to now|to date|(?<!from )(?<!until )now)\b", re.I),
      "present"),
@@ -183,7 +184,12 @@ def _resolve(kind: str, m: re.Match[str], published: date | None) -> str | None:
     if kind == "to_month":
         last = _month(m.group(1))
         y = _year_of(m.group(2), published, last_month=last)
-        return (f"{y}-01/{y}-{last:02d}" if last > 1 else f"{y}-01") if y else None
+        if not y:
+            return None
+        if not (m.group(2) or "").lower().startswith("this"):
+            # "by the end of October": a total at that month, from a start the phrase does not give.
+            return f"{y}-{last:02d}"
+        return f"{y}-01/{y}-{last:02d}" if last > 1 else f"{y}-01"
     if kind == "month":
         y = _year_of(m.group(2), published, last_month=_month(m.group(1)))
         return f"{y}-{_month(m.group(1)):02d}" if y else None
@@ -204,10 +210,17 @@ def time_mentions(text: str, start: int, end: int, published: date | None) -> li
             future = bool(published and period and int(period[:4]) > published.year)
             milestone = kind in ("year", "month") and bool(_MILESTONE.search(text[max(start, m.start() - 60) : m.start()]))
             found.append(TimeMention(m.start(), m.end(), period, future, milestone, kind))
-    if any(t.kind == "to_month" for t in found):
-        # "As of August 23, ... so far this year": the stated cut-off date is the finer one.
-        found = [t for t in found if t.kind != "year_to_date"]
+    if any(t.kind == "to_month" for t in found) and any(t.kind == "year_to_date" for t in found):
+        # "As of August 23, ... so far this year": the year so far, to the stated cut-off month.
+        found = [_year_so_far(t) if t.kind == "to_month" else t for t in found if t.kind != "year_to_date"]
     return sorted(found, key=lambda t: t.start)
+
+
+def _year_so_far(mention: TimeMention) -> TimeMention:
+    if mention.period is None or "/" in mention.period or mention.period.endswith("-01"):
+        return mention
+    year = mention.period[:4]
+    return replace(mention, period=f"{year}-01/{mention.period}")
 
 
 _CLAUSE_BREAK = re.compile(r"[;:；：]|,\s+(?:and|while|but|with|up|down|an?\s+(?:increase|decrease|rise|drop))\b|,\s+(?=[a-z])")

@@ -42,8 +42,17 @@ def test_by_a_day_this_year_is_cumulative_from_january():
     assert period(text, 77000) == "2021-01/2021-08"
 
 
-def test_as_of_the_end_of_a_month_is_cumulative_from_january():
-    assert period("As of the end of October, Jiangxi had opened 19 air cargo routes.", 19) == "2021-01/2021-10"
+@pytest.mark.parametrize(
+    "text",
+    ["As of the end of October, Jiangxi had opened 19 air cargo routes.", "As of late October, Jiangxi had opened 19 air cargo routes."],
+)
+def test_as_of_a_month_without_this_year_is_that_month(text: str) -> None:
+    # A total at a month from a start the phrase does not give (evals/GUIDELINES.md 2.5).
+    assert period(text, 19) == "2021-10"
+
+
+def test_as_of_a_month_this_year_is_cumulative_from_january():
+    assert period("As of the end of October this year, Jiangxi had opened 19 air cargo routes.", 19) == "2021-01/2021-10"
 
 
 def test_a_leading_year_carries_to_the_next_sentences_of_the_paragraph():
