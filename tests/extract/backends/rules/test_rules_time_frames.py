@@ -44,7 +44,10 @@ def test_by_a_day_this_year_is_cumulative_from_january():
 
 @pytest.mark.parametrize(
     "text",
-    ["As of the end of October, Jiangxi had opened 19 air cargo routes.", "As of late October, Jiangxi had opened 19 air cargo routes."],
+    [
+        "As of the end of October, Jiangxi had opened 19 air cargo routes.",
+        "As of late October, Jiangxi had opened 19 air cargo routes.",
+    ],
 )
 def test_as_of_a_month_without_this_year_is_that_month(text: str) -> None:
     # A total at a month from a start the phrase does not give (evals/GUIDELINES.md 2.5).
