@@ -94,6 +94,17 @@ def _unit_after(text: str, pos: int, limit: int) -> tuple[str, str, int, int] | 
     lex = lexicon()
     units = lex.unit_map
     stops = set(lex.words("stop_words_between"))
+    joined = _HYPHENED.match(text, pos, limit)
+    if joined:
+        # "a 64-container train", "the 50-car train": the number counts the joined noun, not the train.
+        for plural in (joined.group(1).lower() + "s", re.sub(r"y$", "ies", joined.group(1).lower())):
+            if plural in units and units[plural][1] == "count":
+                end = joined.end()
+                for word in _WORD.finditer(text, end, min(limit, end + 40)):
+                    if not word.group(0).isalpha() or not word.group(0).islower() or word.group(0) in stops:
+                        break
+                    end = word.end()  # the subject is what the number is joined to: "container train service"
+                return (units[plural][0], "count", pos + 1, end)
     segment = text[pos:limit]
     # Stop at clause punctuation; quotes and parentheses may wrap a brand name.
     cut = re.search(r"[,;:!?，；。]|(?<!\b[A-Z])\.(?!\w)|\s-\s|—", segment)
@@ -129,6 +140,9 @@ def _unit_after(text: str, pos: int, limit: int) -> tuple[str, str, int, int] | 
         if _plural_noun(word) and low not in lex.words("counted_adjectives"):
             return _joined_unit(text, low, "count", noun_start, e, words, i + 1)
     return None
+
+
+_HYPHENED = re.compile(r"-([a-z]+)\b(?!-)")
 
 
 def _plural_noun(word: str) -> bool:

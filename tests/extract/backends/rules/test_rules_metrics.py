@@ -270,3 +270,15 @@ def test_a_spelled_length_in_days_is_a_duration_like_a_digit_one():
     assert got[0] == ("duration of the trade fair", 3.0, "days")
     assert [m.subject for m in sheet("The 5-day Lakeside Expo opened on Monday.").metrics] == ["duration of the Lakeside Expo"]
     assert sheet("The two countries signed the deal.").metrics == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        ("A 41-container train left the city for Hamburg.", 41, "containers"),
+        ("The 30-car train carried machinery to Almaty.", 30, "vehicles"),
+    ],
+)
+def test_a_number_joined_to_a_noun_counts_that_noun(text: str, value: float, unit: str) -> None:
+    m = _one(text)
+    assert (m.value, m.unit, m.kind) == (value, unit, "count")
