@@ -142,6 +142,8 @@ def _unit_after(text: str, pos: int, limit: int) -> tuple[str, str, int, int] | 
     return None
 
 
+_LEVEL_MODIFIER = re.compile(r"\b([a-z]+-level)\s+([a-z]+)$", re.I)
+_KINDS_OF = re.compile(r"\s+of\s+([a-z]+s)\b")
 _HYPHENED = re.compile(r"-([a-z]+)\b(?!-)")
 
 
@@ -151,6 +153,13 @@ def _plural_noun(word: str) -> bool:
 
 
 def _joined_unit(text: str, unit: str, group: str, noun_start: int, end: int, words: list, nxt: int):
+    if group == "count":
+        level = _LEVEL_MODIFIER.search(text[noun_start:end])
+        if level and level.group(2).lower() == unit:
+            unit = f"{level.group(1).lower()} {unit}"  # "20 (mainland) provincial-level governments"
+        kinds = _KINDS_OF.match(text, end)
+        if kinds and unit in lexicon().words("classifier_nouns"):
+            return (f"{unit} of {kinds.group(1).lower()}", group, noun_start, kinds.end())  # "1,000 types of goods"
     if group == "count" and nxt + 1 < len(words) and words[nxt][0].lower() == "and":
         second = words[nxt + 1][0].lower()
         if _plural_noun(words[nxt + 1][0]) and second not in lexicon().words("stop_words_between") and second != unit:
@@ -324,7 +333,8 @@ def _spelled_counts(text: str, start: int, end: int, taken: set[tuple[int, int]]
             continue
         unit, group, noun_start, q_end = found
         known = {u for u, g in lex.unit_map.values() if g in ("count", "volume")}
-        if group not in ("count", "volume") or unit not in known or unit in lex.words("time_units"):
+        head = unit.split(" of ")[0].split()[-1]  # "provincial-level regions", "types of goods"
+        if group not in ("count", "volume") or head not in known or unit in lex.words("time_units"):
             continue  # "seven landmark projects", "seven days"; not "two years" (a span of time)
         out.append(Quantity(
             start=m.start(), end=q_end, value=float(numbers[m.group(1).lower()]), unit=unit, group=group,

@@ -282,3 +282,16 @@ def test_a_spelled_length_in_days_is_a_duration_like_a_digit_one():
 def test_a_number_joined_to_a_noun_counts_that_noun(text: str, value: float, unit: str) -> None:
     m = _one(text)
     assert (m.value, m.unit, m.kind) == (value, unit, "count")
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        ("Some 12 county-level governments have drafted plans.", 12, "county-level governments"),
+        ("Three other provincial-level regions have drafted plans.", 3, "provincial-level regions"),
+        ("The line has carried over 400 kinds of goods since it opened.", 400, "kinds of goods"),
+    ],
+)
+def test_a_count_keeps_its_level_and_its_kind(text: str, value: float, unit: str) -> None:
+    m = _one(text)
+    assert (m.value, m.unit) == (value, unit)
