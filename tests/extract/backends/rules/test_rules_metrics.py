@@ -295,3 +295,8 @@ def test_a_number_joined_to_a_noun_counts_that_noun(text: str, value: float, uni
 def test_a_count_keeps_its_level_and_its_kind(text: str, value: float, unit: str) -> None:
     m = _one(text)
     assert (m.value, m.unit) == (value, unit)
+
+
+def test_it_is_necessary_to_states_a_target() -> None:
+    m = _one("It is necessary to build a container yard with 2 million TEUs.")
+    assert (m.value, m.unit, m.status) == (2_000_000, "TEU", "target")
