@@ -298,5 +298,5 @@ def test_a_count_keeps_its_level_and_its_kind(text: str, value: float, unit: str
 
 
 def test_it_is_necessary_to_states_a_target() -> None:
-    m = _one("It is necessary to build a container yard with 2 million TEUs.")
+    m = _one("It is necessary to take the lead, and quickly expand a container yard with 2 million TEUs.")
     assert (m.value, m.unit, m.status) == (2_000_000, "TEU", "target")
