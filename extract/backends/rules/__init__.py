@@ -15,7 +15,7 @@ from extract.backends.base import Backend
 from extract.backends.rules.lexicon import lexicon
 from extract.backends.rules.metrics import names_currency, sentence_metrics, without_destinations
 from extract.backends.rules.periods import TimeMention, time_mentions
-from extract.backends.rules.places import Place, dateline_spans, dominant_place, find_places, in_dateline
+from extract.backends.rules.places import Place, dateline_spans, dominant_place, find_places, in_dateline, route_far_end
 from extract.backends.rules.projects import extract_projects
 from extract.backends.rules.statements import extract_statements
 from extract.backends.rules.text import Span, paragraphs, sentences, sentences_by_paragraph
@@ -118,7 +118,7 @@ def extract_sheet(article: Article) -> FactSheet:
                                             target_frame))
             said = without_destinations(text, find_places(text, sentence.start, sentence.end))
             context_places = context_places + [p for p in said if p.name != "China" and not in_dateline(text, p)
-                                               and not names_currency(text, p)]
+                                               and not names_currency(text, p) and not route_far_end(text, p)]
             timed = [t for t in time_mentions(text, sentence.start, sentence.end, published) if t.period and not t.milestone]
             if timed:
                 context_time = _frame(text, sentence.start, timed)

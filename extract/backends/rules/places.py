@@ -80,6 +80,12 @@ def in_company_name(text: str, place: Place) -> bool:
     return bool(_in_company().match(text, place.end))
 
 
+def route_far_end(text: str, place: Place) -> bool:
+    """'Laos' in 'China-Laos Railway', 'Europe' in 'Chongqing-Xinjiang-Europe': a route's far end
+    says where it goes, not where its figures are."""
+    return place.start > 1 and text[place.start - 1] in "-–—" and text[place.start - 2].isalnum()
+
+
 def in_dateline(text: str, place: Place) -> bool:
     return any(a <= place.start < b for a, b in dateline_spans(text))
 
@@ -90,7 +96,8 @@ def dominant_place(text: str) -> str | None:
     counts: dict[str, tuple[int, int]] = {}
     broad = set(lexicon().words("broad_regions"))  # "Europe" in "China-Europe trains" is where goods go
     for place in find_places(text):
-        if place.name != "China" and place.name not in broad and not in_dateline(text, place) and not in_company_name(text, place):
+        if place.name != "China" and place.name not in broad and not in_dateline(text, place) \
+                and not in_company_name(text, place) and not route_far_end(text, place):
             n, first = counts.get(place.name, (0, place.start))
             counts[place.name] = (n + 1, first)
     china = sum(1 for p in find_places(text) if p.name == "China" and not in_dateline(text, p)

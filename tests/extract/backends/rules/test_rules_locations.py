@@ -135,3 +135,15 @@ def test_a_place_inside_a_company_or_newspaper_name_does_not_make_the_article_ab
     assert dominant_place(text) == "Kunming"
     assert dominant_place("Chengdu sent the train. Chengdu said so. Kunming cleared it.") == "Chengdu"
     assert dominant_place("Chengdu Daily reported that Kunming opened a port. Chengdu Daily said so.") == "Kunming"
+
+
+def test_a_routes_far_end_is_not_where_its_figures_are() -> None:
+    from extract.backends.rules.places import dominant_place
+
+    text = (
+        "The China-Nepal Railway has carried 1.7 million passengers since it opened.\n\n"
+        "Over the past three months, the China-Nepal Railway has handled 1,500 freight trains.\n\n"
+        "The China-Nepal line is busy."
+    )
+    assert dominant_place(text) is None
+    assert [m.location for m in sheet(text).metrics] == [None, None]
