@@ -73,7 +73,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 # Comparison bases, not the period of a figure.
 _BASE = re.compile(
-    r"same\s+period\s+(?:of\s+)?last\s+year|compared\s+(?:with|to)\s+(?:the\s+)?(?:last\s+year|\d{4})|than\s+(?:last\s+year|\d{4})|"
+    r"same\s+period\s+(?:of\s+|in\s+)?(?:last|the\s+previous|the\s+preceding)\s+year|"
+    r"compared\s+(?:with|to)\s+(?:the\s+)?(?:last\s+year|\d{4})|than\s+(?:in\s+)?(?:last\s+year|\d{4})|"
     r"(?:%|percent|per\s+cent)\s+(?:from|over|on)\s+(?:the\s+)?(?:(?:19|20)\d\d|last\s+year|a\s+year\s+(?:earlier|ago)|"
     r"the\s+previous\s+year)", re.I)
 

@@ -170,3 +170,19 @@ def test_so_far_without_a_this_year_frame_is_the_month_of_writing():
 
     text = "Port volumes climb\n\nSo far, the station has handled 2.3 million tonnes of containers, the manager said."
     assert sheet(text).metrics[0].period == f"{PUBLISHED.year}-{PUBLISHED.month:02d}"
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "expected"),
+    [
+        (
+            "In the first half of 2021, the port handled 9 million TEUs. "
+            "During the same period, its throughput grew 3.5 percent from the same period of the previous year.",
+            3.5,
+            "2021-01/2021-06",
+        ),
+        ("In 2021, the line carried 250,000 containers, which is 41% more than in 2020.", 41, "2021"),
+    ],
+)
+def test_a_comparison_base_is_not_the_period(text: str, value: float, expected: str) -> None:
+    assert period(text, value) == expected
