@@ -33,9 +33,13 @@ class RulesBackend(Backend):
         return extract_sheet(article)
 
 
-def _frame(text: str, sentence_start: int, timed: list[TimeMention]) -> TimeMention:
+def _frame(text: str, sentence_start: int, timed: list[TimeMention]) -> TimeMention | None:
     """The time a sentence sets for the ones after it: a leading phrase ("In 2018, ..."), else its
-    last period that is not a running total ("since 2013" holds for its own figure only)."""
+    last period that is not a running total ("since 2013" holds for its own figure only). "Launched
+    in 2017, X is ..." sets none: it dates X, not the paragraph."""
+    timed = [t for t in timed if t.kind != "launched"]
+    if not timed:
+        return None
     start = max([sentence_start, *(b for a, b in dateline_spans(text) if a <= sentence_start < b)])
     lead = [t for t in timed if t.start - start <= 40]
     if lead and lead[0].kind != "since":
@@ -121,7 +125,7 @@ def extract_sheet(article: Article) -> FactSheet:
                                                and not names_currency(text, p) and not route_far_end(text, p)]
             timed = [t for t in time_mentions(text, sentence.start, sentence.end, published) if t.period and not t.milestone]
             if timed:
-                context_time = _frame(text, sentence.start, timed)
+                context_time = _frame(text, sentence.start, timed) or context_time
         carried = (context_places, context_time)
     metrics = _without_headline_repeats(metrics, paras[0] if paras else None, article.meta.title)
     lead = paras[min(2, len(paras) - 1)].end if paras else 0

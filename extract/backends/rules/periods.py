@@ -40,6 +40,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # figure from that date to the time of writing.
     (re.compile(rf"\bsince\s+(?:its|their|the|it|they|a|an)\b[^,;.]{{0,70}}?\bin\s+(?:({_MONTH})\s+)?({_YEAR})\b", re.I),
      "since"),
+    # "Launched in 2011, the trains have made 40,000 trips": a total since the launch.
+    (re.compile(rf"(?:^|(?<=[.!?]\s))(?:Launched|Opened|Started|Inaugurated)\s+in\s+(?:({_MONTH})\s+)?({_YEAR}),", re.I | re.M),
+     "launched"),
     # "by Aug 15 this year": cumulative from January; "as of the end of November", "as of late June":
     # a total at that month.
     (re.compile(rf"\b(?:by|as of|as at|up to|until|till)\s+(?:the\s+end\s+of\s+|(?:early|late|mid)[\s-]+)?({_ANY_MONTH})(?:\s+{_DAY})?"
@@ -124,7 +127,7 @@ def _resolve(kind: str, m: re.Match[str], published: date | None) -> str | None:
     year = published.year if published else None
     if kind == "range":
         return f"{m.group(1)}/{m.group(2)}" if m.group(1) <= m.group(2) else None
-    if kind == "since":
+    if kind in ("since", "launched"):
         start = f"{m.group(2)}-{_month(m.group(1)):02d}" if m.group(1) else m.group(2)
         end = (f"{published.year}-{published.month:02d}" if m.group(1) else str(year)) if published else None
         return f"{start}/{end}" if end and end > start else start

@@ -186,3 +186,14 @@ def test_so_far_without_a_this_year_frame_is_the_month_of_writing():
 )
 def test_a_comparison_base_is_not_the_period(text: str, value: float, expected: str) -> None:
     assert period(text, value) == expected
+
+
+def test_launched_in_a_year_opens_a_running_total_for_its_own_sentence_only() -> None:
+    text = (
+        "In the first half of this year, the trains made 7,000 trips.\n\n"
+        "Launched in 2013, the trains have reached 96 cities and made more than 30,000 trips. "
+        "The service covers 12 provinces."
+    )
+    assert period(text, 30000) == "2013/2021"
+    assert period(text, 96) == "2013/2021"
+    assert period(text, 12) is None
