@@ -65,6 +65,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"\b(?:the\s+)?(?:past|last|previous)\s+(\d{{1,2}}|{_COUNT})\s+months\b", re.I), "past_months"),
     (re.compile(r"\bthis\s+month\b", re.I), "present"),
     # "on Monday", "said Thursday": an event in the week of writing takes the month of writing.
+    # "..., the agency reported on Tuesday": the day of the report, not of the figure.
+    (re.compile(rf"\b(?:said|says|reported|announced|told\s+\w+|showed)\s+(?:on\s+)?{_WEEKDAY}\b", re.I), "report_day"),
     (re.compile(rf"\b(?:on\s+|last\s+)?{_WEEKDAY}\b", re.I), "weekday"),
     (re.compile(rf"\b(?:the\s+)?(first|second|third|fourth)\s+quarter(?:\s+of\s+({_YEAR}|this year|last year))?", re.I), "quarter"),
     (re.compile(rf"\b(?:the\s+)?(first|second)\s+half\s+of\s+(?:the\s+year|({_YEAR})|this year|last year)", re.I), "half"),
@@ -217,7 +219,8 @@ def time_mentions(text: str, start: int, end: int, published: date | None) -> li
     if any(t.kind == "to_month" for t in found) and any(t.kind == "year_to_date" for t in found):
         # "As of August 23, ... so far this year": the year so far, to the stated cut-off month.
         found = [_year_so_far(t) if t.kind == "to_month" else t for t in found if t.kind != "year_to_date"]
-    return sorted(found, key=lambda t: t.start)
+    # A report's day only keeps its weekday from being read as a figure's period.
+    return sorted((t for t in found if t.kind != "report_day"), key=lambda t: t.start)
 
 
 def _year_so_far(mention: TimeMention) -> TimeMention:
