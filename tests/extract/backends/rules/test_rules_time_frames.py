@@ -201,5 +201,5 @@ def test_launched_in_a_year_opens_a_running_total_for_its_own_sentence_only() ->
 
 def test_the_day_of_a_report_is_not_the_period_of_its_figures() -> None:
     text = ("In the first half of 2021, the line carried 2 million tonnes, with transit cargo reaching 300,000 tonnes, "
-            "up 85 percent, the agency reported on Tuesday.")
+            "up 85 percent, Xinhua News Agency reported on Tuesday.")
     assert period(text, 85) == "2021-01/2021-06"
