@@ -120,6 +120,15 @@ def _kind(q: Quantity, before: str) -> tuple[str, int]:
     return kind, sign
 
 
+_VERB_AFTER = re.compile(r"(?:\s+[a-z][\w-]*){0,3}?\s+(will|(?:is|are)\s+(?:to|set\s+to|expected\s+to|likely\s+to))\b")
+
+
+def _verb_after(text: str, end: int, limit: int) -> str:
+    """'300 freight trains will transport ...': the figure's own verb, when it is future or planned."""
+    m = _VERB_AFTER.match(text, end, limit)
+    return " " + m.group(1) if m else ""
+
+
 def _status(sentence_before: str, mention: TimeMention | None, published: date | None) -> str:
     lex = lexicon()
     if lex.regex("forecast_cues").search(sentence_before):
@@ -295,7 +304,7 @@ def sentence_metrics(
                 context_time.future and not lexicon().regex("target_cues").search(sentence.text)):
             mention = context_time
         mention = _so_far_this_year(text, mention, context_time)
-        status = _status(before, mention, published)
+        status = _status(before + _verb_after(text, q.end, sentence.end), mention, published)
         period = mention.period if mention else None
         if period is None and status == "target":
             period = target_frame  # the year the article's plans are for

@@ -300,3 +300,16 @@ def test_a_count_keeps_its_level_and_its_kind(text: str, value: float, unit: str
 def test_it_is_necessary_to_states_a_target() -> None:
     m = _one("It is necessary to take the lead, and quickly expand a container yard with 2 million TEUs.")
     assert (m.value, m.unit, m.status) == (2_000_000, "TEU", "target")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("According to the plan, 300 freight trains will carry goods to Central Asia.", 300),
+        ("Under the deal, 40 container ships will call at the port.", 40),
+        ("The line is designed for a top speed of 160 km/h.", 160),
+    ],
+)
+def test_a_planned_or_designed_figure_is_a_target(text: str, value: float) -> None:
+    m = _one(text)
+    assert (m.value, m.status) == (value, "target")
