@@ -97,6 +97,15 @@ def _one(text: str):
             "operational",
         ),
         ("The city is the start of the Eurasian land bridge.", "Eurasian Land Bridge", "economic_corridor", "unknown"),
+        # A passenger station is not a logistics hub; a port's rail station is; "logistic" is "logistics".
+        ("The line starts from Jinan West Railway Station in the north.", "Jinan West Railway Station", "other", "unknown"),
+        ("A cargo train left the Fangcheng port station on Monday.", "Fangcheng Port Station", "logistics_hub", "operational"),
+        (
+            "The city is building the China-Uzbekistan logistic base.",
+            "China-Uzbekistan Logistic Base",
+            "logistics_hub",
+            "under_construction",
+        ),
         # Building that is to start has not begun.
         (
             "Next year the city will start the construction of the Jinhua Logistics Park Phase II.",
