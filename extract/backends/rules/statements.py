@@ -493,6 +493,22 @@ def _quote_start(text: str, para_sentences: list[Span], sentence: Span) -> Span:
     return sentence
 
 
+_PLANS = re.compile(r"\b(?:plans?|aims?|intends?|strives?)\s+to\b|\bwill\s+(?!be\b)", re.I)
+_COUNTED = re.compile(r"\b(?:to\s+)?(\d[\d,]*(?:\.\d+)?)\s+([a-z][\w-]*)", re.I)
+
+
+def _quantified(complement: str) -> bool:
+    """A figure to reach: a share or an amount ("5%", "2 billion"), or a count of a counted noun
+    ("run 1,300 trains", "increase ... to 400 this year")."""
+    if _QUANTIFIED_GOAL.search(complement):
+        return True
+    units = lexicon().unit_map
+    for m in _COUNTED.finditer(complement):
+        if m.group(2).lower() in units or re.match(r"to\s", m.group(0), re.I) and m.group(2).lower() in ("this", "next", "by", "in"):
+            return True
+    return False
+
+
 def _is_government(actor: Actor) -> bool:
     role = (actor.role or "").lower()
     return actor.kind in ("place", "body") or any(re.search(rf"\b{re.escape(r)}\b", role) for r in _words("government_roles"))
@@ -500,8 +516,10 @@ def _is_government(actor: Actor) -> bool:
 
 def _statement(actor: Actor, kind: str, verb: str, complement: str, evidence: Span, sentence_text: str,
                home: str | None = None) -> PolicyStatement:
-    if kind == "plan" and _QUANTIFIED_GOAL.search(complement):
+    if kind == "plan" and _quantified(complement):
         kind = "target"  # a plan with a figure to reach is a quantified goal
+    elif kind == "assessment" and _PLANS.search(complement[:120]) and _quantified(complement):
+        kind = "target"  # "said the group plans to run more than 5,200 trains this year"
     jurisdiction = actor.jurisdiction
     if jurisdiction is None and _is_government(actor):
         # A governor's or a body's words with no place in the title: the government the article is about.

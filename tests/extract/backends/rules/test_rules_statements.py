@@ -292,3 +292,18 @@ def test_a_news_agency_is_a_source_not_an_actor() -> None:
     text = ("The railway transported 9.62 million tons of cargo in the first half of 2023, up 94.7 percent "
             "year-on-year, China News Agency reported on Tuesday.")
     assert _statements(text) == []
+
+
+def test_a_plan_to_reach_a_count_is_a_target() -> None:
+    s = _one("Gansu province plans to increase freight trains to Central Asia to 600 this year.")
+    assert s.kind == "target"
+
+
+def test_a_said_plan_with_a_count_is_a_target() -> None:
+    s = _one("Li Hua, general manager of the port group, said the group plans to open more than 900 train trips this year.")
+    assert s.kind == "target"
+
+
+def test_a_plan_without_a_figure_stays_a_plan() -> None:
+    s = _one("Gansu province plans to increase freight trains to Central Asia this year.")
+    assert s.kind == "plan"
