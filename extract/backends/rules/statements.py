@@ -504,7 +504,8 @@ def _quantified(complement: str) -> bool:
         return True
     units = lexicon().unit_map
     for m in _COUNTED.finditer(complement):
-        if m.group(2).lower() in units or re.match(r"to\s", m.group(0), re.I) and m.group(2).lower() in ("this", "next", "by", "in"):
+        noun = m.group(2).lower()
+        if noun in units or (m.group(0)[:3].lower() == "to " and noun in ("this", "next", "by", "in")):
             return True
     return False
 
