@@ -44,19 +44,24 @@ _TRAIL = re.compile(
 )
 
 
+_JOINED_MEASURES = {"days": "duration", "km": "length"}
+# "of goods were sent through the route": what the tonnes are of, without the clause that follows.
+_OF_WHAT = re.compile(r"\s+(?:(?:was|were|is|are|has|have|had|in|during|for|from|to|by|through|via|on|at)\b|[a-z]+ed\b).*$")
 _DURATION_OF = re.compile(
     r"\s+((?:(?!(?:which|that|was|is|will|has|had|in|on|at|of|for|with|and|to|from|by)\b)[A-Za-z][\w'-]*\s*){1,4}?)"
-    r"(?=[,.;:]|\s*\b(?:which|that|was|is|will|has|had|in|on|at|of|for|with|and|to|from|by)\b|\s*\b[a-z]+ed\b|$)"
+    r"(?=[,.;:]|\s*\b(?:which|that|was|is|will|has|had|in|on|at|of|for|with|and|to|from|by|through|via|across|along|between|"
+    r"passes|runs|links|connects|stretches|extends|covers|crosses|starts|spans)\b|\s*\b[a-z]+ed\b|$)"
 )
 _TO_RATE = re.compile(r"(?<!\bup)\s+(?:to|from)\s*$", re.I)
 _TO_LEVEL = re.compile(r"\s*,?\s*(?:to|at)\s+(?:(?:a|an|the)\s+)?(?:(?:record|new|total|high|level)\s+)*(?:of\s+)?", re.I)
 
 
 def _subject(text: str, sentence: Span, q: Quantity, previous: tuple[Quantity, Metric] | None) -> str:
-    if q.unit == "days" and text[q.start : q.end].rstrip().endswith(("-day", "-days")):
+    measure = _JOINED_MEASURES.get(q.unit)
+    if measure and re.search(r"-[a-z]+$", text[q.start : q.end].rstrip()):
         named = _DURATION_OF.match(text, q.end, sentence.end)
-        if named:  # "the three-day expo": how long the expo lasts
-            return f"duration of the {' '.join(named.group(1).split())}"
+        if named:  # "the three-day expo": how long the expo lasts; "the 1,035-km railway": how long it is
+            return f"{measure} of the {' '.join(named.group(1).split())}"
     if q.group == "count" and q.noun_phrase:
         return " ".join(q.noun_phrase.replace("“", "").replace("”", "").replace('"', "").split())
     after = text[q.end : sentence.end]
@@ -87,6 +92,8 @@ def _subject(text: str, sentence: Span, q: Quantity, previous: tuple[Quantity, M
     words = clause.replace("“", "").replace("”", "").replace('"', "").split()
     if len(words) < 2 and previous is not None:
         return f"change in {previous[1].subject}" if q.group == "percent" else previous[1].subject
+    if len(words) < 2 and follow and q.group == "volume" and follow.group(1).lower() == "of":
+        return _OF_WHAT.sub("", " ".join(follow.group(2).split()))  # "Some 94,000 tonnes of supplies were sent"
     if not words:
         return "figure reported"
     words = words[:20]

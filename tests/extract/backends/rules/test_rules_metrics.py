@@ -313,3 +313,15 @@ def test_it_is_necessary_to_states_a_target() -> None:
 def test_a_planned_or_designed_figure_is_a_target(text: str, value: float) -> None:
     m = _one(text)
     assert (m.value, m.status) == (value, "target")
+
+
+@pytest.mark.parametrize(
+    ("text", "subject"),
+    [
+        ("The 1,200-km railway started operation in 2021.", "length of the railway"),
+        ("The 9,000-kilometer route passes through Kazakhstan.", "length of the route"),
+        ("Around 12,000 tonnes of medical supplies were sent through the route in 2021.", "medical supplies"),
+    ],
+)
+def test_a_figure_without_a_head_takes_what_it_measures(text: str, subject: str) -> None:
+    assert _one(text).subject == subject
