@@ -442,6 +442,8 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
                     continue  # "Exports rose 5%, Meng said": figures the speaker reports, no position
                 complement = "that " + before[:cut]
             kind = _kind(verb_class, actor, complement)
+            if verb.lower() in ("issued", "has issued") and not _TO_VERB.search(complement):
+                continue  # "The city issued the Key Points for 2021": a document's title; its contents are the plans
             if kind == "plan" and actor.kind == "place":
                 out.extend(_plan_items(text, actor, verb, sentence, Span(m.end(), sentence.end, complement), home))
                 continue
@@ -493,6 +495,7 @@ def _quote_start(text: str, para_sentences: list[Span], sentence: Span) -> Span:
     return sentence
 
 
+_TO_VERB = re.compile(r"\bto\s+(?!the\b|a\b|an\b|as\b|\d)[a-z]+\b|\bcalling\s+for\b|\burging\b")
 _PLANS = re.compile(r"\b(?:plans?|aims?|intends?|strives?)\s+to\b|\bwill\s+(?!be\b)", re.I)
 _COUNTED = re.compile(r"\b(?:to\s+)?(\d[\d,]*(?:\.\d+)?)\s+([a-z][\w-]*)", re.I)
 

@@ -307,3 +307,9 @@ def test_a_said_plan_with_a_count_is_a_target() -> None:
 def test_a_plan_without_a_figure_stays_a_plan() -> None:
     s = _one("Gansu province plans to increase freight trains to Central Asia this year.")
     assert s.kind == "plan"
+
+
+def test_issuing_a_document_is_not_a_plan_but_issuing_a_call_to_act_is() -> None:
+    assert _statements("Weifang City has issued the Key Points for Opening Up in 2022 (hereinafter referred to as Key Points).") == []
+    s = _one("Weifang City issued a notice urging firms to open more freight routes to Central Asia.")
+    assert s.kind == "plan"
