@@ -310,6 +310,7 @@ def test_a_plan_without_a_figure_stays_a_plan() -> None:
 
 
 def test_issuing_a_document_is_not_a_plan_but_issuing_a_call_to_act_is() -> None:
-    assert _statements("Weifang City has issued the Key Points for Opening Up in 2022 (hereinafter referred to as Key Points).") == []
+    text = "Weifang City has issued the Key Points for Opening Up in 2022 (hereinafter referred to as Key Points)."
+    assert _statements(text) == []
     s = _one("Weifang City issued a notice urging firms to open more freight routes to Central Asia.")
     assert s.kind == "plan"
