@@ -464,12 +464,38 @@ def _locations(text: str, cand: Candidate, fallback: str | None, canonical: Cano
     return list(dict.fromkeys([*places, *regions]))
 
 
+@lru_cache(maxsize=1)
+def _anchored_regex() -> re.Pattern[str]:
+    heads = phrase_regex(lexicon().words("place_anchored_heads")).pattern
+    return re.compile(rf"\b(?:(?P<the>the)|(?P<build>(?:build|building|construct|constructing)\s+an?))\s+(?P<head>{heads})"
+                      r"(?![\w-]|\s+(?-i:[A-Z]))", re.I)
+
+
+def _anchored(text: str, sentence: Span, found: list[Candidate], home: str | None) -> list[Candidate]:
+    """'the free trade zone', 'build an international hub port' in a story about one city or
+    province: that place's zone or port."""
+    if home is None or home == "China" or not any(p.name == home and p.domestic for p in find_places(text)):
+        return []
+    out = []
+    for m in _anchored_regex().finditer(text, sentence.start, sentence.end):
+        if any(c.start <= m.start("head") < c.end for c in found):
+            continue
+        if re.search(r"[A-Z][\w'’-]*(?:['’]s)?\s*$", text[max(sentence.start, m.start() - 30) : m.start()]):
+            continue  # "Hainan's free trade port", "Zhejiang the free trade zone": named by what precedes
+        head = " ".join(m.group("head").split()).lower()
+        out.append(Candidate(_clean_name(f"{home} {head}", _kind_of(head) or "other", head), _kind_of(head) or "other",
+                             m.start(), m.end(), sentence))
+    return out
+
+
 def extract_projects(text: str, sentences: list[Span], fallback_place: str | None) -> list[InfrastructureProject]:
     canonical = Canonicaliser.default()
     merged: dict[str, tuple[Candidate, list[Span]]] = {}
     order: list[str] = []
     for sentence in sentences:
-        for cand in candidates(text, sentence):
+        found = candidates(text, sentence)
+        found.extend(_anchored(text, sentence, found, fallback_place))
+        for cand in found:
             key = name_key(cand.name)
             if key in merged:
                 spans = merged[key][1]

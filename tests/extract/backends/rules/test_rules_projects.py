@@ -205,3 +205,19 @@ def test_a_land_bridge_is_a_corridor() -> None:
     found = sheet("The city is the start point of the Central Asian Land Bridge.").infrastructure_projects
     got = [(p.name, p.kind) for p in found]
     assert got == [("Central Asian Land Bridge", "economic_corridor")]
+
+
+def test_a_generic_zone_or_port_in_a_citys_story_is_that_citys() -> None:
+    text = (
+        "Rizhao will quickly build an international hub port with 5 million TEUs. "
+        "Rizhao will promote the construction of the free trade zone. Rizhao exports rose."
+    )
+    found = {p.name: (p.kind, p.status) for p in _projects(text)}
+    assert found == {
+        "Rizhao International Hub Port": ("port", "planned"),
+        "Rizhao Free Trade Zone": ("trade_zone", "under_construction"),
+    }
+
+
+def test_a_generic_zone_in_a_national_story_is_no_project() -> None:
+    assert _projects("China will promote the construction of the free trade zone. China said so.") == []
