@@ -474,7 +474,7 @@ def _anchored_regex() -> re.Pattern[str]:
 def _anchored(text: str, sentence: Span, found: list[Candidate], home: str | None) -> list[Candidate]:
     """'the free trade zone', 'build an international hub port' in a story about one city or
     province: that place's zone or port."""
-    if home is None or home == "China" or not any(p.name == home and p.domestic for p in find_places(text)):
+    if home is None:
         return []
     out = []
     for m in _anchored_regex().finditer(text, sentence.start, sentence.end):
@@ -492,9 +492,12 @@ def extract_projects(text: str, sentences: list[Span], fallback_place: str | Non
     canonical = Canonicaliser.default()
     merged: dict[str, tuple[Candidate, list[Span]]] = {}
     order: list[str] = []
+    # Only a Chinese city's or province's story anchors generic heads (found once: the text is long).
+    home = fallback_place if fallback_place and fallback_place in (
+        Canonicaliser.default().tables["cities"]["names"].keys() | Canonicaliser.default().tables["provinces"]["names"].keys()) else None
     for sentence in sentences:
         found = candidates(text, sentence)
-        found.extend(_anchored(text, sentence, found, fallback_place))
+        found.extend(_anchored(text, sentence, found, home))
         for cand in found:
             key = name_key(cand.name)
             if key in merged:
