@@ -56,6 +56,35 @@ _TO_RATE = re.compile(r"(?<!\bup)\s+(?:to|from)\s*$", re.I)
 _TO_LEVEL = re.compile(r"\s*,?\s*(?:to|at)\s+(?:(?:a|an|the)\s+)?(?:(?:record|new|total|high|level)\s+)*(?:of\s+)?", re.I)
 
 
+_IRREGULAR = {"ran": "run", "run": "run", "made": "made", "sent": "sent", "built": "built", "drew": "drawn",
+              "drawn": "drawn", "took": "taken", "taken": "taken", "brought": "brought", "won": "won"}
+_DOER = re.compile(
+    r"^(?P<subj>(?:the\s+|its\s+)?[A-Z][^,;:]{2,90}?)\s+(?:(?:has|have|had)\s+(?:also\s+|now\s+|so\s+far\s+|already\s+)?)?"
+    rf"(?P<verb>[a-z]+ed|{'|'.join(_IRREGULAR)})\s+(?:a\s+total\s+of\s+|more\s+than\s+|over\s+|about\s+|nearly\s+|"
+    r"around\s+|some\s+|almost\s+|up\s+to\s+)?$"
+)
+_CAPS_DATELINE = re.compile(r"^[A-Z]{2,}(?:\s+[A-Z]{2,})*\s*[-–—]+\s*")  # "BEIJING - The service ..."
+_RELATIVE = re.compile(r",\s*(?:which|who|that)\b[^,;]*,")
+
+
+def _doer(text: str, sentence: Span, start: int) -> tuple[str, str] | None:
+    """'The line has carried 4.2 million passengers': (carried, the line), so that a count says whose
+    it is ("passengers carried by the line"), not just what it counts."""
+    lead = max([sentence.start, *(b for a, b in dateline_spans(text) if a <= sentence.start < b)])
+    head = _RELATIVE.sub("", re.sub(r"^\s*(?:--|—|–|-)\s*", "", _DATELINE.sub("", text[lead:start])))
+    cuts = list(_CLAUSE_START.finditer(head))
+    clause = _LEAD.sub("", head[cuts[-1].end() :] if cuts else head)
+    clause = _CAPS_DATELINE.sub("", clause.strip())
+    m = _DOER.match(clause + " ")
+    if not m or m.group("verb") in ("exceed", "reached", "totaled", "totalled", "exceeded", "increased", "decreased"):
+        return None
+    if m.group("subj").split()[0].lower() in ("it", "they", "this", "these", "those", "he", "she", "we"):
+        return None  # a pronoun says nothing on its own
+    verb = _IRREGULAR.get(m.group("verb"), m.group("verb"))
+    subject = " ".join(m.group("subj").split())
+    return verb, subject[0].lower() + subject[1:] if subject.lower().startswith(("the ", "its ")) else subject
+
+
 def _subject(text: str, sentence: Span, q: Quantity, previous: tuple[Quantity, Metric] | None) -> str:
     measure = _JOINED_MEASURES.get(q.unit)
     if measure and re.search(r"-[a-z]+$", text[q.start : q.end].rstrip()):
@@ -63,7 +92,9 @@ def _subject(text: str, sentence: Span, q: Quantity, previous: tuple[Quantity, M
         if named:  # "the three-day expo": how long the expo lasts; "the 1,035-km railway": how long it is
             return f"{measure} of the {' '.join(named.group(1).split())}"
     if q.group == "count" and q.noun_phrase:
-        return " ".join(q.noun_phrase.replace("“", "").replace("”", "").replace('"', "").split())
+        noun = " ".join(q.noun_phrase.replace("“", "").replace("”", "").replace('"', "").split())
+        doer = _doer(text, sentence, q.start)
+        return f"{noun} {doer[0]} by {doer[1]}" if doer else noun
     after = text[q.end : sentence.end]
     follow = _AFTER_PHRASE.match(after)
     if follow and _TIME_WORDS.match(follow.group(2)):

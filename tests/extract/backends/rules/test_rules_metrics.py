@@ -325,3 +325,19 @@ def test_a_planned_or_designed_figure_is_a_target(text: str, value: float) -> No
 )
 def test_a_figure_without_a_head_takes_what_it_measures(text: str, subject: str) -> None:
     assert _one(text).subject == subject
+
+
+@pytest.mark.parametrize(
+    ("text", "subject"),
+    [
+        (
+            "The Hefei-Hamburg line, which opened in 2019, has carried more than 90,000 passengers so far.",
+            "passengers carried by the Hefei-Hamburg line",
+        ),
+        ("In 2015, Gansu ran 45 freight trains.", "freight trains run by Gansu"),
+        ("It has run 300 trains.", "trains"),
+        ("WUHAN - The service has handled 2,000 trips.", "trips handled by the service"),
+    ],
+)
+def test_a_count_says_whose_it_is(text: str, subject: str) -> None:
+    assert _one(text).subject == subject
