@@ -85,6 +85,14 @@ def _doer(text: str, sentence: Span, start: int) -> tuple[str, str] | None:
     return verb, subject[0].lower() + subject[1:] if subject.lower().startswith(("the ", "its ")) else subject
 
 
+def _growth_of(subject: str) -> str:
+    """'growth of the export value': the labels' wording; a leading article is lower-cased."""
+    first, _, rest = subject.partition(" ")
+    if first in ("The", "Its", "Their", "This", "These", "A", "An") and rest:
+        subject = f"{first.lower()} {rest}"
+    return f"growth of {subject}"
+
+
 def _subject(text: str, sentence: Span, q: Quantity, previous: tuple[Quantity, Metric] | None) -> str:
     measure = _JOINED_MEASURES.get(q.unit)
     if measure and re.search(r"-[a-z]+$", text[q.start : q.end].rstrip()):
@@ -106,11 +114,11 @@ def _subject(text: str, sentence: Span, q: Quantity, previous: tuple[Quantity, M
     head = re.sub(r"^\s*(?:--|—|–|-)\s*", "", _DATELINE.sub("", text[lead : q.start]))  # after "KUNMING, Nov. 20 (Xinhua) --"
     if previous is not None and previous[0].group == "percent" and _TO_LEVEL.fullmatch(text, previous[0].end, q.start) and (
             q.group != "percent" or previous[1].kind == "share"):  # "from 30 percent to 45 percent": two levels
-        return previous[1].subject.removeprefix("change in ")  # "trade rose 13 percent to 45 billion yuan"
+        return previous[1].subject.removeprefix("growth of ")  # "trade rose 13 percent to 45 billion yuan"
     if previous is not None and q.group == "percent":
         between = text[previous[0].end : q.start]
         if len(between) < 60 and not _MEASURE.search(between):
-            return f"change in {previous[1].subject}"
+            return _growth_of(previous[1].subject)
     measured = list(_MEASURE.finditer(head))
     if measured:
         cuts = [c for c in _CLAUSE_START.finditer(head, 0, measured[-1].start())]
@@ -122,7 +130,7 @@ def _subject(text: str, sentence: Span, q: Quantity, previous: tuple[Quantity, M
     clause = _TRAIL.sub("", " " + clause).strip(" ,;:")
     words = clause.replace("“", "").replace("”", "").replace('"', "").split()
     if len(words) < 2 and previous is not None:
-        return f"change in {previous[1].subject}" if q.group == "percent" else previous[1].subject
+        return _growth_of(previous[1].subject) if q.group == "percent" else previous[1].subject
     if len(words) < 2 and follow and q.group == "volume" and follow.group(1).lower() == "of":
         return _OF_WHAT.sub("", " ".join(follow.group(2).split()))  # "Some 94,000 tonnes of supplies were sent"
     if not words:

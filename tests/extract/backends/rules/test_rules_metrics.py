@@ -253,7 +253,7 @@ def test_growth_verbs_in_ing_form_and_levels_reached_with_to():
     from rules_helpers import sheet
 
     got = [(m.subject, m.kind) for m in sheet("Sales of tea reached 45 billion yuan, soaring 52 percent.").metrics]
-    assert got[1] == ("change in Sales of tea", "growth")
+    assert got[1] == ("growth of Sales of tea", "growth")
     got = [(m.subject, m.value, m.kind) for m in sheet("Imports jumped 30 percent in May.").metrics]
     assert got == [("Imports", 30.0, "growth")]
     got = [(m.subject, m.kind) for m in sheet("The share of rail freight climbed to 40 percent.").metrics]
