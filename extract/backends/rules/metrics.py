@@ -39,7 +39,9 @@ _TRAIL = re.compile(
     r"more\s+than|less\s+than|exceeded|exceeds|exceed|exceeding|reached|reach|reaching|hit|totaled|totalled|stood\s+at|"
     r"amounted\s+to|rose|grew|grow|increased|decreased|fell|dropped|declined|up|down|by|to|of|at|an?|the|"
     r"jumped|surged|soared|climbed|expanded|gained|doubled|rising|growing|surging|jumping|soaring|climbing|"
-    r"from|increase|growth|decline|achieved|year-on-year|year\s+on\s+year|with|driving|opened|shipped|there))+\s*$",
+    r"from|increase|growth|decline|achieved|year-on-year|year\s+on\s+year|with|driving|opened|shipped|there|"
+    r"grown|topped|tops|stand|stands|stood|strive|strives|striving|transported|handled|carried|record|record-high|"
+    r"new\s+high|all-time\s+high|registered|recorded|posted|saw|see|sees|accounted\s+for|account\s+for|worth))+\s*$",
     re.I,
 )
 

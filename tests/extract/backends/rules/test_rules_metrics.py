@@ -341,3 +341,14 @@ def test_a_figure_without_a_head_takes_what_it_measures(text: str, subject: str)
 )
 def test_a_count_says_whose_it_is(text: str, subject: str) -> None:
     assert _one(text).subject == subject
+
+
+@pytest.mark.parametrize(
+    ("text", "subject"),
+    [
+        ("In 2021, the Hexi Corridor railway transported a record-high 2.5 million tonnes of goods.", "the Hexi Corridor railway"),
+        ("Its direct investment in these countries topped 10 billion dollars.", "Its direct investment in these countries"),
+    ],
+)
+def test_a_subject_leaves_out_its_verb(text: str, subject: str) -> None:
+    assert _one(text).subject == subject
