@@ -346,7 +346,10 @@ def test_a_count_says_whose_it_is(text: str, subject: str) -> None:
 @pytest.mark.parametrize(
     ("text", "subject"),
     [
-        ("In 2021, the Hexi Corridor railway transported a record-high 2.5 million tonnes of goods.", "the Hexi Corridor railway"),
+        (
+            "In 2021, the Hexi Corridor railway transported a record-high 2.5 million tonnes of goods.",
+            "the Hexi Corridor railway",
+        ),
         ("Its direct investment in these countries topped 10 billion dollars.", "Its direct investment in these countries"),
     ],
 )
