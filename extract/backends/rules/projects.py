@@ -419,6 +419,22 @@ def _timeline(sentence_text: str) -> str | None:
     return None
 
 
+_TO_EUROPE = re.compile(r"(?:\bChina[-\s](?:Europe|EU)\b|[\w)]-Europe\b|xin['’]?ou\b)(?!.*\bLand-Sea\b)", re.I)
+_BRI_CORRIDOR = re.compile(r"\bEconomic\s+Corridor\b")
+
+
+def _by_definition(cand: Candidate, found: list[str]) -> list[str]:
+    """Initiatives a project belongs to by what it is (evals/GUIDELINES.md 3.5): a train service to
+    Europe is part of the China-Europe Railway Express; a named economic corridor of the
+    Belt and Road is part of the initiative."""
+    extra = []
+    if cand.kind == "rail_freight_service" and _TO_EUROPE.search(cand.name):
+        extra.append("China-Europe Railway Express")
+    if cand.kind == "economic_corridor" and _BRI_CORRIDOR.search(cand.name) and "-" in cand.name:
+        extra.append("Belt and Road Initiative")
+    return found + [e for e in extra if e not in found]
+
+
 def _initiatives(sentence_text: str, canonical: Canonicaliser) -> list[str]:
     found = []
     for m in _initiative_regex().finditer(sentence_text):
@@ -517,7 +533,7 @@ def extract_projects(text: str, sentences: list[Span], fallback_place: str | Non
             status=_status_of(text, cand, spans),
             locations=_locations(text, cand, fallback_place, canonical),
             partners=[],
-            initiatives=_initiatives(" ".join(s.text for s in spans), canonical),
+            initiatives=_by_definition(cand, _initiatives(" ".join(s.text for s in spans), canonical)),
             timeline=_timeline(first),
             evidence=[Evidence(quote=s.text, start=s.start, end=s.end) for s in spans],
         ))

@@ -221,3 +221,16 @@ def test_a_generic_zone_or_port_in_a_citys_story_is_that_citys() -> None:
 
 def test_a_generic_zone_in_a_national_story_is_no_project() -> None:
     assert _projects("China will promote the construction of the free trade zone. China said so.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "initiatives"),
+    [
+        ("The Hefei-Europe freight train left on Monday.", "Hefei-Europe Freight Train", ["China-Europe Railway Express"]),
+        ("Work on the China-Nepal Economic Corridor began.", "China-Nepal Economic Corridor", ["Belt and Road Initiative"]),
+        ("Goods were shipped through Weihai Port.", "Weihai Port", []),
+    ],
+)
+def test_initiatives_a_project_belongs_to_by_definition(text: str, name: str, initiatives: list[str]) -> None:
+    found = {p.name: p for p in _projects(text)}
+    assert found[name].initiatives == initiatives
