@@ -23,7 +23,8 @@ _PASSIVE = re.compile(r"\s+be\s+\w+(?:ed|en|t|wn)\b", re.I)
 _PASSIVE_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are|be)\s+$", re.I)
 _VENUE_REPORT = re.compile(r"\b(?:government\s+)?work\s+(?:report|plan)\b", re.I)
 _VENUE_AT = re.compile(
-    r"\b(?:at|during|in)\s+(?:the\s+)?((?:[\w'’-]+\s+){0,8}?(?:Congress|Conference|Session|Forum|Summit|meeting|news conference|press conference|two sessions))\b"
+    r"\b(?:at|during|in)\s+(?:the\s+)?((?:[\w'’-]+\s+){0,8}?(?:Congress|Conference|Session|Forum|Summit|meeting|news conference|press conference|two sessions)"
+    r"(?:\s+of\s+(?:the\s+)?(?:[A-Z][\w'’-]*\s+){1,6}(?:Congress|Committee|Conference))?)\b"
 )
 
 
@@ -451,7 +452,22 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
             if not _continues(out, said, verb, para_sentences, sentence):
                 out.append(said)
     spelled = _acronyms(text)
+    out = _venues_carried(out)
     return [s.model_copy(update={"actor": spelled[s.actor]}) if s.actor in spelled else s for s in out]
+
+
+def _venues_carried(out: list[PolicyStatement]) -> list[PolicyStatement]:
+    """A speaker's later statements keep the venue named for an earlier one ("Wang said at the
+    session ..." then "He said that ..."; evals/GUIDELINES.md 4.4)."""
+    venues: dict[str, str] = {}
+    carried = []
+    for s in out:
+        if s.venue:
+            venues.setdefault(s.actor, s.venue)
+        elif s.actor in venues:
+            s = s.model_copy(update={"venue": venues[s.actor]})
+        carried.append(s)
+    return carried
 
 
 _DEFINED = re.compile(r"((?:[A-Z][\w&'’-]*\s+(?:(?:of|and|for|on)\s+(?:the\s+)?)?){2,10})\((?:the\s+)?([A-Z][A-Za-z&]{1,9})\)")

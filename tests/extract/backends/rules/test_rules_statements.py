@@ -314,3 +314,13 @@ def test_issuing_a_document_is_not_a_plan_but_issuing_a_call_to_act_is() -> None
     assert _statements(text) == []
     s = _one("Weifang City issued a notice urging firms to open more freight routes to Central Asia.")
     assert s.kind == "plan"
+
+
+def test_a_speakers_later_statements_keep_the_venue_named_first() -> None:
+    text = (
+        "Li Hua, mayor of Weifang, said at the Second Session of the City People's Congress that Weifang will build "
+        "a new logistics park. Li said the city will open more freight routes to Central Asia."
+    )
+    found = _statements(text)
+    assert len(found) == 2
+    assert found[0].venue == found[1].venue == "Second Session of the City People's Congress"
