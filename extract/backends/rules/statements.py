@@ -452,16 +452,23 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
             if not _continues(out, said, verb, para_sentences, sentence):
                 out.append(said)
     spelled = _acronyms(text)
-    out = _venues_carried(out)
+    out = _venues_carried(out, bool(_VENUE_REPORT.search(text)))
     return [s.model_copy(update={"actor": spelled[s.actor]}) if s.actor in spelled else s for s in out]
 
 
-def _venues_carried(out: list[PolicyStatement]) -> list[PolicyStatement]:
+_THE_REPORT = re.compile(r"\b(?:in|of)\s+the\s+report\b|\bthe\s+report\s+(?:proposes|proposed|says|said|points\s+out|pointed\s+out|noted)\b",
+                         re.I)
+
+
+def _venues_carried(out: list[PolicyStatement], work_report: bool) -> list[PolicyStatement]:
     """A speaker's later statements keep the venue named for an earlier one ("Wang said at the
-    session ..." then "He said that ..."; evals/GUIDELINES.md 4.4)."""
+    session ..." then "He said that ..."); "said in the report" in a story about a work report
+    is the report (evals/GUIDELINES.md 4.4)."""
     venues: dict[str, str] = {}
     carried = []
     for s in out:
+        if not s.venue and work_report and _THE_REPORT.search(s.evidence[0].quote):
+            s = s.model_copy(update={"venue": "government work report"})
         if s.venue:
             venues.setdefault(s.actor, s.venue)
         elif s.actor in venues:
@@ -529,6 +536,10 @@ def _quantified(complement: str) -> bool:
     return False
 
 
+def _is_city(name: str) -> bool:
+    return name in Canonicaliser.default().tables["cities"]["names"] and Canonicaliser.default().region_of(name) is not None
+
+
 def _is_government(actor: Actor) -> bool:
     role = (actor.role or "").lower()
     return actor.kind in ("place", "body") or any(re.search(rf"\b{re.escape(r)}\b", role) for r in _words("government_roles"))
@@ -544,6 +555,9 @@ def _statement(actor: Actor, kind: str, verb: str, complement: str, evidence: Sp
     if jurisdiction is None and _is_government(actor):
         # A governor's or a body's words with no place in the title: the government the article is about.
         jurisdiction = home or _jurisdiction(sentence_text)
+        if jurisdiction and re.search(r"\b(?:governor|provincial)\b", actor.role or "", re.I):
+            # A governor governs a province: in a story told from its capital, the capital's province.
+            jurisdiction = Canonicaliser.default().region_of(jurisdiction) if _is_city(jurisdiction) else jurisdiction
     return PolicyStatement(
         actor=actor.name,
         actor_role=actor.role,

@@ -324,3 +324,13 @@ def test_a_speakers_later_statements_keep_the_venue_named_first() -> None:
     found = _statements(text)
     assert len(found) == 2
     assert found[0].venue == found[1].venue == "Second Session of the City People's Congress"
+
+
+def test_a_governor_in_a_story_from_the_capital_speaks_for_the_province() -> None:
+    text = (
+        "Xinhua, Hefei, January 20 -- The session opened in Hefei on the 20th. Governor Wang Qingxian made the "
+        "government work report in Hefei. Wang Qingxian said in the report that Hefei will open 20 new freight routes. "
+        "Hefei exports rose. Hefei imports rose."
+    )
+    (s,) = _statements(text)
+    assert (s.jurisdiction, s.venue) == ("Anhui", "government work report")
