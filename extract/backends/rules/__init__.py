@@ -132,7 +132,7 @@ def extract_sheet(article: Article) -> FactSheet:
     frame = _article_frame(metrics, time_mentions(text, 0, lead, published), lead) if published else None
     metrics = _with_article_frame(metrics, frame, {i for i, m in enumerate(metrics) if m.period is None})
     projects = extract_projects(text, all_sentences, fallback)
-    statements = extract_statements(text, paragraphs(text), all_sentences, fallback)
+    statements = extract_statements(text, paragraphs(text), all_sentences, fallback, published)
     return FactSheet(
         article=article.meta,
         metrics=metrics,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 from extract.backends.rules.lexicon import lexicon, phrase_regex
@@ -361,9 +362,15 @@ def _imperative_start(sentence: str) -> bool:
     return bool(first and first.group(0).lower() in _words("imperative_verbs"))
 
 
+def _past_year(sentence: str, published: date | None) -> bool:
+    years = [int(y) for y in re.findall(r"\b((?:19|20)\d\d)\b", sentence)]
+    return published is None or any(y < published.year for y in years)
+
+
 def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
-                       home: str | None = None) -> list[PolicyStatement]:
+                       home: str | None = None, published: date | None = None) -> list[PolicyStatement]:
     verb_re, classes = _verb_regex()
+    work_report = bool(_VENUE_REPORT.search(text))
     out: list[PolicyStatement] = []
     last: Actor | None = None
     last_person: Actor | None = None
@@ -408,6 +415,13 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
                     # reported without quotation marks runs on over paragraphs).
                     complement = text[sentence.start + modal.end() : sentence.end]
                     out.append(_statement(speaker, "plan", "will", complement, sentence, sentence.text, home))
+                    continue
+                if work_report and speaker.kind == "person" and _REPORT_GOAL.search(sentence.text) \
+                        and _quantified(sentence.text) and not _past_year(sentence.text, published):
+                    # In a story on a work report, "The airport's cargo will strive to reach 700,000 tonnes"
+                    # is a goal the report (its speaker) sets; "In 2020, exports will grow 3.4%" (a
+                    # translation's tense) is last year's result.
+                    out.append(_statement(speaker, "target", "said", sentence.text, sentence, sentence.text, home))
                     continue
             if found is None:
                 person = _appositive_person(sentence.text)
@@ -518,6 +532,7 @@ def _quote_start(text: str, para_sentences: list[Span], sentence: Span) -> Span:
     return sentence
 
 
+_REPORT_GOAL = re.compile(r"\b(?:will(?:\s+strive\s+to)?\s+(?!be\b)[a-z]+|strive\s+to|expected\s+goals?|aims?\s+to|targets?)\b", re.I)
 _TO_VERB = re.compile(r"\bto\s+(?!the\b|a\b|an\b|as\b|\d)[a-z]+\b|\bcalling\s+for\b|\burging\b")
 _PLANS = re.compile(r"\b(?:plans?|aims?|intends?|strives?)\s+to\b|\bwill\s+(?!be\b)", re.I)
 _COUNTED = re.compile(r"\b(?:to\s+)?(\d[\d,]*(?:\.\d+)?)\s+([a-z][\w-]*)", re.I)

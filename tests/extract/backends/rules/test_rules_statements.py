@@ -334,3 +334,19 @@ def test_a_governor_in_a_story_from_the_capital_speaks_for_the_province() -> Non
     )
     (s,) = _statements(text)
     assert (s.jurisdiction, s.venue) == ("Anhui", "government work report")
+
+
+def test_a_goal_in_a_work_report_story_is_the_speakers_target() -> None:
+    from datetime import date
+
+    from rules_helpers import sheet as _sheet
+
+    text = (
+        "Governor Li Hua made the government work report on the 15th.\n\n"
+        "Li Hua said in the report that Anhui will deepen opening up.\n\n"
+        "In 2020, exports will only grow by 3.4%. The cargo throughput of the airport will strive to reach 700,000 tonnes."
+    )
+    found = _sheet(text, date(2021, 1, 16)).policy_statements
+    targets = [s for s in found if s.kind == "target"]
+    assert [s.actor for s in targets] == ["Li Hua"]
+    assert "700,000 tonnes" in targets[0].evidence[0].quote
