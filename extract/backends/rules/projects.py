@@ -233,6 +233,8 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
             continue  # "director of the Management Committee of X Port": a person's office, not a project
         start = _modifiers(text, sentence, m.start())
         head_capital = m.group(0)[:1].isupper()
+        if not head_capital and m.group(0).lower() in lexicon().words("capital_only_heads"):
+            continue  # "trains pass through Xinjiang": a verb; "the Friendship Pass": a border crossing
         prefix = ""
         if start is None:
             start = _name_stem_before(text, sentence, m.start())

@@ -241,3 +241,9 @@ def test_a_generic_zone_in_a_national_story_is_no_project() -> None:
 def test_initiatives_a_project_belongs_to_by_definition(text: str, name: str, initiatives: list[str]) -> None:
     found = {p.name: p for p in _projects(text)}
     assert found[name].initiatives == initiatives
+
+
+def test_a_capitalised_pass_is_a_border_crossing_and_a_lower_case_one_a_verb() -> None:
+    found = {p.name: p.kind for p in _projects("Trade reached Hanoi via the Dongxing Friendship Pass.")}
+    assert found == {"Dongxing Friendship Pass": "land_port"}
+    assert _projects("Trains from Lanzhou pass through Xinjiang.") == []
