@@ -247,8 +247,9 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
         if branded and branded.end() <= sentence.end:
             end = branded.end()  # "China-Europe train (Zhengzhou)": the city's service
         raw = prefix + text[start:end]
+        holds_named = any(start <= c.start and c.end <= m.start() for c in out)  # "the X Port sea-rail trains"
         if not head_capital and not find_places(raw) and not re.search(r"[“\"(]", raw) and not _stem_regex().match(raw) \
-                and not _named_facility(text, sentence, start, m):
+                and not _named_facility(text, sentence, start, m) and not holds_named:
             continue  # "international trains": a common noun phrase with no proper name
         kind = _service_kind(raw, kinds[" ".join(m.group(0).lower().split())])
         name = _clean_name(raw, kind, m.group(0))

@@ -247,3 +247,8 @@ def test_a_capitalised_pass_is_a_border_crossing_and_a_lower_case_one_a_verb() -
     found = {p.name: p.kind for p in _projects("Trade reached Hanoi via the Dongxing Friendship Pass.")}
     assert found == {"Dongxing Friendship Pass": "land_port"}
     assert _projects("Trains from Lanzhou pass through Xinjiang.") == []
+
+
+def test_a_service_named_by_a_project_it_holds_is_a_project_of_its_own() -> None:
+    found = {p.name: p.kind for p in _projects("The Bohai Bay Port sea-rail intermodal trains ran 900 trips.")}
+    assert found == {"Bohai Bay Port": "port", "Bohai Bay Port sea-rail intermodal train": "rail_freight_service"}
