@@ -240,6 +240,11 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
             start = _name_stem_before(text, sentence, m.start())
         if start is None and sum(w[:1].isupper() for w in m.group(0).split()) >= 2:
             start, prefix = _place_for_bare_name(text, sentence, m.start())
+        # "the China-Europe train (Zhengzhou) assembly center": a hub named by the project before it.
+        before = [c for c in out if c.end <= m.start() and not text[c.end : m.start()].strip()
+                  and (start is None or c.start < start < c.end)]
+        if before:
+            start = before[-1].start
         if start is None:
             continue
         end = m.end()

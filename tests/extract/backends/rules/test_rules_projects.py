@@ -252,3 +252,8 @@ def test_a_capitalised_pass_is_a_border_crossing_and_a_lower_case_one_a_verb() -
 def test_a_service_named_by_a_project_it_holds_is_a_project_of_its_own() -> None:
     found = {p.name: p.kind for p in _projects("The Bohai Bay Port sea-rail intermodal trains ran 900 trips.")}
     assert found == {"Bohai Bay Port": "port", "Bohai Bay Port sea-rail intermodal train": "rail_freight_service"}
+
+
+def test_a_hub_named_by_the_service_before_it() -> None:
+    found = {p.name: p.kind for p in _projects("We will upgrade the China-Europe train (Hefei) assembly center.")}
+    assert found["China-Europe train (Hefei) assembly center"] == "logistics_hub"
