@@ -290,12 +290,20 @@ def _org_phrase(text: str) -> str | None:
     return None
 
 
-def _kind(verb_class: str, actor: Actor, complement: str) -> str:
+_LEADER = re.compile(r"\b(?:president|premier|general secretary|party secretary|secretary of the [\w\s]*party committee|"
+                     r"governor|mayor|minister)\b", re.I)
+_DELEGATE = re.compile(r"\b(?:representative|deputy|delegate|member of the|cppcc)\b", re.I)
+
+
+def _kind(verb_class: str, actor: Actor, complement: str, verb: str = "") -> str:
     future = lexicon().regex("future_cues").search(complement[:200]) is not None
     role = (actor.role or "").lower()
     government = actor.kind in ("place", "body") or any(r in role for r in _words("government_roles"))
     if verb_class == "proposal":
-        return "plan" if government and not any(r in role for r in ("representative", "deputy", "delegate", "member of the")) else "proposal"
+        if verb.lower() in ("urged", "urges", "urge") and actor.kind == "person" and _LEADER.search(role) \
+                and not _DELEGATE.search(role):
+            return "directive"  # "President Xi ... urged it to step up research": a leader's order (GUIDELINES 4.2)
+        return "plan" if government and not _DELEGATE.search(role) else "proposal"
     if verb_class == "directive":
         return "directive" if actor.kind == "person" else "plan"
     if verb_class == "assessment":
@@ -456,7 +464,7 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
                 if _figures_only(before[:cut]):
                     continue  # "Exports rose 5%, Meng said": figures the speaker reports, no position
                 complement = "that " + before[:cut]
-            kind = _kind(verb_class, actor, complement)
+            kind = _kind(verb_class, actor, complement, verb)
             if verb.lower() in ("issued", "has issued") and not _TO_VERB.search(complement):
                 continue  # "The city issued the Key Points for 2021": a document's title; its contents are the plans
             if kind == "plan" and actor.kind == "place":

@@ -350,3 +350,10 @@ def test_a_goal_in_a_work_report_story_is_the_speakers_target() -> None:
     targets = [s for s in found if s.kind == "target"]
     assert [s.actor for s in targets] == ["Li Hua"]
     assert "700,000 tonnes" in targets[0].evidence[0].quote
+
+
+def test_a_leader_who_urges_gives_a_directive_a_mayor_who_proposes_a_plan() -> None:
+    s = _one("Premier Li Qiang urged the Hefei plant to step up research and development.")
+    assert s.kind == "directive"
+    s = _one("Zhou Hua, mayor of Weifang, proposed that Weifang build two logistics parks.")
+    assert s.kind == "plan"
