@@ -16,6 +16,7 @@ import email.utils
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,10 @@ class ModeRefused(BackendError):
     def __init__(self, message: str, detail: str) -> None:
         super().__init__(message)
         self.detail = detail
+
+
+class StaleMode(BackendError):
+    """A request built in a mode the run stepped down from while it waited for a slot: never sent, built again."""
 
 
 @dataclass
@@ -143,9 +148,11 @@ class Transport:
         asked = retry_after(error) if error else None
         return asked is not None and asked > self.settings.max_wait
 
-    async def complete(self, meter: UsageMeter, budget: Budget | None = None, **kwargs: Any) -> Any:
+    async def complete(self, meter: UsageMeter, budget: Budget | None = None, current: Callable[[], bool] | None = None,
+                       **kwargs: Any) -> Any:
         """One chat completion, transport faults retried; raises BackendError when they persist, and
-        BudgetSpent when the article's budget has no request left for another attempt."""
+        BudgetSpent when the article's budget has no request left for another attempt. `current` tells, once a
+        slot is free, whether the request's mode is still the run's: if not, StaleMode is raised and nothing sent."""
         attempts = 0
         try:
             async for attempt in AsyncRetrying(retry=retry_if_exception(is_transient), stop=self._stop, wait=self._wait,
@@ -155,6 +162,10 @@ class Transport:
                     if budget is not None:
                         budget.take()
                     async with self._slots:
+                        if current is not None and not current():
+                            if budget is not None:
+                                budget.refund()
+                            raise StaleMode("the run stepped down from this request's mode while it waited")
                         await self._limiter.acquire()
                         meter.requests += 1
                         completion = await post_chat(self.client, kwargs)
