@@ -109,7 +109,7 @@ def _check_async_validators_once(model: type[Any]) -> None:
 _check_async_validators_once(RESPONSE_MODEL)
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
-ARTICLES_PER_SLOT = 2  # articles in progress per request in flight (see LLMBackend.concurrency)
+ARTICLES_PER_SLOT = 4  # articles in progress per request in flight (see LLMBackend.concurrency)
 MAX_IDLE_CONTINUATIONS = 1  # a cut-off answer that finished no fact is asked on once more, then the chunk fails
 T = TypeVar("T")
 
@@ -230,9 +230,10 @@ class LLMBackend(Backend):
     def __init__(self, settings: LLMSettings, prompt: Prompt | None = None) -> None:
         self.settings = settings
         self.prompt = prompt or load_prompt()
-        # Articles the pipeline may hand over at once: twice the requests in flight, so that while `concurrency`
-        # requests wait for the server, as many articles have built their next request and wait for a slot; one
-        # goes out as soon as an answer frees a slot (Transport bounds the requests to `concurrency`).
+        # Articles the pipeline may hand over at once: ARTICLES_PER_SLOT times the requests in flight, so that while
+        # `concurrency` requests wait for the server, the next articles build their requests and wait for a slot;
+        # one goes out as soon as an answer frees a slot (Transport bounds the requests to `concurrency`). An
+        # article's --article-timeout runs from its first request's slot (Budget.start_clock).
         self.concurrency = ARTICLES_PER_SLOT * settings.concurrency
         # The run's mode, shared by all its articles: stepped down once if the server refuses it (modes.py).
         self.modes = ModeState(settings.explicit_mode, settings.host)
@@ -315,7 +316,11 @@ class LLMBackend(Backend):
         answers = answers or {}
         jobs = [_Job(article, chunk, meter, outcome, budget, first=answers.get(chunk.index)) for chunk in chunks]
         try:
-            async with asyncio.timeout(self.settings.article_timeout):
+            # The deadline is set when the article's first request has a slot (Budget.start_clock), or now if it
+            # sends none (a batch's answers): waiting behind other articles' requests does not count.
+            async with asyncio.timeout(None if any(job.first is None for job in jobs) else
+                                       self.settings.article_timeout) as deadline:
+                budget.deadline = deadline
                 results = await _all(self._chunk_or_failure(job) for job in jobs)
         except TimeoutError:
             raise self._spent(BudgetSpent(budget.deadline_message()), meter) from None

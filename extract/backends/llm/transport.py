@@ -129,6 +129,9 @@ class Transport:
         self.settings = settings
         self.client = client
         self._slots = asyncio.Semaphore(settings.concurrency)
+        # Set once a request found the endpoint unavailable: requests still waiting for a slot are not sent
+        # (the pipeline starts no more articles either; extract.pipeline's _Halt).
+        self._down: str | None = None
         self._limiter = RateLimiter(settings.requests_per_minute)
 
     def _wait(self, state: RetryCallState) -> float:
@@ -162,6 +165,12 @@ class Transport:
                     if budget is not None:
                         budget.take()
                     async with self._slots:
+                        if self._down is not None:
+                            if budget is not None:
+                                budget.refund()  # never sent
+                            raise EndpointUnavailable(self._down)
+                        if budget is not None:
+                            budget.start_clock()
                         if current is not None and not current():
                             if budget is not None:
                                 budget.refund()
@@ -177,8 +186,10 @@ class Transport:
         except openai.OpenAIError as e:
             if lacks_feature(e):
                 raise ModeRefused(self.describe(e, attempts), self.redact(str(getattr(e, "message", e)))) from e
-            kind = EndpointUnavailable if endpoint_down(e) else BackendError
-            raise kind(self.describe(e, attempts)) from e
+            if endpoint_down(e):
+                self._down = self.describe(e, attempts)
+                raise EndpointUnavailable(self._down) from e
+            raise BackendError(self.describe(e, attempts)) from e
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     def describe(self, error: openai.OpenAIError, attempts: int) -> str:
