@@ -109,7 +109,7 @@ def _check_async_validators_once(model: type[Any]) -> None:
 _check_async_validators_once(RESPONSE_MODEL)
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
-ARTICLES_PER_SLOT = 4  # articles in progress per request in flight (see LLMBackend.concurrency)
+ARTICLES_PER_SLOT = 2  # articles in progress per request in flight (see LLMBackend.concurrency)
 MAX_IDLE_CONTINUATIONS = 1  # a cut-off answer that finished no fact is asked on once more, then the chunk fails
 T = TypeVar("T")
 
