@@ -9,15 +9,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from schemas import FactSheet, InfrastructureProject, Metric, PolicyStatement
 
+M = TypeVar("M", bound=BaseModel)
 _TABLES = ("initiatives", "provinces", "cities", "partners", "regions", "demonyms")
 _QUOTES = re.compile(r"[\"'\u2018\u2019\u201c\u201d\u300c\u300d]")
 _DASH_SPACE = re.compile(r"[\s\-\u2010-\u2015]+")
@@ -30,6 +32,30 @@ def name_key(name: str) -> str:
     name = _DASH_SPACE.sub(" ", name).strip(" .,;:()")
     name = re.sub(r"^the ", "", name, flags=re.IGNORECASE)
     return name.casefold()
+
+
+# Facts that came out of a full validation of their type: id -> (the instance, its JSON at that moment).
+_VALIDATED: dict[int, tuple[weakref.ref[BaseModel], str]] = {}
+
+
+def validated(model: type[M], data: Any) -> M:
+    """`model.model_validate(data)`, remembered as valid: `Canonicaliser.sheet` need not validate it again while
+    its content is what was validated (`model_copy` makes new instances, which are not remembered)."""
+    fact = model.model_validate(data)
+    key = id(fact)
+
+    def forget(ref: weakref.ref[BaseModel]) -> None:
+        if _VALIDATED.get(key, (None,))[0] is ref:
+            del _VALIDATED[key]
+
+    _VALIDATED[key] = (weakref.ref(fact, forget), fact.model_dump_json())
+    return fact
+
+
+def known_valid(fact: BaseModel) -> bool:
+    """Whether `fact` is an instance `validated` returned, with the same content as when it was validated."""
+    entry = _VALIDATED.get(id(fact))
+    return entry is not None and entry[0]() is fact and entry[1] == fact.model_dump_json()
 
 
 @dataclass
@@ -165,15 +191,20 @@ class Canonicaliser:
         """The sheet with every name and unit in canonical form, re-validated."""
         # model_copy skips validation, so each canonical fact is validated again: a fact that
         # canonicalisation made invalid ("standard boxes" counted becomes TEU counted) is dropped
-        # and counted, rather than failing the whole article.
+        # and counted, rather than failing the whole article. A fact canonicalisation left as it was is
+        # validated again only if it did not come out of a full validation unchanged (`known_valid`).
         kept: dict[str, list[Any]] = {}
         dropped = 0
         for list_name, canonical in (("metrics", self.metric), ("infrastructure_projects", self.project),
                                      ("policy_statements", self.statement)):
             kept[list_name] = []
             for fact in getattr(sheet, list_name):
+                named = canonical(fact)
+                if named == fact and known_valid(fact):  # nothing changed since a full validation of this fact
+                    kept[list_name].append(fact)
+                    continue
                 try:
-                    kept[list_name].append(type(fact).model_validate(canonical(fact).model_dump()))
+                    kept[list_name].append(type(fact).model_validate(named.model_dump()))
                 except ValidationError:
                     dropped += 1
         provenance = sheet.provenance.model_copy(update={"dropped_facts": sheet.provenance.dropped_facts + dropped})

@@ -289,7 +289,8 @@ def ground_sheet(text: str, sheet: FactSheet, folded: FoldedText | None = None,
                 dropped.append(f"{list_name}: {reason}")
                 count += 1
                 continue
-            kept[list_name].append(fact.model_copy(update={"evidence": evidence}))
+            # The same instance when grounding changed nothing (so a validated fact stays known valid).
+            kept[list_name].append(fact if evidence == fact.evidence else fact.model_copy(update={"evidence": evidence}))
     provenance = sheet.provenance.model_copy(update={"dropped_facts": sheet.provenance.dropped_facts + count})
     return GroundingResult(sheet=sheet.model_copy(update={**kept, "provenance": provenance}), dropped=dropped, count=count)
 

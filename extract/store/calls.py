@@ -30,6 +30,9 @@ from extract.store.cache import request_key
 from extract.store.db import Store, now
 
 CALL_PATHS = ("/chat/completions", "/completions", "/responses")
+# Request and response extensions: what the response cache's layer (extract/store/http_cache.py) worked out once
+# for a request (its parsed body and key) and its answer (tokens and finish reason), read here instead of again.
+PARSED_BODY, REQUEST_KEY, ANSWER_FIGURES = "factsheet.body", "factsheet.request_key", "factsheet.answer_figures"
 _DEFAULTS = {"prompt_tokens": 0, "completion_tokens": 0, "reask": 0, "retry": 0}
 log = logging.getLogger("factsheet")
 COLUMNS = ("id", "at", "run_id", "article_id", "model", "mode", "endpoint", "status", "http_status", "prompt_tokens",
@@ -100,7 +103,14 @@ def request_mode(body: dict[str, Any]) -> str:
 def _answer(content: bytes) -> tuple[int, int, str | None]:
     """(prompt tokens, completion tokens, finish reason) an OpenAI-style answer states."""
     try:
-        data = json.loads(content)
+        return answer_figures(json.loads(content))
+    except ValueError:
+        return 0, 0, None
+
+
+def answer_figures(data: Any) -> tuple[int, int, str | None]:
+    """`_answer` of an answer already parsed."""
+    try:
         usage = data.get("usage") or {}
         choices = data.get("choices") or [{}]
         return (int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0),
@@ -118,14 +128,18 @@ def record_http(request: Any, response: Any, started: float, error: BaseExceptio
     recorder = _RECORDER.get()
     if recorder is None or request.method != "POST" or not request.url.path.endswith(CALL_PATHS):
         return
-    try:
-        body = json.loads(request.content)
-    except (ValueError, TypeError, AttributeError):
-        return
+    body = request.extensions.get(PARSED_BODY)  # parsed by the response cache's layer, when it saw the request
+    if body is None:
+        try:
+            body = json.loads(request.content)
+        except (ValueError, TypeError, AttributeError):
+            return
     if not isinstance(body, dict):
         return
-    url = request.url.copy_with(query=None)
-    key = request_key({"url": str(url), "body": body})
+    key = request.extensions.get(REQUEST_KEY)
+    if key is None:
+        url = request.url.copy_with(query=None)
+        key = request_key({"url": str(url), "body": body})
     reask, retry = recorder.classify(body, key)
     port = f":{request.url.port}" if request.url.port else ""
     row: dict[str, Any] = {
@@ -139,7 +153,10 @@ def record_http(request: Any, response: Any, started: float, error: BaseExceptio
         row["http_status"] = response.status_code
         if response.status_code == 200:
             cached = response.headers.get("x-factsheet-cache") == "hit"
-            prompt, completion, finish = _answer(response.content) if not body.get("stream") else (0, 0, None)
+            figures = response.extensions.get(ANSWER_FIGURES)
+            if figures is None:
+                figures = _answer(response.content) if not body.get("stream") else (0, 0, None)
+            prompt, completion, finish = figures
             row.update(status="cached" if cached else "ok", prompt_tokens=prompt, completion_tokens=completion,
                        finish_reason=finish)
         else:

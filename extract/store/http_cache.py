@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import httpx2
 
-from extract.store.cache import ResponseCache, active_cache, current_meter, current_stage, response_usage
-from extract.store.calls import record_http
+from extract.store.cache import ResponseCache, active_cache, current_meter, current_stage
+from extract.store.calls import ANSWER_FIGURES, PARSED_BODY, REQUEST_KEY, answer_figures, record_http
 
 _CACHEABLE_PATHS = ("/chat/completions", "/completions", "/responses")
 _DROP_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
@@ -45,37 +46,44 @@ class CachingTransport(httpx2.AsyncBaseTransport):
         body = self._json_body(request)
         if body is None:
             return await self.inner.handle_async_request(request)
+        # The call log (extract/store/calls.py) reads the parsed body, its key and the answer's figures from here
+        # instead of parsing the request and the answer again.
+        request.extensions[PARSED_BODY] = body
         key = None
         if cache is not None:
             url = request.url.copy_with(query=None)
-            key = cache.key({"url": str(url), "body": body})
+            key = request.extensions[REQUEST_KEY] = cache.key({"url": str(url), "body": body})
             hit = cache.get(key)
             if hit is not None:
                 if stage is not None:
                     stage.hit = True
+                data = _parsed(hit)
                 if meter is not None:
-                    meter.cached(*response_usage(hit))
+                    meter.cached(*_usage(data))
                 return httpx2.Response(
                     200,
                     headers={"content-type": "application/json", "x-factsheet-cache": "hit"},
                     content=hit.encode("utf-8"),
                     request=request,
+                    extensions={ANSWER_FIGURES: answer_figures(data)},
                 )
         response = await self.inner.handle_async_request(request)
         if response.status_code != 200:
             return response
         content = await response.aread()
         await response.aclose()
+        data = _parsed(content)  # the answer parsed once, for the meter, the cache and the call log
         if meter is not None:
-            meter.sent(*response_usage(content))
+            meter.sent(*_usage(data))
         model = str(body.get("model")) if body.get("model") else None
         if cache is not None and key is not None and stage is not None:
-            if _has_choices(content):
+            if _has_choices(data):
                 stage.hold(cache, key, content, model)  # the backend keeps it once it is used
-        elif cache is not None and key is not None and _complete(content):
+        elif cache is not None and key is not None and _complete(data):
             cache.put(key, content, model=model)
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DROP_HEADERS]
         extensions = {k: v for k, v in response.extensions.items() if k in ("http_version", "reason_phrase")}
+        extensions[ANSWER_FIGURES] = answer_figures(data)
         return httpx2.Response(200, headers=headers, content=content, request=request, extensions=extensions)
 
     @staticmethod
@@ -94,20 +102,31 @@ class CachingTransport(httpx2.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-def _has_choices(content: bytes) -> bool:
+_UNREADABLE = object()  # an answer that is not JSON
+
+
+def _parsed(content: str | bytes) -> Any:
     try:
-        data = json.loads(content)
+        return json.loads(content)
     except ValueError:
-        return False
+        return _UNREADABLE
+
+
+def _usage(data: Any) -> tuple[int, int]:
+    """`response_usage` of an answer already parsed."""
+    try:
+        usage = data.get("usage") or {}
+        return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+    except (ValueError, AttributeError, TypeError):
+        return 0, 0
+
+
+def _has_choices(data: Any) -> bool:
     return isinstance(data, dict) and bool(data.get("choices"))
 
 
-def _complete(content: bytes) -> bool:
+def _complete(data: Any) -> bool:
     """A whole answer worth replaying: parses, has choices, none cut off by the length limit."""
-    try:
-        data = json.loads(content)
-    except ValueError:
-        return False
     choices = data.get("choices") if isinstance(data, dict) else None
     if not choices:
         return False

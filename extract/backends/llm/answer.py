@@ -40,6 +40,7 @@ from extract.align import FoldedText
 from extract.backends.llm.nearmiss import Words, near_miss
 from extract.backends.llm.reask import Rejected
 from extract.backends.llm.repair import repair_fact
+from extract.canonical import validated
 from extract.figures import value_problem
 from extract.grounding import folded_clause_problem
 from schemas import FACT_TYPES, Evidence, InfrastructureProject, Metric, PolicyStatement, check_period, check_unit
@@ -113,9 +114,10 @@ class FactAnswer(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     fact_type: ClassVar[type[BaseModel]]
-    # The schemas fact `_fits_schema` validated (placeholder offsets): `to_fact` puts the aligned evidence in it
-    # instead of validating every field a second time.
-    _checked: BaseModel | None = PrivateAttr(default=None)
+    # The schemas fact `_fits_schema` validated, with the folded text and offset its evidence was aligned to
+    # (None: placeholder offsets): `to_fact` hands it over, or puts the aligned evidence in it, instead of
+    # validating every field a second time. A default of None: pydantic deep-copies other defaults per instance.
+    _checked: tuple[BaseModel, FoldedText | None, int] | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
@@ -154,32 +156,53 @@ class FactAnswer(BaseModel):
         return check_period(value)
 
     @model_validator(mode="after")
-    def _fits_schema(self) -> FactAnswer:
-        """Cross-field rules (a share needs '%', money is an amount...) exactly as schemas/ states them."""
-        placeholder = [{"quote": q.quote, "start": 0, "end": len(q.quote)} for q in self.evidence]  # type: ignore[attr-defined]
+    def _fits_schema(self, info: ValidationInfo) -> FactAnswer:
+        """Cross-field rules (a share needs '%', money is an amount...) exactly as schemas/ states them.
+
+        With the request's text in the context, the schemas fact is validated with its final evidence (the aligned
+        spans in article coordinates), so `to_fact` hands that very instance over: one full validation of the
+        schemas fact per answer fact, which the canonicaliser need not repeat (extract.canonical.validated)."""
+        context = context_of(info)
+        folded, offset = context.get("folded"), context.get("offset", 0)
+        evidence = _aligned(self.evidence, folded, offset) if folded is not None else None  # type: ignore[attr-defined]
+        if evidence is None:  # no text to align to: placeholder offsets, and to_fact aligns later
+            evidence = [{"quote": q.quote, "start": 0, "end": len(q.quote)} for q in self.evidence]  # type: ignore[attr-defined]
+            folded = None
         try:
-            checked = self.fact_type.model_validate({**self.model_dump(exclude={"evidence"}), "evidence": placeholder})
+            checked = validated(self.fact_type, {**self.model_dump(exclude={"evidence"}), "evidence": evidence})
         except ValidationError as e:
             raise ValueError(_messages(e)) from None
         if "value" in type(self).model_fields:
             problem = value_problem(self.value, self.unit, str(self.kind), [q.quote for q in self.evidence])  # type: ignore[attr-defined]
             if problem:
                 raise ValueError(problem)
-        self._checked = checked
+        self._checked = (checked, folded, offset)
         return self
 
     def to_fact(self, folded: FoldedText, offset: int) -> Any:
         """The schemas fact, evidence aligned to the text and shifted by `offset` into article coordinates."""
-        evidence = []
-        for item in self.evidence:  # type: ignore[attr-defined]
-            span = folded.find(item.quote)
-            if span is None:  # validated before; only reachable without a context
-                raise ValueError(f"quote not found: {_short(item.quote)!r}")
-            quote = folded.text[span.start : span.end]
-            evidence.append(Evidence(quote=quote, start=span.start + offset, end=span.end + offset))
-        if self._checked is not None:  # validated with as many quotes; no rule of schemas/ reads the offsets
-            return self._checked.model_copy(update={"evidence": evidence})
+        checked, aligned_to, aligned_offset = self._checked or (None, None, 0)
+        if checked is not None and aligned_to is folded and aligned_offset == offset:
+            return checked  # validated with this very evidence in _fits_schema
+        evidence = _aligned(self.evidence, folded, offset)  # type: ignore[attr-defined]
+        if evidence is None:  # validated before; only reachable without a context
+            missing = next(q.quote for q in self.evidence if folded.find(q.quote) is None)  # type: ignore[attr-defined]
+            raise ValueError(f"quote not found: {_short(missing)!r}")
+        if checked is not None:  # validated with as many quotes; no rule of schemas/ reads the offsets
+            return checked.model_copy(update={"evidence": [Evidence(**item) for item in evidence]})
         return self.fact_type.model_validate({**self.model_dump(exclude={"evidence"}), "evidence": evidence})
+
+
+def _aligned(quotes: list[Quote], folded: FoldedText, offset: int) -> list[dict[str, Any]] | None:
+    """Each quote's span of the text (as the article writes it), in article coordinates; None if one is not found."""
+    evidence = []
+    for item in quotes:
+        span = folded.find(item.quote)
+        if span is None:
+            return None
+        evidence.append({"quote": folded.text[span.start : span.end], "start": span.start + offset,
+                         "end": span.end + offset})
+    return evidence
 
 
 def _answer_model(fact_type: type[BaseModel]) -> type[FactAnswer]:

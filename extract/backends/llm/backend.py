@@ -55,7 +55,7 @@ from extract.backends.llm.reask import (
 from extract.backends.llm.repair import clean_completion
 from extract.backends.llm.request_schema import RequestSchemaError, request_schema_sha256, resolve_strict, with_request_schema
 from extract.backends.llm.settings import LLMSettings
-from extract.backends.llm.transport import ModeRefused, Transport, UsageMeter
+from extract.backends.llm.transport import ModeRefused, StaleMode, Transport, UsageMeter
 from extract.errors import BackendError, EndpointUnavailable
 from extract.store.cache import Stage, staging
 from extract.store.http_cache import caching_http_client
@@ -109,6 +109,7 @@ def _check_async_validators_once(model: type[Any]) -> None:
 _check_async_validators_once(RESPONSE_MODEL)
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
+ARTICLES_PER_SLOT = 2  # articles in progress per request in flight (see LLMBackend.concurrency)
 MAX_IDLE_CONTINUATIONS = 1  # a cut-off answer that finished no fact is asked on once more, then the chunk fails
 T = TypeVar("T")
 
@@ -152,6 +153,7 @@ class _Call:
     job: _Job
     mode: str
     strict: bool
+    modes: ModeState | None = None  # the run's mode, checked once the request has a slot (StaleMode)
 
 
 @dataclass
@@ -228,7 +230,11 @@ class LLMBackend(Backend):
     def __init__(self, settings: LLMSettings, prompt: Prompt | None = None) -> None:
         self.settings = settings
         self.prompt = prompt or load_prompt()
-        self.concurrency = settings.concurrency
+        # Articles the pipeline may hand over at once: ARTICLES_PER_SLOT times the requests in flight, so that while
+        # `concurrency` requests wait for the server, the next articles build their requests and wait for a slot;
+        # one goes out as soon as an answer frees a slot (Transport bounds the requests to `concurrency`). An
+        # article's --article-timeout runs from its first request's slot (Budget.start_clock).
+        self.concurrency = ARTICLES_PER_SLOT * settings.concurrency
         # The run's mode, shared by all its articles: stepped down once if the server refuses it (modes.py).
         self.modes = ModeState(settings.explicit_mode, settings.host)
         # The closed answer schema (request_schema.py) replaces instructor's in every request; OpenAI's strict flag
@@ -310,7 +316,11 @@ class LLMBackend(Backend):
         answers = answers or {}
         jobs = [_Job(article, chunk, meter, outcome, budget, first=answers.get(chunk.index)) for chunk in chunks]
         try:
-            async with asyncio.timeout(self.settings.article_timeout):
+            # The deadline is set when the article's first request has a slot (Budget.start_clock), or now if it
+            # sends none (a batch's answers): waiting behind other articles' requests does not count.
+            async with asyncio.timeout(None if any(job.first is None for job in jobs) else
+                                       self.settings.article_timeout) as deadline:
+                budget.deadline = deadline
                 results = await _all(self._chunk_or_failure(job) for job in jobs)
         except TimeoutError:
             raise self._spent(BudgetSpent(budget.deadline_message()), meter) from None
@@ -454,7 +464,7 @@ class LLMBackend(Backend):
         while True:
             mode = self.modes.current
             context = new_context(folded_text(job.text), job.chunk.start)
-            call = _Call(None if job.capture else self._get_transport(), job, mode, self._strict(mode))
+            call = _Call(None if job.capture else self._get_transport(), job, mode, self._strict(mode), self.modes)
             with staging() as stage:
                 call_token, context_token = _CALL.set(call), CURRENT.set(context)
                 try:
@@ -472,6 +482,8 @@ class LLMBackend(Backend):
                     if isinstance(cause, ModeRefused):
                         if self.modes.step_from(mode, cause.detail) is None:
                             raise BackendError(str(cause)) from cause
+                        continue
+                    if isinstance(cause, StaleMode):  # built before the run stepped down; nothing was sent
                         continue
                     if isinstance(cause, BackendError):
                         raise type(cause)(str(cause)) from cause
@@ -512,6 +524,11 @@ class LLMBackend(Backend):
             job.meter.record(completion)
         else:
             assert call.transport is not None
-            completion = await call.transport.complete(job.meter, job.budget, **kwargs)
+            modes, mode = call.modes, call.mode
+            current = (lambda: modes.current == mode) if modes is not None else None
+            completion = await call.transport.complete(job.meter, job.budget, current, **kwargs)
+            # Checking the answer runs without a break: first let a request waiting for the slot this answer freed
+            # be sent, so the server works on it meanwhile.
+            await asyncio.sleep(0)
         job.outcome.cleaned += clean_completion(completion)
         return completion

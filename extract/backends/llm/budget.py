@@ -8,6 +8,7 @@ An answer served from the response cache reached no server and costs nothing.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 
@@ -24,6 +25,18 @@ class Budget:
     seconds: float
     used: int = 0
     started: float = field(default_factory=time.monotonic)
+    # The article's asyncio deadline: started by `start_clock`, when its first request has a slot, so that the time
+    # an article waits for a slot behind the others' requests is not taken from its --article-timeout.
+    deadline: asyncio.Timeout | None = None
+    clock_started: bool = False
+
+    def start_clock(self) -> None:
+        """The first request of the article has a slot: its --article-timeout runs from now (once)."""
+        if self.clock_started or (self.deadline is not None and self.deadline.when() is not None):
+            return  # started already, or set when the article was handed over (nothing of it waits for a slot)
+        self.clock_started, self.started = True, time.monotonic()
+        if self.deadline is not None:
+            self.deadline.reschedule(asyncio.get_running_loop().time() + self.seconds)
 
     def take(self) -> None:
         """Before an HTTP attempt: raise when no request is left."""

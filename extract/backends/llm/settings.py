@@ -52,7 +52,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("base_url", "--base-url", "OPENAI_BASE_URL", str,
            "OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (default: OpenAI)"),
     Option("concurrency", "--concurrency", "FACTSHEET_CONCURRENCY", int,
-           "articles and requests in flight at once (default: 4)"),
+           "requests in flight at once; twice as many articles are prepared meanwhile (default: 4)"),
     Option("requests_per_minute", "--rpm", "FACTSHEET_RPM", float, "at most this many requests a minute (default: no limit)"),
     Option("retries", "--retries", "FACTSHEET_RETRIES", int,
            "transport retries per request on 429, 5xx, timeouts and dropped connections (default: 4)"),

@@ -16,6 +16,7 @@ import email.utils
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,10 @@ class ModeRefused(BackendError):
     def __init__(self, message: str, detail: str) -> None:
         super().__init__(message)
         self.detail = detail
+
+
+class StaleMode(BackendError):
+    """A request built in a mode the run stepped down from while it waited for a slot: never sent, built again."""
 
 
 @dataclass
@@ -124,6 +129,9 @@ class Transport:
         self.settings = settings
         self.client = client
         self._slots = asyncio.Semaphore(settings.concurrency)
+        # Set once a request found the endpoint unavailable: requests still waiting for a slot are not sent
+        # (the pipeline starts no more articles either; extract.pipeline's _Halt).
+        self._down: str | None = None
         self._limiter = RateLimiter(settings.requests_per_minute)
 
     def _wait(self, state: RetryCallState) -> float:
@@ -143,9 +151,11 @@ class Transport:
         asked = retry_after(error) if error else None
         return asked is not None and asked > self.settings.max_wait
 
-    async def complete(self, meter: UsageMeter, budget: Budget | None = None, **kwargs: Any) -> Any:
+    async def complete(self, meter: UsageMeter, budget: Budget | None = None, current: Callable[[], bool] | None = None,
+                       **kwargs: Any) -> Any:
         """One chat completion, transport faults retried; raises BackendError when they persist, and
-        BudgetSpent when the article's budget has no request left for another attempt."""
+        BudgetSpent when the article's budget has no request left for another attempt. `current` tells, once a
+        slot is free, whether the request's mode is still the run's: if not, StaleMode is raised and nothing sent."""
         attempts = 0
         try:
             async for attempt in AsyncRetrying(retry=retry_if_exception(is_transient), stop=self._stop, wait=self._wait,
@@ -155,6 +165,16 @@ class Transport:
                     if budget is not None:
                         budget.take()
                     async with self._slots:
+                        if self._down is not None:
+                            if budget is not None:
+                                budget.refund()  # never sent
+                            raise EndpointUnavailable(self._down)
+                        if budget is not None:
+                            budget.start_clock()
+                        if current is not None and not current():
+                            if budget is not None:
+                                budget.refund()
+                            raise StaleMode("the run stepped down from this request's mode while it waited")
                         await self._limiter.acquire()
                         meter.requests += 1
                         completion = await post_chat(self.client, kwargs)
@@ -166,8 +186,10 @@ class Transport:
         except openai.OpenAIError as e:
             if lacks_feature(e):
                 raise ModeRefused(self.describe(e, attempts), self.redact(str(getattr(e, "message", e)))) from e
-            kind = EndpointUnavailable if endpoint_down(e) else BackendError
-            raise kind(self.describe(e, attempts)) from e
+            if endpoint_down(e):
+                self._down = self.describe(e, attempts)
+                raise EndpointUnavailable(self._down) from e
+            raise BackendError(self.describe(e, attempts)) from e
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     def describe(self, error: openai.OpenAIError, attempts: int) -> str:
