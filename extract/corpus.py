@@ -31,13 +31,11 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from extract.canonical import Canonicaliser, name_key
-from extract.output import atomic_file, write_atomic
 from schemas import ArticleMeta, Comparator, FactSheet, Metric
 
 FACTSHEETS_JSONL = "factsheets.jsonl"
@@ -294,8 +292,13 @@ def _date(meta: ArticleMeta | None) -> str | None:
 
 
 def _settle_project(fact: MergedFact, metas: dict[str, ArticleMeta]) -> None:
-    """The project's status (the latest dated article's), its history, and its conflicts."""
-    history = sorted(({"article": a, "published": _date(metas.get(a)), "status": status}
+    settle_project(fact, {a: _date(metas.get(a)) for a in fact.states})
+
+
+def settle_project(fact: MergedFact, dates: dict[str, str | None]) -> None:
+    """The project's status (the latest dated article's), its history, and its conflicts; `dates`: each
+    source article's published date (ISO) or None."""
+    history = sorted(({"article": a, "published": dates.get(a), "status": status}
                       for a, s in fact.states.items() for status in s["status"]),
                      key=lambda h: (h["published"] or "", h["article"], STAGES.get(h["status"], 9)))
     dated = [h for h in history if h["published"]]
@@ -306,7 +309,7 @@ def _settle_project(fact: MergedFact, metas: dict[str, ArticleMeta]) -> None:
     fact.fields["status_history"] = history
     if not fact.fields.get("timeline"):
         fact.fields["timeline"] = next((t for a in fact.articles for t in fact.states[a]["timeline"]), None)
-    _status_conflicts(fact, metas)
+    _status_conflicts(fact, dates)
     _timeline_conflicts(fact)
 
 
@@ -318,21 +321,21 @@ def _by_value(fact: MergedFact, name: str) -> dict[str, set[str]]:
     return values
 
 
-def _advances(earlier: set[str], later: set[str], metas: dict[str, ArticleMeta]) -> bool:
+def _advances(earlier: set[str], later: set[str], dates: dict[str, str | None]) -> bool:
     """Every article of `earlier` is dated before every article of `later`."""
-    first_dates = [_date(metas.get(a)) for a in earlier]
-    later_dates = [_date(metas.get(a)) for a in later]
+    first_dates = [dates.get(a) for a in earlier]
+    later_dates = [dates.get(a) for a in later]
     if None in first_dates or None in later_dates:
         return False
     return max(first_dates) < min(later_dates)  # type: ignore[type-var]
 
 
-def _status_conflicts(fact: MergedFact, metas: dict[str, ArticleMeta]) -> None:
+def _status_conflicts(fact: MergedFact, dates: dict[str, str | None]) -> None:
     values = sorted(_by_value(fact, "status").items(), key=lambda kv: STAGES.get(kv[0], 9))
     for i, (low, low_articles) in enumerate(values):  # at most four stages: at most six pairs
         for high, high_articles in values[i + 1 :]:
             only_low, only_high = low_articles - high_articles, high_articles - low_articles
-            if not only_low or not only_high or _advances(only_low, only_high, metas):
+            if not only_low or not only_high or _advances(only_low, only_high, dates):
                 continue  # the same article on both sides, or a project moving on
             mine, theirs = (low, high) if fact.fields["status"] != high else (high, low)
             sides = {low: only_low, high: only_high}
@@ -445,15 +448,6 @@ def _add_conflict(fact: MergedFact, other: MergedFact, listed: dict[str, set[str
 # Writing ------------------------------------------------------------------------------
 
 
-def atomic_text(path: Path) -> contextlib.AbstractContextManager[IO[str]]:
-    """A text file written in pieces that appears whole or not at all (extract.output.atomic_file)."""
-    return atomic_file(path, "w")
-
-
-def facts_jsonl(facts: Iterable[MergedFact]) -> str:
-    return "".join(json.dumps(f.record(), ensure_ascii=False) + "\n" for f in facts)
-
-
 @contextlib.contextmanager
 def _no_gc() -> Iterator[None]:
     """The cycle collector paused: the merge makes millions of small objects, none in a cycle that
@@ -467,38 +461,25 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def write_corpus(out_dir: Path, sheets: Iterable[FactSheet], canonicaliser: Canonicaliser | None = None
-                 ) -> list[MergedFact]:
-    """(Re)write the corpus files in `out_dir`, each atomically, from one pass over `sheets`.
+def write_corpus(out_dir: Path, sheets: Iterable[FactSheet], canonicaliser: Canonicaliser | None = None) -> int:
+    """(Re)write the corpus files in `out_dir`, each atomically, from one pass over `sheets` (layout v2,
+    docs/analysis.md); returns how many merged facts they hold.
 
-    `sheets` may be a generator (consumed once). factsheets.jsonl keeps the order they come in
-    (a list is sorted by article id first; the store yields them by id); everything else is
-    independent of that order.
+    `sheets` may be a generator (consumed once); the files do not depend on the order they come in.
     """
-    if isinstance(sheets, Sequence):
-        sheets = sorted(sheets, key=lambda s: s.article.id)
     return write_corpus_lines(out_dir, (sheet_line(s) for s in sheets), canonicaliser)
 
 
-def write_corpus_lines(out_dir: Path, lines: Iterable[str], canonicaliser: Canonicaliser | None = None
-                       ) -> list[MergedFact]:
-    """`write_corpus` from the sheets' factsheets.jsonl lines (`sheet_line`), in the order they come.
+def write_corpus_lines(out_dir: Path, lines: Iterable[str], canonicaliser: Canonicaliser | None = None) -> int:
+    """`write_corpus` from the sheets' factsheets.jsonl lines (`sheet_line`).
 
-    The store keeps each done sheet's line (Store.corpus_lines), so a run that adds one
-    article parses one sheet, not every stored one; the files are the same bytes either way.
+    The same code as a run's incremental update (extract.corpus_state), from an empty state kept in
+    memory: every article added, every file written whole.
     """
-    from extract.entities import entities_jsonl
-    from extract.tables import metrics_csv, projects_csv, statements_csv
+    from extract.corpus_state import CorpusState, write_units
 
-    # One writer thread: a file is written and fsynced (which releases the GIL) while the next is
-    # made, instead of after it. Each file is still atomic, and they are written in this order.
-    with _no_gc(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="corpus-writer") as writer:
-        with atomic_text(out_dir / FACTSHEETS_JSONL) as handle:
-            corpus = merge_lines(lines, canonicaliser, on_line=lambda line: handle.write(line + "\n"))
-        makers: tuple[tuple[str, Callable[[Corpus], str]], ...] = (
-            (FACTS_JSONL, lambda c: facts_jsonl(c.facts)), (METRICS_CSV, metrics_csv), (PROJECTS_CSV, projects_csv),
-            (STATEMENTS_CSV, statements_csv), (ENTITIES_JSONL, entities_jsonl))
-        written = [writer.submit(write_atomic, out_dir / name, make(corpus)) for name, make in makers]
-        for done in written:
-            done.result()  # a failed write raises here, as it did when written in line
-    return corpus.facts
+    state = CorpusState.in_memory(canonicaliser or Canonicaliser.default())
+    with _no_gc():
+        update = state.apply((), (("", line) for line in lines))
+        write_units(out_dir, state, update, None)
+    return state.fact_count()

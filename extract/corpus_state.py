@@ -1,0 +1,609 @@
+"""The kept merge state of the corpus files (layout v2, docs/incremental-corpus.md).
+
+Every byte of the corpus files is a function of one *unit*, and every unit of one article or
+of one merge component:
+
+- per article: its factsheets.jsonl line and its rows of metrics/projects/statements.csv;
+- per merged fact: its facts.jsonl line (fields, `articles`, no quotes);
+- per comparison group of metrics (subject, kind, status, unit, period, place) with figures
+  that disagree: a `conflict_group` line of facts.jsonl listing every member;
+- per entity (place, project): a header line of entities.jsonl, and one line per series.
+
+The state lives in SQLite tables (store migration 7, or an in-memory database for
+`write_corpus`): each fact's claims (one per statement of it in an article, without quotes),
+each container's members (a group's, an entity's, a series'), and each unit's sort key and
+byte length. `CorpusState.apply` removes and adds articles and recomputes only the units
+they touch; `write_units` then writes each file by copying the unchanged byte ranges of the
+old file and writing the changed units between them. A full rebuild is the same code from
+an empty state: every article added.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from extract import corpus as c
+from extract.canonical import Canonicaliser, name_key
+from extract.entities import _NameIndex
+from extract.output import atomic_file
+from extract.store.migrations import MIGRATIONS
+from extract.tables import METRIC_CSV_COLUMNS, PROJECT_CSV_COLUMNS, STATEMENT_CSV_COLUMNS, _joined, number, safe_cell
+
+# The tables: store migration 7 (extract/store/migrations.py), also made in memory for `write_corpus`. All
+# derived: dropping their rows makes the next run rebuild the files from every stored sheet.
+SCHEMA = MIGRATIONS[6]
+TABLES = ("corpus_articles", "corpus_facts", "corpus_members", "corpus_units")
+
+SECTIONS = (("metrics", "metric", "m"), ("infrastructure_projects", "infrastructure_project", "p"),
+            ("policy_statements", "policy_statement", "s"))
+LISTS = {"infrastructure_project": ("locations", "partners", "initiatives"), "policy_statement": ("initiatives",)}
+CSV_FILES = {"metric": (c.METRICS_CSV, METRIC_CSV_COLUMNS), "infrastructure_project": (c.PROJECTS_CSV, PROJECT_CSV_COLUMNS),
+             "policy_statement": (c.STATEMENTS_CSV, STATEMENT_CSV_COLUMNS)}
+KEY_TYPES = {"metric": "metric", "project": "infrastructure_project", "statement": "policy_statement"}
+NAMES = "N"  # the container of every project's name (no unit of its own)
+
+
+def _dump(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def _hash_id(prefix: str, key: str) -> str:
+    return f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+def _csv_row(cells: Iterable[object]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([safe_cell(cell) for cell in cells])
+    return buffer.getvalue()
+
+
+def _fact_sort(claim: dict[str, Any]) -> str:
+    section, index = claim["o"]
+    return f"{claim['a']}\x00{section}{index:06d}"
+
+
+@dataclass
+class Update:
+    """What `CorpusState.apply` changed: the new text of every changed unit, per file (None: removed)."""
+
+    texts: dict[str, dict[str, bytes | None]] = field(default_factory=lambda: {name: {} for name in c.CORPUS_FILES})
+
+
+class CorpusState:
+    """The merge state kept in `conn`'s corpus tables (see the module doc)."""
+
+    def __init__(self, conn: sqlite3.Connection, canonicaliser: Canonicaliser) -> None:
+        self.conn = conn
+        self.canonicaliser = canonicaliser
+        self._keys: dict[str, str] = {}
+
+    @classmethod
+    def in_memory(cls, canonicaliser: Canonicaliser) -> CorpusState:
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        for statement in SCHEMA:
+            conn.execute(statement)
+        return cls(conn, canonicaliser)
+
+    def clear(self) -> None:
+        for table in TABLES:
+            self.conn.execute(f"DELETE FROM {table}")
+
+    def known(self) -> dict[str, str]:
+        """article id -> what its kept state was made from (the store's line key)."""
+        return dict(self.conn.execute("SELECT article, made_from FROM corpus_articles"))
+
+    def fact_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM corpus_facts").fetchone()[0])
+
+    def layout(self, file: str) -> list[tuple[str, int]]:
+        """The file's units in file order, with their byte lengths."""
+        return list(self.conn.execute("SELECT unit, nbytes FROM corpus_units WHERE file = ? ORDER BY sort", (file,)))
+
+    def _name_key(self, name: str) -> str:
+        key = self._keys.get(name)
+        if key is None:
+            key = self._keys[name] = name_key(name)
+        return key
+
+    # Articles -> claims -----------------------------------------------------------------
+
+    def _claims(self, sheet: dict[str, Any]) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
+        """The sheet's claims by fact key, and its text per article unit of each per-article file."""
+        meta = sheet["article"]
+        article = meta["id"]
+        source = [article, meta.get("title") or "", meta.get("published") or "", meta.get("source") or "",
+                  meta.get("url") or ""]
+        claims: dict[str, list[dict[str, Any]]] = {}
+        rows: dict[str, list[str]] = {name: [] for name, _ in CSV_FILES.values()}
+        project_spans: dict[tuple[int, int], list[str]] = {}
+        pending: list[dict[str, Any]] = []
+        for section, (list_name, fact_type, _) in enumerate(SECTIONS):
+            for index, fact in enumerate(sheet[list_name]):
+                key = self._fact_key(fact_type, fact)
+                fields = {k: v for k, v in fact.items() if k != "evidence"}
+                spans = [[e["start"], e["end"], bool(c._SENTENCE_END.search(e["quote"]))] for e in fact["evidence"]]
+                claim: dict[str, Any] = {"a": article, "o": [section, index], "f": fields, "sp": spans,
+                                         "pub": meta.get("published"), "t": meta.get("title"),
+                                         "src": meta.get("source"), "url": meta.get("url")}
+                claims.setdefault(key, []).append(claim)
+                if fact_type == "infrastructure_project":
+                    for s in spans:
+                        project_spans.setdefault((s[0], s[1]), []).append(key)
+                else:
+                    pending.append(claim)
+                quotes = "\n".join(e["quote"] for e in fact["evidence"])
+                name, _ = CSV_FILES[fact_type]
+                rows[name].append(_csv_row([_hash_id_of(fact_type, key), *_claim_cells(fact_type, fields),
+                                            *source, quotes]))
+        for claim in pending:  # metrics and statements stated in a sentence (span) that names a project
+            linked = sorted({p for s in claim["sp"] for p in project_spans.get((s[0], s[1]), ())})
+            if linked:
+                claim["pl"] = linked
+        return claims, {name: "".join(lines) for name, lines in rows.items()}
+
+    def _fact_key(self, fact_type: str, fact: dict[str, Any]) -> str:
+        if fact_type == "metric":
+            key: tuple[Any, ...] = ("metric", fact["kind"], fact["status"], c._value_key(fact["value"]), fact["unit"],
+                                    fact["period"], c._place(fact["location"]))
+        elif fact_type == "infrastructure_project":
+            key = ("project", self._name_key(self.canonicaliser.initiative(fact["name"])), fact["kind"])
+        else:
+            key = ("statement", self._name_key(fact["actor"]), fact["kind"], self._name_key(fact["summary"]))
+        return json.dumps(key, default=str)
+
+    # Applying a change ------------------------------------------------------------------
+
+    def apply(self, removed: Iterable[str], added: Iterable[tuple[str, str]]) -> Update:
+        """Remove the articles `removed` and add `added` ((made_from, factsheets.jsonl line)); an article
+        re-extracted is in both (or only in `added`). Returns the changed units' texts."""
+        update = Update()
+        touched: set[str] = set()
+        gone = set(removed)
+        for article in sorted(gone):
+            row = self.conn.execute("SELECT facts FROM corpus_articles WHERE article = ?", (article,)).fetchone()
+            if row is None:
+                continue
+            touched.update(json.loads(row[0]))
+            self.conn.execute("DELETE FROM corpus_articles WHERE article = ?", (article,))
+            for name in (c.FACTSHEETS_JSONL, *(n for n, _ in CSV_FILES.values())):
+                self._set_unit(update, name, "a" + article, article, None)
+        new_claims: dict[str, list[dict[str, Any]]] = {}
+        seen: set[str] = set()
+        for made_from, line in added:
+            sheet = json.loads(line)
+            article = sheet["article"]["id"]
+            if article in seen:
+                raise ValueError(f"two sheets of the article {article!r}")
+            seen.add(article)
+            claims, csv_texts = self._claims(sheet)
+            self.conn.execute("INSERT OR REPLACE INTO corpus_articles (article, made_from, facts) VALUES (?, ?, ?)",
+                              (article, made_from, json.dumps(sorted(claims))))
+            gone.add(article)  # its old claims, if any, are replaced
+            self._set_unit(update, c.FACTSHEETS_JSONL, "a" + article, article, (line + "\n").encode())
+            for name, text in csv_texts.items():
+                self._set_unit(update, name, "a" + article, article, text.encode() if text else None)
+            for key, found in claims.items():
+                new_claims.setdefault(key, []).extend(found)
+        touched.update(new_claims)
+        for name, columns in CSV_FILES.values():  # the header row: a unit of its own, first
+            if self.conn.execute("SELECT 1 FROM corpus_units WHERE file = ? AND unit = ''", (name,)).fetchone() is None:
+                self._set_unit(update, name, "", "", _csv_row(columns).encode())
+        containers: set[str] = set()
+        names_before = self._project_names()
+        for key in sorted(touched):
+            row = self.conn.execute("SELECT claims FROM corpus_facts WHERE fact = ?", (key,)).fetchone()
+            claims = [x for x in (json.loads(row[0]) if row else []) if x["a"] not in gone] + new_claims.get(key, [])
+            claims.sort(key=lambda x: (x["a"], x["o"]))
+            if claims:
+                self.conn.execute("INSERT OR REPLACE INTO corpus_facts (fact, claims) VALUES (?, ?)",
+                                  (key, json.dumps(claims, ensure_ascii=False)))
+            else:
+                self.conn.execute("DELETE FROM corpus_facts WHERE fact = ?", (key,))
+        names = self._project_names_after(touched, names_before)
+        relink = names != names_before
+        index = _NameIndex()
+        for key, name in names.items():
+            index.add(name, key)
+        todo = sorted(touched | (self._all_linkable() if relink else set()))
+        for key in todo:
+            containers |= self._refresh_fact(update, key, index)
+        self._refresh_containers(update, containers)
+        return update
+
+    def _project_names(self) -> dict[str, str]:
+        return {fact: json.loads(data)["name"] for fact, data in
+                self.conn.execute("SELECT fact, data FROM corpus_members WHERE container = ?", (NAMES,))}
+
+    def _project_names_after(self, touched: set[str], before: dict[str, str]) -> dict[str, str]:
+        after = dict(before)
+        for key in touched:
+            if not key.startswith('["project"'):
+                continue
+            after.pop(key, None)
+            fact = self._fact(key)
+            if fact is not None:
+                after[key] = fact["fields"]["name"]
+        return after
+
+    def _all_linkable(self) -> set[str]:
+        return {key for (key,) in self.conn.execute("SELECT fact FROM corpus_facts")
+                if not key.startswith('["project"')}
+
+    def _fact(self, key: str) -> dict[str, Any] | None:
+        """The merged fact of `key` from its claims (None when no article states it any more)."""
+        row = self.conn.execute("SELECT claims FROM corpus_facts WHERE fact = ?", (key,)).fetchone()
+        return _merged(key, json.loads(row[0])) if row else None
+
+    def _refresh_fact(self, update: Update, key: str, names: _NameIndex) -> set[str]:
+        """Recompute the fact's line and its memberships; returns the containers whose members changed."""
+        old = {container: (sort, data) for container, sort, data in self.conn.execute(
+            "SELECT container, sort, data FROM corpus_members WHERE fact = ?", (key,))}
+        fact = self._fact(key)
+        new: dict[str, tuple[str, str]] = {}
+        if fact is None:
+            self._set_unit(update, c.FACTS_JSONL, "f" + key, "", None)
+        else:
+            line = _dump(fact["record"]) + "\n"
+            self._set_unit(update, c.FACTS_JSONL, "f" + key, "0" + fact["sort"], line.encode())
+            new = {container: (fact["sort"], _dump(data)) for container, data in _memberships(fact, names).items()}
+        changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+        for container in changed:
+            if container in new:
+                sort, data = new[container]
+                self.conn.execute("INSERT OR REPLACE INTO corpus_members (container, fact, sort, data) VALUES (?, ?, ?, ?)",
+                                  (container, key, sort, data))
+            else:
+                self.conn.execute("DELETE FROM corpus_members WHERE container = ? AND fact = ?", (container, key))
+        return changed
+
+    def _members(self, container: str) -> list[dict[str, Any]]:
+        return [json.loads(data) for (data,) in self.conn.execute(
+            "SELECT data FROM corpus_members WHERE container = ? ORDER BY sort, fact", (container,))]
+
+    def _refresh_containers(self, update: Update, containers: set[str]) -> None:
+        extra: set[str] = set()
+        for container in sorted(containers):
+            if container.startswith("J"):  # a project's header moved: its series move with it
+                old = self.conn.execute("SELECT sort FROM corpus_units WHERE file = ? AND unit = ?",
+                                        (c.ENTITIES_JSONL, "h" + container)).fetchone()
+                if self._refresh_header(update, container) != (old[0] if old else None):
+                    prefix = json.dumps(["J" + container[1:]])[:-1] + ","
+                    extra |= {k for (k,) in self.conn.execute(
+                        "SELECT DISTINCT container FROM corpus_members WHERE container >= ? AND container < ?",
+                        ("S" + prefix, "S" + prefix + "\U0010ffff"))}
+            elif container.startswith("P"):
+                self._refresh_header(update, container)
+        for container in sorted(containers | extra):
+            if container.startswith("G"):
+                line = _group_line(json.loads(container[1:]), self._members(container))
+                self._set_unit(update, c.FACTS_JSONL, "g" + container, "1" + container,
+                               None if line is None else (_dump(line) + "\n").encode())
+            elif container.startswith("S"):
+                self._refresh_series(update, container)
+
+    def _header_sort(self, container: str, members: list[dict[str, Any]]) -> str | None:
+        if container.startswith("P"):
+            return f"0\x00{container[1:]}\x00" if members else None
+        own = next((m for m in members if m["k"] == "self"), None)
+        return None if own is None else f"1\x00{own['name'].casefold()}\x00{own['id']}\x00"
+
+    def _refresh_header(self, update: Update, container: str) -> str | None:
+        members = self._members(container)
+        sort = self._header_sort(container, members)
+        line = None if sort is None else _header_line(container, members)
+        self._set_unit(update, c.ENTITIES_JSONL, "h" + container, sort or "", None if line is None else
+                       (_dump(line) + "\n").encode())
+        return sort
+
+    def _refresh_series(self, update: Update, container: str) -> None:
+        members = self._members(container)
+        entity_ref, subject_key, unit, kind, status = json.loads(container[1:])
+        head = self.conn.execute("SELECT sort FROM corpus_units WHERE file = ? AND unit = ?",
+                                 (c.ENTITIES_JSONL, "h" + entity_ref)).fetchone()
+        if not members or head is None:
+            self._set_unit(update, c.ENTITIES_JSONL, "s" + container, "", None)
+            return
+        points = sorted(members, key=lambda p: ((1, "") if p["period"] is None else (0, p["period"]), p["value"]))
+        subject = members[0]["subject"]
+        line = {"type": "series", "entity": _entity_id(entity_ref), "subject": subject, "unit": unit, "kind": kind,
+                "status": status, "points": [{k: p[k] for k in ("id", "period", "value", "comparator", "location",
+                                                              "articles")} for p in points]}
+        sort = f"{head[0]}\x01{10**9 - len(points):010d}\x00{subject.casefold()}\x00{subject_key}\x00{unit}\x00{kind}" \
+               f"\x00{status}"
+        self._set_unit(update, c.ENTITIES_JSONL, "s" + container, sort, (_dump(line) + "\n").encode())
+
+    def _set_unit(self, update: Update, file: str, unit: str, sort: str, text: bytes | None) -> None:
+        update.texts[file][unit] = text
+        if text is None:
+            self.conn.execute("DELETE FROM corpus_units WHERE file = ? AND unit = ?", (file, unit))
+        else:
+            self.conn.execute("INSERT OR REPLACE INTO corpus_units (file, unit, sort, nbytes) VALUES (?, ?, ?, ?)",
+                              (file, unit, sort, len(text)))
+
+
+def _hash_id_of(fact_type: str, key: str) -> str:
+    """The fact id of corpus.MergedFact (`_id` of the key tuple), from the key's JSON."""
+    prefix = next(p for _, t, p in SECTIONS if t == fact_type)
+    return f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+def _claim_cells(fact_type: str, f: dict[str, Any]) -> list[object]:
+    if fact_type == "metric":
+        return [f["subject"], number(f["value"]), f["unit"], f["kind"], f["comparator"], f["status"],
+                f["period"] or "", f["location"] or ""]
+    if fact_type == "infrastructure_project":
+        return [f["name"], f["kind"], f["status"], _joined(f["locations"]), _joined(f["partners"]),
+                _joined(f["initiatives"]), f["timeline"] or ""]
+    return [f["actor"], f["actor_role"] or "", f["jurisdiction"] or "", f["kind"], f["summary"],
+            _joined(f["initiatives"]), f["venue"] or ""]
+
+
+# Merged facts from their claims -----------------------------------------------------------
+
+
+def _merged(key: str, claims: list[dict[str, Any]]) -> dict[str, Any]:
+    """A merged fact: its facts.jsonl record and what its containers need. `claims` are sorted."""
+    fact_type = KEY_TYPES[key.split('"', 2)[1]]
+    lists = LISTS.get(fact_type, ())
+    first = claims[0]
+    fields = {k: v for k, v in first["f"].items() if k not in lists}
+    for name in lists:
+        fields[name] = list(dict.fromkeys(v for x in claims for v in x["f"][name]))
+    articles = sorted({x["a"] for x in claims})
+    fact_id = _hash_id_of(fact_type, key)
+    spans: dict[str, list[tuple[int, int, str]]] = {}
+    for x in claims:
+        own = spans.setdefault(x["a"], [])
+        for s, e, ends in x["sp"]:
+            if not any(o[0] == s and o[1] == e for o in own):
+                own.append((s, e, "." if ends else ""))
+    record: dict[str, Any] = {"type": fact_type, "id": fact_id, **fields, "articles": articles,
+                              "n_articles": len(articles)}
+    out: dict[str, Any] = {"type": fact_type, "id": fact_id, "key": key, "fields": fields, "articles": articles, "spans": spans,
+                           "sort": _fact_sort(first), "record": record, "claims": claims}
+    if fact_type == "metric":
+        wording: dict[str, str] = {}
+        for x in claims:
+            wording.setdefault(name_key(x["f"]["subject"]), x["f"]["subject"])
+        out["wording"] = wording
+        subjects = sorted(wording)
+        groups = [] if fields["period"] is None else [
+            [s, fields["kind"], fields["status"], fields["unit"], fields["period"], c._place(fields["location"])]
+            for s in subjects]
+        out["groups"] = groups
+        record["groups"] = [_hash_id("g", json.dumps(g, ensure_ascii=False)) for g in groups]
+    elif fact_type == "infrastructure_project":
+        merged = c.MergedFact(fact_type, fact_id, dict(fields), list(articles))
+        for x in claims:
+            state = merged.states.setdefault(x["a"], {"status": c._OrderedSet(), "timeline": c._OrderedSet()})
+            if x["f"]["status"] != "unknown":
+                state["status"].add_all([x["f"]["status"]])
+            if x["f"]["timeline"]:
+                state["timeline"].add_all([x["f"]["timeline"]])
+        dates = {x["a"]: x["pub"] for x in claims}
+        c.settle_project(merged, dates)
+        record.update(merged.fields)
+        record["conflicts"] = merged.conflicts
+        out["fields"] = merged.fields
+        out["conflicts"] = merged.conflicts
+        out["meta"] = {x["a"]: (x["t"], x["src"], x["url"]) for x in claims}
+    return out
+
+
+def _memberships(fact: dict[str, Any], names: _NameIndex) -> dict[str, dict[str, Any]]:
+    """container -> this fact's entry in it."""
+    f, fact_type, out = fact["fields"], fact["type"], {}
+    if fact_type == "metric":
+        for group in fact["groups"]:
+            out["G" + json.dumps(group, ensure_ascii=False)] = {
+                "id": fact["id"], "subject": fact["wording"][group[0]], "value": f["value"],
+                "comparator": f["comparator"], "articles": fact["articles"], "spans": fact["spans"],
+                "location": f["location"]}
+        point = {"id": fact["id"], "period": f["period"], "value": f["value"], "comparator": f["comparator"],
+                 "location": f["location"], "articles": fact["articles"], "subject": f["subject"]}
+        series = [name_key(f["subject"]), f["unit"], f["kind"], f["status"]]
+        entities = ["P" + f["location"].casefold()] if f["location"] else []
+        entities += ["J" + p for p in _owners(fact, names, f["subject"])]
+        for entity in entities:
+            out[entity] = {"k": "m", "id": fact["id"], "n": f["location"]}
+            out["S" + json.dumps([entity, *series], ensure_ascii=False)] = point
+    elif fact_type == "policy_statement":
+        if f["jurisdiction"]:
+            out["P" + f["jurisdiction"].casefold()] = {"k": "s", "id": fact["id"], "n": f["jurisdiction"]}
+        for p in _owners(fact, names, f["summary"]):
+            out["J" + p] = {"k": "s", "id": fact["id"]}
+    else:
+        for location in f["locations"]:
+            out["P" + location.casefold()] = {"k": "p", "id": fact["id"], "n": location}
+        key = fact["key"]
+        out[NAMES] = {"name": f["name"]}
+        history = []
+        previous = None
+        for h in f.get("status_history", []):
+            title, source, url = fact["meta"].get(h["article"], (None, None, None))
+            history.append({**h, "title": title, "source": source, "url": url,
+                            "change": previous is not None and h["status"] != previous})
+            previous = h["status"]
+        out["J" + key] = {"k": "self", "id": fact["id"], "name": f["name"], "kind": f["kind"], "status": f["status"],
+                          "locations": f["locations"], "initiatives": f["initiatives"], "timeline": f["timeline"],
+                          "status_history": history, "project_conflicts": fact["conflicts"],
+                          "articles": fact["articles"]}
+    return out
+
+
+def _owners(fact: dict[str, Any], names: _NameIndex, text: str) -> list[str]:
+    owners = set(names.find(text))
+    for x in fact["claims"]:
+        owners.update(x.get("pl", ()))
+    return sorted(owners)
+
+
+def _entity_id(container: str) -> str:
+    if container.startswith("P"):
+        return f"place-{hashlib.sha256(container[1:].encode()).hexdigest()[:12]}"
+    return _hash_id_of("infrastructure_project", container[1:])
+
+
+def _header_line(container: str, members: list[dict[str, Any]]) -> dict[str, Any]:
+    ids = {k: [m["id"] for m in members if m["k"] == k] for k in ("m", "s", "p")}
+    if container.startswith("P"):
+        return {"type": "place", "id": _entity_id(container), "name": members[0]["n"], "projects": ids["p"],
+                "statements": ids["s"], "n_metrics": len(ids["m"]), "n_statements": len(ids["s"])}
+    own = next(m for m in members if m["k"] == "self")
+    return {"type": "project", **{k: v for k, v in own.items() if k != "k"}, "statements": ids["s"],
+            "n_metrics": len(ids["m"]), "n_statements": len(ids["s"])}
+
+
+def _group_line(key: list[Any], members: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A comparison group's conflict_group line, or None when no two of its figures disagree."""
+    if len(members) < 2:
+        return None
+    facts = []
+    for m in members:
+        fact = c.MergedFact("metric", m["id"], {"value": m["value"], "comparator": m["comparator"]}, m["articles"])
+        fact.spans = {a: [tuple(s) for s in spans] for a, spans in m["spans"].items()}  # type: ignore[misc]
+        facts.append(fact)
+    conflicting = _conflicting(facts)
+    if not any(conflicting.values()):
+        return None
+    _, kind, status, unit, period, _ = key
+    return {"type": "conflict_group", "id": _hash_id("g", json.dumps(key, ensure_ascii=False)),
+            "subject": members[0]["subject"],
+            "kind": kind, "status": status, "unit": unit, "period": period, "location": members[0]["location"],
+            "members": [{"id": m["id"], "value": m["value"], "comparator": m["comparator"], "articles": m["articles"],
+                         "conflicting": conflicting[m["id"]]} for m in members]}
+
+
+def _conflicting(facts: list[c.MergedFact]) -> dict[str, bool]:
+    """Per member: whether another member states a figure that cannot also be true (corpus.compatible), other
+    than in the same sentence. Intervals sorted, not pairs compared: at most 2 x MAX_CONFLICTS candidates each."""
+    spans = {f.id: c._interval(f.fields["value"], f.fields["comparator"]) for f in facts}
+    by_hi = sorted(facts, key=lambda f: spans[f.id][1])
+    by_lo = sorted(facts, key=lambda f: spans[f.id][0])
+    his = [spans[f.id][1] for f in by_hi]
+    los = [spans[f.id][0] for f in by_lo]
+    out = {}
+    for fact in facts:
+        lo, hi = spans[fact.id]
+        below, above = bisect.bisect_left(his, lo), bisect.bisect_right(los, hi)
+        candidates = [*by_hi[: min(below, c.MAX_CONFLICTS)], *by_lo[above : above + c.MAX_CONFLICTS]]
+        out[fact.id] = any(
+            other is not fact and not math.isclose(other.fields["value"], fact.fields["value"], rel_tol=1e-9,
+                                                   abs_tol=1e-12) and c._disagreement(fact, other) is not None
+            for other in candidates)
+    return out
+
+
+# Writing the files ------------------------------------------------------------------------
+
+
+def write_units(out_dir: Path, state: CorpusState, update: Update, old: dict[str, list[tuple[str, int]]] | None) -> None:
+    """Write every corpus file from its units: the changed ones from `update`, the others copied from the old
+    file's byte ranges (`old`: each file's units before the update, in order). `old` None: no old file is read."""
+    for name in c.CORPUS_FILES:
+        texts = update.texts[name]
+        new = state.layout(name)
+        if old is not None and not texts:
+            continue  # nothing of this file changed
+        _splice(out_dir / name, None if old is None else old[name], new, texts)
+
+
+def _splice(path: Path, old: list[tuple[str, int]] | None, new: list[tuple[str, int]],
+            texts: dict[str, bytes | None]) -> None:
+    offsets: dict[str, tuple[int, int]] = {}
+    at = 0
+    for unit, nbytes in old or ():
+        offsets[unit] = (at, nbytes)
+        at += nbytes
+    with contextlib_open(path if old is not None else None) as src, atomic_file(path, "wb") as out:
+        dst = out.fileno()
+        for start, length, text in _pieces(new, texts, offsets):
+            if text is not None:
+                _write_all(dst, text)
+            else:
+                _copy(src, dst, start, length)
+
+
+def _pieces(new: list[tuple[str, int]], texts: dict[str, bytes | None], offsets: dict[str, tuple[int, int]]
+            ) -> Iterator[tuple[int, int, bytes | None]]:
+    """(start, length, None) ranges of the old file to copy, coalesced, and (0, 0, text) pieces to write."""
+    run_start = run_end = -1
+    written: list[bytes] = []
+    for unit, nbytes in new:
+        text = texts.get(unit)
+        if text is not None:
+            if run_end > run_start:
+                yield run_start, run_end - run_start, None
+                run_start = run_end = -1
+            written.append(text)
+            if len(written) >= 256:
+                yield 0, 0, b"".join(written)
+                written = []
+            continue
+        if written:
+            yield 0, 0, b"".join(written)
+            written = []
+        start, length = offsets[unit]
+        if length != nbytes:
+            raise ValueError(f"unit {unit!r} changed length without a new text")
+        if start == run_end:
+            run_end += length
+        else:
+            if run_end > run_start:
+                yield run_start, run_end - run_start, None
+            run_start, run_end = start, start + length
+    if written:
+        yield 0, 0, b"".join(written)
+    if run_end > run_start:
+        yield run_start, run_end - run_start, None
+
+
+class contextlib_open:
+    """The old file opened for reading, or nothing (a fresh write)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.fd = -1
+
+    def __enter__(self) -> int:
+        if self.path is not None:
+            self.fd = os.open(self.path, os.O_RDONLY)
+        return self.fd
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _copy(src: int, dst: int, start: int, length: int) -> None:
+    """Copy `length` bytes at `start` of `src` to the end of `dst`, in the kernel where it can."""
+    end = start + length
+    while start < end:
+        try:
+            done = os.copy_file_range(src, dst, end - start, start)
+        except OSError:  # not supported here (another file system, an old kernel): read and write
+            data = os.pread(src, min(end - start, 1 << 22), start)
+            if not data:
+                raise
+            _write_all(dst, data)
+            done = len(data)
+        if done == 0:
+            raise OSError(f"the old corpus file ended early ({start} of {end} bytes)")
+        start += done
