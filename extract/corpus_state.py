@@ -63,8 +63,12 @@ def _hash_id(prefix: str, key: str) -> str:
 
 
 def _csv_row(cells: Iterable[object]) -> str:
+    return _csv_rows([[safe_cell(cell) for cell in cells]])
+
+
+def _csv_rows(rows: list[list[str]]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow([safe_cell(cell) for cell in cells])
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
     return buffer.getvalue()
 
 
@@ -87,6 +91,10 @@ class CorpusState:
         self.conn = conn
         self.canonicaliser = canonicaliser
         self._keys: dict[str, str] = {}
+        self._fact_keys: dict[tuple[Any, ...], str] = {}
+        self._ids: dict[str, str] = {}
+        self._claims_of: dict[str, list[dict[str, Any]]] = {}  # this update's claims per touched fact
+        self._merged_of: dict[str, dict[str, Any] | None] = {}  # and their merged facts
 
     @classmethod
     def in_memory(cls, canonicaliser: Canonicaliser) -> CorpusState:
@@ -125,7 +133,7 @@ class CorpusState:
         source = [article, meta.get("title") or "", meta.get("published") or "", meta.get("source") or "",
                   meta.get("url") or ""]
         claims: dict[str, list[dict[str, Any]]] = {}
-        rows: dict[str, list[str]] = {name: [] for name, _ in CSV_FILES.values()}
+        rows: dict[str, list[list[str]]] = {name: [] for name, _ in CSV_FILES.values()}
         project_spans: dict[tuple[int, int], list[str]] = {}
         pending: list[dict[str, Any]] = []
         for section, (list_name, fact_type, _) in enumerate(SECTIONS):
@@ -144,13 +152,13 @@ class CorpusState:
                     pending.append(claim)
                 quotes = "\n".join(e["quote"] for e in fact["evidence"])
                 name, _ = CSV_FILES[fact_type]
-                rows[name].append(_csv_row([_hash_id_of(fact_type, key), *_claim_cells(fact_type, fields),
-                                            *source, quotes]))
+                rows[name].append([safe_cell(cell) for cell in (self._fact_id(fact_type, key),
+                                                                *_claim_cells(fact_type, fields), *source, quotes)])
         for claim in pending:  # metrics and statements stated in a sentence (span) that names a project
             linked = sorted({p for s in claim["sp"] for p in project_spans.get((s[0], s[1]), ())})
             if linked:
                 claim["pl"] = linked
-        return claims, {name: "".join(lines) for name, lines in rows.items()}
+        return claims, {name: _csv_rows(found) for name, found in rows.items()}
 
     def _fact_key(self, fact_type: str, fact: dict[str, Any]) -> str:
         if fact_type == "metric":
@@ -160,13 +168,28 @@ class CorpusState:
             key = ("project", self._name_key(self.canonicaliser.initiative(fact["name"])), fact["kind"])
         else:
             key = ("statement", self._name_key(fact["actor"]), fact["kind"], self._name_key(fact["summary"]))
-        return json.dumps(key, default=str)
+        text = self._fact_keys.get(key)
+        if text is None:
+            text = self._fact_keys[key] = json.dumps(key, default=str)
+        return text
+
+    def _fact_id(self, fact_type: str, key: str) -> str:
+        found = self._ids.get(key)
+        if found is None:
+            found = self._ids[key] = _hash_id_of(fact_type, key)
+        return found
 
     # Applying a change ------------------------------------------------------------------
 
     def apply(self, removed: Iterable[str], added: Iterable[tuple[str, str]]) -> Update:
         """Remove the articles `removed` and add `added` ((made_from, factsheets.jsonl line)); an article
         re-extracted is in both (or only in `added`). Returns the changed units' texts."""
+        try:
+            return self._apply(removed, added)
+        finally:
+            self._claims_of, self._merged_of = {}, {}
+
+    def _apply(self, removed: Iterable[str], added: Iterable[tuple[str, str]]) -> Update:
         update = Update()
         touched: set[str] = set()
         gone = set(removed)
@@ -205,6 +228,7 @@ class CorpusState:
             row = self.conn.execute("SELECT claims FROM corpus_facts WHERE fact = ?", (key,)).fetchone()
             claims = [x for x in (json.loads(row[0]) if row else []) if x["a"] not in gone] + new_claims.get(key, [])
             claims.sort(key=lambda x: (x["a"], x["o"]))
+            self._claims_of[key] = claims
             if claims:
                 self.conn.execute("INSERT OR REPLACE INTO corpus_facts (fact, claims) VALUES (?, ?)",
                                   (key, json.dumps(claims, ensure_ascii=False)))
@@ -242,8 +266,14 @@ class CorpusState:
 
     def _fact(self, key: str) -> dict[str, Any] | None:
         """The merged fact of `key` from its claims (None when no article states it any more)."""
-        row = self.conn.execute("SELECT claims FROM corpus_facts WHERE fact = ?", (key,)).fetchone()
-        return _merged(key, json.loads(row[0])) if row else None
+        if key in self._merged_of:
+            return self._merged_of[key]
+        claims = self._claims_of.get(key)
+        if claims is None:
+            row = self.conn.execute("SELECT claims FROM corpus_facts WHERE fact = ?", (key,)).fetchone()
+            claims = json.loads(row[0]) if row else []
+        merged = self._merged_of[key] = _merged(key, claims) if claims else None
+        return merged
 
     def _refresh_fact(self, update: Update, key: str, names: _NameIndex) -> set[str]:
         """Recompute the fact's line and its memberships; returns the containers whose members changed."""
