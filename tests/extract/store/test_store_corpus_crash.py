@@ -28,13 +28,14 @@ import os, signal, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from store_fakes import FakeBackend
-from extract import corpus_state
+from extract import corpus_state, splice
 from extract.articles import discover
 from extract.pipeline import RunOptions, run
 
 where, count = sys.argv[4], int(sys.argv[5])
 calls = [0]
-real = getattr(corpus_state, where)
+module = corpus_state if where == "splice_file" else splice
+real = getattr(module, where)
 
 def dying(*args, **kwargs):
     if where == "_copy" and calls[0] + 1 == count:
@@ -45,7 +46,7 @@ def dying(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)  # after `count` files were renamed into place
     return result
 
-setattr(corpus_state, where, dying)
+setattr(module, where, dying)
 inputs = [sys.argv[2]]
 run(list(discover(inputs)), FakeBackend(), RunOptions(out_dir=Path(sys.argv[3]), inputs=inputs))
 '''
@@ -62,7 +63,7 @@ def whole(out: Path) -> None:
             assert text.startswith("id,"), name
 
 
-@pytest.mark.parametrize(("where", "count"), [("_splice", 1), ("_splice", 4), ("_copy", 1)])
+@pytest.mark.parametrize(("where", "count"), [("splice_file", 1), ("splice_file", 4), ("_copy", 1)])
 def test_a_kill_during_the_splice_leaves_whole_files_and_the_next_run_repairs_them(
         run_fake, articles: Path, out: Path, tmp_path: Path, where: str, count: int) -> None:
     run_fake()
@@ -77,7 +78,7 @@ def test_a_kill_during_the_splice_leaves_whole_files_and_the_next_run_repairs_th
     after = {name: (out / name).read_bytes() for name in CORPUS_FILES}
     changed = [name for name in CORPUS_FILES if after[name] != before[name]]
     # At most `count` files renamed (a file whose units did not change is not written); the others are the old ones.
-    assert 1 <= len(changed) <= count if where == "_splice" else changed == []
+    assert 1 <= len(changed) <= count if where == "splice_file" else changed == []
     with Store.open(out / STORE_NAME) as store:
         assert store.get_meta(f"corpus:{out.resolve()}") is None  # no claim that the files are current
 
