@@ -42,7 +42,7 @@ from extract.tables import METRIC_CSV_COLUMNS, PROJECT_CSV_COLUMNS, STATEMENT_CS
 # The tables: store migration 7 (extract/store/migrations.py), also made in memory for `write_corpus`. All
 # derived: dropping their rows makes the next run rebuild the files from every stored sheet.
 SCHEMA = MIGRATIONS[6]
-TABLES = ("corpus_articles", "corpus_facts", "corpus_members", "corpus_units")
+TABLES = ("corpus_articles", "corpus_claims", "corpus_members", "corpus_units")
 
 SECTIONS = (("metrics", "metric", "m"), ("infrastructure_projects", "infrastructure_project", "p"),
             ("policy_statements", "policy_statement", "s"))
@@ -111,7 +111,7 @@ class CorpusState:
         return dict(self.conn.execute("SELECT article, made_from FROM corpus_articles"))
 
     def fact_count(self) -> int:
-        return int(self.conn.execute("SELECT count(*) FROM corpus_facts").fetchone()[0])
+        return int(self.conn.execute("SELECT count(DISTINCT fact) FROM corpus_claims").fetchone()[0])
 
     def layout(self, file: str) -> list[tuple[str, int]]:
         """The file's units in file order, with their byte lengths."""
@@ -188,18 +188,24 @@ class CorpusState:
         finally:
             self._claims_of, self._merged_of = {}, {}
 
+    def _remove(self, update: Update, article: str, touched: set[str]) -> None:
+        """Drop an article's claims and own units (nothing when the state does not hold it)."""
+        row = self.conn.execute("SELECT facts FROM corpus_articles WHERE article = ?", (article,)).fetchone()
+        if row is None:
+            return
+        facts = json.loads(row[0])
+        touched.update(facts)
+        self.conn.execute("DELETE FROM corpus_articles WHERE article = ?", (article,))
+        self.conn.executemany("DELETE FROM corpus_claims WHERE fact = ? AND article = ?", [(f, article) for f in facts])
+        for name in (c.FACTSHEETS_JSONL, *(n for n, _ in CSV_FILES.values())):
+            self._set_unit(update, name, "a" + article, article, None)
+
     def _apply(self, removed: Iterable[str], added: Iterable[tuple[str, str]]) -> Update:
         update = Update()
         touched: set[str] = set()
-        gone = set(removed)
-        for article in sorted(gone):
-            row = self.conn.execute("SELECT facts FROM corpus_articles WHERE article = ?", (article,)).fetchone()
-            if row is None:
-                continue
-            touched.update(json.loads(row[0]))
-            self.conn.execute("DELETE FROM corpus_articles WHERE article = ?", (article,))
-            for name in (c.FACTSHEETS_JSONL, *(n for n, _ in CSV_FILES.values())):
-                self._set_unit(update, name, "a" + article, article, None)
+        fresh = self.conn.execute("SELECT 1 FROM corpus_articles LIMIT 1").fetchone() is None
+        for article in sorted(set(removed)):
+            self._remove(update, article, touched)
         new_claims: dict[str, list[dict[str, Any]]] = {}
         seen: set[str] = set()
         for made_from, line in added:
@@ -208,31 +214,29 @@ class CorpusState:
             if article in seen:
                 raise ValueError(f"two sheets of the article {article!r}")
             seen.add(article)
+            self._remove(update, article, touched)  # its old claims, if any, are replaced
             claims, csv_texts = self._claims(sheet)
-            self.conn.execute("INSERT OR REPLACE INTO corpus_articles (article, made_from, facts) VALUES (?, ?, ?)",
+            self.conn.execute("INSERT INTO corpus_articles (article, made_from, facts) VALUES (?, ?, ?)",
                               (article, made_from, json.dumps(sorted(claims))))
-            gone.add(article)  # its old claims, if any, are replaced
+            self.conn.executemany("INSERT INTO corpus_claims (fact, article, claims) VALUES (?, ?, ?)",
+                                  [(key, article, json.dumps(found, ensure_ascii=False)) for key, found in claims.items()])
             self._set_unit(update, c.FACTSHEETS_JSONL, "a" + article, article, (line + "\n").encode())
             for name, text in csv_texts.items():
                 self._set_unit(update, name, "a" + article, article, text.encode() if text else None)
-            for key, found in claims.items():
-                new_claims.setdefault(key, []).extend(found)
+            if fresh:  # an empty state: these are all the claims there are, no need to read them back
+                for key, found in claims.items():
+                    new_claims.setdefault(key, []).extend(found)
+            else:
+                touched.update(claims)
+        for key, found in new_claims.items():
+            found.sort(key=lambda x: (x["a"], x["o"]))
+            self._claims_of[key] = found
         touched.update(new_claims)
         for name, columns in CSV_FILES.values():  # the header row: a unit of its own, first
             if self.conn.execute("SELECT 1 FROM corpus_units WHERE file = ? AND unit = ''", (name,)).fetchone() is None:
                 self._set_unit(update, name, "", "", _csv_row(columns).encode())
         containers: set[str] = set()
         names_before = self._project_names()
-        for key in sorted(touched):
-            row = self.conn.execute("SELECT claims FROM corpus_facts WHERE fact = ?", (key,)).fetchone()
-            claims = [x for x in (json.loads(row[0]) if row else []) if x["a"] not in gone] + new_claims.get(key, [])
-            claims.sort(key=lambda x: (x["a"], x["o"]))
-            self._claims_of[key] = claims
-            if claims:
-                self.conn.execute("INSERT OR REPLACE INTO corpus_facts (fact, claims) VALUES (?, ?)",
-                                  (key, json.dumps(claims, ensure_ascii=False)))
-            else:
-                self.conn.execute("DELETE FROM corpus_facts WHERE fact = ?", (key,))
         names = self._project_names_after(touched, names_before)
         relink = names != names_before
         index = _NameIndex()
@@ -260,7 +264,7 @@ class CorpusState:
         return after
 
     def _all_linkable(self) -> set[str]:
-        return {key for (key,) in self.conn.execute("SELECT fact FROM corpus_facts")
+        return {key for (key,) in self.conn.execute("SELECT DISTINCT fact FROM corpus_claims")
                 if not key.startswith('["project"')}
 
     def _fact(self, key: str) -> dict[str, Any] | None:
@@ -268,9 +272,9 @@ class CorpusState:
         if key in self._merged_of:
             return self._merged_of[key]
         claims = self._claims_of.get(key)
-        if claims is None:
-            row = self.conn.execute("SELECT claims FROM corpus_facts WHERE fact = ?", (key,)).fetchone()
-            claims = json.loads(row[0]) if row else []
+        if claims is None:  # by article, each article's in its sheet's order
+            claims = [x for (text,) in self.conn.execute(
+                "SELECT claims FROM corpus_claims WHERE fact = ? ORDER BY article", (key,)) for x in json.loads(text)]
         merged = self._merged_of[key] = _merged(key, claims) if claims else None
         return merged
 

@@ -140,7 +140,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             line TEXT NOT NULL
         )""",
     ),
-    # 7: the kept merge state of the corpus files (layout v2): each fact's claims, each group's, entity's
+    # 7: the kept merge state of the corpus files (layout v2): each fact's claims per article, each group's, entity's
     # and series' members, each file unit's sort key and length (extract/corpus_state.py). All derived.
     (
         """CREATE TABLE corpus_articles (
@@ -148,9 +148,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         made_from TEXT NOT NULL,
         facts TEXT NOT NULL
     )""",
-        """CREATE TABLE corpus_facts (
-        fact TEXT PRIMARY KEY,
-        claims TEXT NOT NULL
+        """CREATE TABLE corpus_claims (
+        fact TEXT NOT NULL,
+        article TEXT NOT NULL,
+        claims TEXT NOT NULL,
+        PRIMARY KEY (fact, article)
     )""",
         """CREATE TABLE corpus_members (
         container TEXT NOT NULL,
