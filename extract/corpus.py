@@ -53,12 +53,12 @@ MAX_CONFLICTS = 50
 # Two quotes of one article are taken for one sentence when they overlap, or when the first does not
 # end a sentence and the second starts this close after it ("26 cities overseas" ... "15 cities within").
 SAME_SENTENCE_GAP = 40
-_SENTENCE_END = re.compile(r"[.!?。！？][\"'”’)\]]*\s*$")
+SENTENCE_END = re.compile(r"[.!?。！？][\"'”’)\]]*\s*$")
 # Status stages in the order a project goes through them.
 STAGES = {"proposed": 0, "planned": 1, "under_construction": 2, "operational": 3}
 
 
-class _OrderedSet:
+class OrderedSet:
     """Insertion-ordered set: membership in O(1), no list scans."""
 
     def __init__(self, items: Iterable[Any] = ()) -> None:
@@ -91,9 +91,9 @@ class MergedFact:
     subjects: set[str] = field(default_factory=set)  # match keys of every source's subject (metrics)
     # Per article: the spans it gives for this fact; for projects also the status and timeline it states.
     spans: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
-    states: dict[str, dict[str, _OrderedSet]] = field(default_factory=dict)  # article -> status/timeline -> values
+    states: dict[str, dict[str, OrderedSet]] = field(default_factory=dict)  # article -> status/timeline -> values
     conflicts_omitted: int = 0
-    lists: dict[str, _OrderedSet] = field(default_factory=dict)  # union of list fields over sources
+    lists: dict[str, OrderedSet] = field(default_factory=dict)  # union of list fields over sources
     first: str = ""  # the article id whose fields are shown
     evidence_keys: set[tuple[str, int, int]] = field(default_factory=set)
 
@@ -142,11 +142,11 @@ def _id(prefix: str, key: tuple[Any, ...]) -> str:
     return f"{prefix}-{hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:12]}"
 
 
-def _value_key(value: float) -> str:
+def value_key(value: float) -> str:
     return f"{value:.9g}"
 
 
-def _interval(value: float, comparator: Comparator | str) -> tuple[float, float]:
+def interval(value: float, comparator: Comparator | str) -> tuple[float, float]:
     comparator = Comparator(comparator)
     if comparator is Comparator.gt:
         return value, math.inf
@@ -162,11 +162,11 @@ def compatible(a: Metric, b: Metric) -> bool:
     """Whether two figures for the same thing can both be true ("over 4,500" and "4,600" can)."""
     if math.isclose(a.value, b.value, rel_tol=1e-9, abs_tol=1e-12):
         return True
-    (a_lo, a_hi), (b_lo, b_hi) = _interval(a.value, a.comparator), _interval(b.value, b.comparator)
+    (a_lo, a_hi), (b_lo, b_hi) = interval(a.value, a.comparator), interval(b.value, b.comparator)
     return a_lo <= b_hi and b_lo <= a_hi
 
 
-def _place(name: str | None) -> str | None:
+def place_key(name: str | None) -> str | None:
     return name.casefold() if name else None
 
 
@@ -175,7 +175,7 @@ def one_sentence(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
     (s1, e1, q1), (s2, e2, _) = sorted((a, b))
     if s2 < e1 or (s1, e1) == (s2, e2):
         return True
-    return s2 - e1 <= SAME_SENTENCE_GAP and not _SENTENCE_END.search(q1)
+    return s2 - e1 <= SAME_SENTENCE_GAP and not SENTENCE_END.search(q1)
 
 
 class _Merger:
@@ -205,7 +205,7 @@ class _Merger:
             fields = {name: value for name, value in fact.items() if name != "evidence" and name not in lists}
             if merged is None:
                 merged = self.merged[key] = MergedFact(fact_type, _id(prefix, key), fields, first=article_id)
-                merged.lists = {name: _OrderedSet() for name in lists}
+                merged.lists = {name: OrderedSet() for name in lists}
             else:  # the fields come from the first source by article id, in whatever order sheets arrive
                 merged.fields.update(fields)
                 merged.first = article_id
@@ -222,14 +222,14 @@ class _Merger:
         article_id = meta.id
         self.articles[article_id] = meta
         for metric in sheet["metrics"]:
-            key = ("metric", metric["kind"], metric["status"], _value_key(metric["value"]), metric["unit"],
-                   metric["period"], _place(metric["location"]))
+            key = ("metric", metric["kind"], metric["status"], value_key(metric["value"]), metric["unit"],
+                   metric["period"], place_key(metric["location"]))
             self._fact(key, "metric", "m", article_id, metric).subjects.add(self._name_key(metric["subject"]))
         for project in sheet["infrastructure_projects"]:
             key = ("project", self._name_key(self.canonicaliser.initiative(project["name"])), project["kind"])
             fact = self._fact(key, "infrastructure_project", "p", article_id, project,
                               ("locations", "partners", "initiatives"))
-            state = fact.states.setdefault(article_id, {"status": _OrderedSet(), "timeline": _OrderedSet()})
+            state = fact.states.setdefault(article_id, {"status": OrderedSet(), "timeline": OrderedSet()})
             if project["status"] != "unknown":
                 state["status"].add_all([project["status"]])
             if project["timeline"]:
@@ -359,7 +359,7 @@ def _timeline_conflicts(fact: MergedFact) -> None:
 # Metrics ------------------------------------------------------------------------------
 
 
-def _disagreement(a: MergedFact, b: MergedFact) -> tuple[bool, bool] | None:
+def disagreement(a: MergedFact, b: MergedFact) -> tuple[bool, bool] | None:
     """None if the two figures are no conflict because one sentence states both; else
     (across articles, within one article)."""
     small, large = (a, b) if len(a.spans) <= len(b.spans) else (b, a)
@@ -382,13 +382,13 @@ def _flag_metric_conflicts(metrics: list[MergedFact], representative: dict[str, 
         if f["period"] is None:  # two figures of unknown date may well both be true
             continue
         for subject in sorted(fact.subjects):  # not set order, which differs per process (hash seed)
-            groups.setdefault((subject, f["kind"], f["status"], f["unit"], f["period"], _place(f["location"])),
+            groups.setdefault((subject, f["kind"], f["status"], f["unit"], f["period"], place_key(f["location"])),
                               []).append(fact)
     listed: dict[str, set[str]] = {}
     for group in groups.values():
         if len(group) < 2:
             continue
-        spans = {g.id: _interval(representative[g.id]["value"], representative[g.id]["comparator"]) for g in group}
+        spans = {g.id: interval(representative[g.id]["value"], representative[g.id]["comparator"]) for g in group}
         by_hi = sorted(group, key=lambda g: spans[g.id][1])
         by_lo = sorted(group, key=lambda g: spans[g.id][0])
         his = [spans[g.id][1] for g in by_hi]
@@ -433,7 +433,7 @@ def _add_conflict(fact: MergedFact, other: MergedFact, listed: dict[str, set[str
     if other.id in seen:
         return
     seen.add(other.id)
-    how = _disagreement(fact, other)
+    how = disagreement(fact, other)
     if how is None:
         return
     if len(fact.conflicts) >= MAX_CONFLICTS:

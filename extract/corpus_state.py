@@ -34,10 +34,10 @@ from typing import Any
 
 from extract import corpus as c
 from extract.canonical import Canonicaliser, name_key
-from extract.entities import _NameIndex
+from extract.entities import NameIndex
 from extract.splice import splice_file
 from extract.store.migrations import MIGRATIONS
-from extract.tables import METRIC_CSV_COLUMNS, PROJECT_CSV_COLUMNS, STATEMENT_CSV_COLUMNS, _joined, number, safe_cell
+from extract.tables import METRIC_CSV_COLUMNS, PROJECT_CSV_COLUMNS, STATEMENT_CSV_COLUMNS, joined, number, safe_cell
 
 # The tables: store migration 7 (extract/store/migrations.py), also made in memory for `write_corpus`. All
 # derived: dropping their rows makes the next run rebuild the files from every stored sheet.
@@ -139,7 +139,7 @@ class CorpusState:
             for index, fact in enumerate(sheet[list_name]):
                 key = self._fact_key(fact_type, fact)
                 fields = {k: v for k, v in fact.items() if k != "evidence"}
-                spans = [[e["start"], e["end"], bool(c._SENTENCE_END.search(e["quote"]))] for e in fact["evidence"]]
+                spans = [[e["start"], e["end"], bool(c.SENTENCE_END.search(e["quote"]))] for e in fact["evidence"]]
                 claim: dict[str, Any] = {"a": article, "o": [section, index], "f": fields, "sp": spans,
                                          "pub": meta.get("published"), "t": meta.get("title"),
                                          "src": meta.get("source"), "url": meta.get("url")}
@@ -161,8 +161,8 @@ class CorpusState:
 
     def _fact_key(self, fact_type: str, fact: dict[str, Any]) -> str:
         if fact_type == "metric":
-            key: tuple[Any, ...] = ("metric", fact["kind"], fact["status"], c._value_key(fact["value"]), fact["unit"],
-                                    fact["period"], c._place(fact["location"]))
+            key: tuple[Any, ...] = ("metric", fact["kind"], fact["status"], c.value_key(fact["value"]), fact["unit"],
+                                    fact["period"], c.place_key(fact["location"]))
         elif fact_type == "infrastructure_project":
             key = ("project", self._name_key(self.canonicaliser.initiative(fact["name"])), fact["kind"])
         else:
@@ -239,7 +239,7 @@ class CorpusState:
         names_before = self._project_names()
         names = self._project_names_after(touched, names_before)
         relink = names != names_before
-        index = _NameIndex()
+        index = NameIndex()
         for key, name in names.items():
             index.add(name, key)
         todo = sorted(touched | (self._all_linkable() if relink else set()))
@@ -278,7 +278,7 @@ class CorpusState:
         merged = self._merged_of[key] = _merged(key, claims) if claims else None
         return merged
 
-    def _refresh_fact(self, update: Update, key: str, names: _NameIndex) -> set[str]:
+    def _refresh_fact(self, update: Update, key: str, names: NameIndex) -> set[str]:
         """Recompute the fact's line and its memberships; returns the containers whose members changed."""
         old = {container: (sort, data) for container, sort, data in self.conn.execute(
             "SELECT container, sort, data FROM corpus_members WHERE fact = ?", (key,))}
@@ -376,10 +376,10 @@ def _claim_cells(fact_type: str, f: dict[str, Any]) -> list[object]:
         return [f["subject"], number(f["value"]), f["unit"], f["kind"], f["comparator"], f["status"],
                 f["period"] or "", f["location"] or ""]
     if fact_type == "infrastructure_project":
-        return [f["name"], f["kind"], f["status"], _joined(f["locations"]), _joined(f["partners"]),
-                _joined(f["initiatives"]), f["timeline"] or ""]
+        return [f["name"], f["kind"], f["status"], joined(f["locations"]), joined(f["partners"]),
+                joined(f["initiatives"]), f["timeline"] or ""]
     return [f["actor"], f["actor_role"] or "", f["jurisdiction"] or "", f["kind"], f["summary"],
-            _joined(f["initiatives"]), f["venue"] or ""]
+            joined(f["initiatives"]), f["venue"] or ""]
 
 
 # Merged facts from their claims -----------------------------------------------------------
@@ -412,14 +412,14 @@ def _merged(key: str, claims: list[dict[str, Any]]) -> dict[str, Any]:
         out["wording"] = wording
         subjects = sorted(wording)
         groups = [] if fields["period"] is None else [
-            [s, fields["kind"], fields["status"], fields["unit"], fields["period"], c._place(fields["location"])]
+            [s, fields["kind"], fields["status"], fields["unit"], fields["period"], c.place_key(fields["location"])]
             for s in subjects]
         out["groups"] = groups
         record["groups"] = [_hash_id("g", json.dumps(g, ensure_ascii=False)) for g in groups]
     elif fact_type == "infrastructure_project":
         merged = c.MergedFact(fact_type, fact_id, dict(fields), list(articles))
         for x in claims:
-            state = merged.states.setdefault(x["a"], {"status": c._OrderedSet(), "timeline": c._OrderedSet()})
+            state = merged.states.setdefault(x["a"], {"status": c.OrderedSet(), "timeline": c.OrderedSet()})
             if x["f"]["status"] != "unknown":
                 state["status"].add_all([x["f"]["status"]])
             if x["f"]["timeline"]:
@@ -434,7 +434,7 @@ def _merged(key: str, claims: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _memberships(fact: dict[str, Any], names: _NameIndex) -> dict[str, dict[str, Any]]:
+def _memberships(fact: dict[str, Any], names: NameIndex) -> dict[str, dict[str, Any]]:
     """container -> this fact's entry in it."""
     f, fact_type, out = fact["fields"], fact["type"], {}
     if fact_type == "metric":
@@ -475,7 +475,7 @@ def _memberships(fact: dict[str, Any], names: _NameIndex) -> dict[str, dict[str,
     return out
 
 
-def _owners(fact: dict[str, Any], names: _NameIndex, text: str) -> list[str]:
+def _owners(fact: dict[str, Any], names: NameIndex, text: str) -> list[str]:
     owners = set(names.find(text))
     for x in fact["claims"]:
         owners.update(x.get("pl", ()))
@@ -521,7 +521,7 @@ def _group_line(key: list[Any], members: list[dict[str, Any]]) -> dict[str, Any]
 def _conflicting(facts: list[c.MergedFact]) -> dict[str, bool]:
     """Per member: whether another member states a figure that cannot also be true (corpus.compatible), other
     than in the same sentence. Intervals sorted, not pairs compared: at most 2 x MAX_CONFLICTS candidates each."""
-    spans = {f.id: c._interval(f.fields["value"], f.fields["comparator"]) for f in facts}
+    spans = {f.id: c.interval(f.fields["value"], f.fields["comparator"]) for f in facts}
     by_hi = sorted(facts, key=lambda f: spans[f.id][1])
     by_lo = sorted(facts, key=lambda f: spans[f.id][0])
     his = [spans[f.id][1] for f in by_hi]
@@ -533,7 +533,7 @@ def _conflicting(facts: list[c.MergedFact]) -> dict[str, bool]:
         candidates = [*by_hi[: min(below, c.MAX_CONFLICTS)], *by_lo[above : above + c.MAX_CONFLICTS]]
         out[fact.id] = any(
             other is not fact and not math.isclose(other.fields["value"], fact.fields["value"], rel_tol=1e-9,
-                                                   abs_tol=1e-12) and c._disagreement(fact, other) is not None
+                                                   abs_tol=1e-12) and c.disagreement(fact, other) is not None
             for other in candidates)
     return out
 

@@ -94,7 +94,7 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[^\W_]+", name_key(text))
 
 
-class _NameIndex:
+class NameIndex:
     """Finds which names (of projects) a text contains, by looking up its word n-grams."""
 
     def __init__(self) -> None:
@@ -143,7 +143,7 @@ def build_entities(corpus: Corpus) -> list[dict[str, Any]]:
 
     # Project links: the same evidence span, or the name in the subject or summary.
     by_span: dict[tuple[str, int, int], set[str]] = {}
-    names = _NameIndex()
+    names = NameIndex()
     for fact in projects:
         for e in fact.evidence:
             by_span.setdefault((e["article"], e["start"], e["end"]), set()).add(fact.id)

@@ -48,5 +48,5 @@ def number(value: float) -> str:
     return f"{value:.15g}"
 
 
-def _joined(values: Iterable[Any]) -> str:
+def joined(values: Iterable[Any]) -> str:
     return "; ".join(str(v) for v in values)
