@@ -31,13 +31,11 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from extract.canonical import Canonicaliser, name_key
-from extract.output import atomic_file, write_atomic
 from schemas import ArticleMeta, Comparator, FactSheet, Metric
 
 FACTSHEETS_JSONL = "factsheets.jsonl"
@@ -55,12 +53,12 @@ MAX_CONFLICTS = 50
 # Two quotes of one article are taken for one sentence when they overlap, or when the first does not
 # end a sentence and the second starts this close after it ("26 cities overseas" ... "15 cities within").
 SAME_SENTENCE_GAP = 40
-_SENTENCE_END = re.compile(r"[.!?。！？][\"'”’)\]]*\s*$")
+SENTENCE_END = re.compile(r"[.!?。！？][\"'”’)\]]*\s*$")
 # Status stages in the order a project goes through them.
 STAGES = {"proposed": 0, "planned": 1, "under_construction": 2, "operational": 3}
 
 
-class _OrderedSet:
+class OrderedSet:
     """Insertion-ordered set: membership in O(1), no list scans."""
 
     def __init__(self, items: Iterable[Any] = ()) -> None:
@@ -93,9 +91,9 @@ class MergedFact:
     subjects: set[str] = field(default_factory=set)  # match keys of every source's subject (metrics)
     # Per article: the spans it gives for this fact; for projects also the status and timeline it states.
     spans: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
-    states: dict[str, dict[str, _OrderedSet]] = field(default_factory=dict)  # article -> status/timeline -> values
+    states: dict[str, dict[str, OrderedSet]] = field(default_factory=dict)  # article -> status/timeline -> values
     conflicts_omitted: int = 0
-    lists: dict[str, _OrderedSet] = field(default_factory=dict)  # union of list fields over sources
+    lists: dict[str, OrderedSet] = field(default_factory=dict)  # union of list fields over sources
     first: str = ""  # the article id whose fields are shown
     evidence_keys: set[tuple[str, int, int]] = field(default_factory=set)
 
@@ -144,11 +142,11 @@ def _id(prefix: str, key: tuple[Any, ...]) -> str:
     return f"{prefix}-{hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:12]}"
 
 
-def _value_key(value: float) -> str:
+def value_key(value: float) -> str:
     return f"{value:.9g}"
 
 
-def _interval(value: float, comparator: Comparator | str) -> tuple[float, float]:
+def interval(value: float, comparator: Comparator | str) -> tuple[float, float]:
     comparator = Comparator(comparator)
     if comparator is Comparator.gt:
         return value, math.inf
@@ -164,11 +162,11 @@ def compatible(a: Metric, b: Metric) -> bool:
     """Whether two figures for the same thing can both be true ("over 4,500" and "4,600" can)."""
     if math.isclose(a.value, b.value, rel_tol=1e-9, abs_tol=1e-12):
         return True
-    (a_lo, a_hi), (b_lo, b_hi) = _interval(a.value, a.comparator), _interval(b.value, b.comparator)
+    (a_lo, a_hi), (b_lo, b_hi) = interval(a.value, a.comparator), interval(b.value, b.comparator)
     return a_lo <= b_hi and b_lo <= a_hi
 
 
-def _place(name: str | None) -> str | None:
+def place_key(name: str | None) -> str | None:
     return name.casefold() if name else None
 
 
@@ -177,7 +175,7 @@ def one_sentence(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
     (s1, e1, q1), (s2, e2, _) = sorted((a, b))
     if s2 < e1 or (s1, e1) == (s2, e2):
         return True
-    return s2 - e1 <= SAME_SENTENCE_GAP and not _SENTENCE_END.search(q1)
+    return s2 - e1 <= SAME_SENTENCE_GAP and not SENTENCE_END.search(q1)
 
 
 class _Merger:
@@ -207,7 +205,7 @@ class _Merger:
             fields = {name: value for name, value in fact.items() if name != "evidence" and name not in lists}
             if merged is None:
                 merged = self.merged[key] = MergedFact(fact_type, _id(prefix, key), fields, first=article_id)
-                merged.lists = {name: _OrderedSet() for name in lists}
+                merged.lists = {name: OrderedSet() for name in lists}
             else:  # the fields come from the first source by article id, in whatever order sheets arrive
                 merged.fields.update(fields)
                 merged.first = article_id
@@ -224,14 +222,14 @@ class _Merger:
         article_id = meta.id
         self.articles[article_id] = meta
         for metric in sheet["metrics"]:
-            key = ("metric", metric["kind"], metric["status"], _value_key(metric["value"]), metric["unit"],
-                   metric["period"], _place(metric["location"]))
+            key = ("metric", metric["kind"], metric["status"], value_key(metric["value"]), metric["unit"],
+                   metric["period"], place_key(metric["location"]))
             self._fact(key, "metric", "m", article_id, metric).subjects.add(self._name_key(metric["subject"]))
         for project in sheet["infrastructure_projects"]:
             key = ("project", self._name_key(self.canonicaliser.initiative(project["name"])), project["kind"])
             fact = self._fact(key, "infrastructure_project", "p", article_id, project,
                               ("locations", "partners", "initiatives"))
-            state = fact.states.setdefault(article_id, {"status": _OrderedSet(), "timeline": _OrderedSet()})
+            state = fact.states.setdefault(article_id, {"status": OrderedSet(), "timeline": OrderedSet()})
             if project["status"] != "unknown":
                 state["status"].add_all([project["status"]])
             if project["timeline"]:
@@ -294,8 +292,13 @@ def _date(meta: ArticleMeta | None) -> str | None:
 
 
 def _settle_project(fact: MergedFact, metas: dict[str, ArticleMeta]) -> None:
-    """The project's status (the latest dated article's), its history, and its conflicts."""
-    history = sorted(({"article": a, "published": _date(metas.get(a)), "status": status}
+    settle_project(fact, {a: _date(metas.get(a)) for a in fact.states})
+
+
+def settle_project(fact: MergedFact, dates: dict[str, str | None]) -> None:
+    """The project's status (the latest dated article's), its history, and its conflicts; `dates`: each
+    source article's published date (ISO) or None."""
+    history = sorted(({"article": a, "published": dates.get(a), "status": status}
                       for a, s in fact.states.items() for status in s["status"]),
                      key=lambda h: (h["published"] or "", h["article"], STAGES.get(h["status"], 9)))
     dated = [h for h in history if h["published"]]
@@ -306,7 +309,7 @@ def _settle_project(fact: MergedFact, metas: dict[str, ArticleMeta]) -> None:
     fact.fields["status_history"] = history
     if not fact.fields.get("timeline"):
         fact.fields["timeline"] = next((t for a in fact.articles for t in fact.states[a]["timeline"]), None)
-    _status_conflicts(fact, metas)
+    _status_conflicts(fact, dates)
     _timeline_conflicts(fact)
 
 
@@ -318,21 +321,21 @@ def _by_value(fact: MergedFact, name: str) -> dict[str, set[str]]:
     return values
 
 
-def _advances(earlier: set[str], later: set[str], metas: dict[str, ArticleMeta]) -> bool:
+def _advances(earlier: set[str], later: set[str], dates: dict[str, str | None]) -> bool:
     """Every article of `earlier` is dated before every article of `later`."""
-    first_dates = [_date(metas.get(a)) for a in earlier]
-    later_dates = [_date(metas.get(a)) for a in later]
+    first_dates = [dates.get(a) for a in earlier]
+    later_dates = [dates.get(a) for a in later]
     if None in first_dates or None in later_dates:
         return False
     return max(first_dates) < min(later_dates)  # type: ignore[type-var]
 
 
-def _status_conflicts(fact: MergedFact, metas: dict[str, ArticleMeta]) -> None:
+def _status_conflicts(fact: MergedFact, dates: dict[str, str | None]) -> None:
     values = sorted(_by_value(fact, "status").items(), key=lambda kv: STAGES.get(kv[0], 9))
     for i, (low, low_articles) in enumerate(values):  # at most four stages: at most six pairs
         for high, high_articles in values[i + 1 :]:
             only_low, only_high = low_articles - high_articles, high_articles - low_articles
-            if not only_low or not only_high or _advances(only_low, only_high, metas):
+            if not only_low or not only_high or _advances(only_low, only_high, dates):
                 continue  # the same article on both sides, or a project moving on
             mine, theirs = (low, high) if fact.fields["status"] != high else (high, low)
             sides = {low: only_low, high: only_high}
@@ -356,7 +359,7 @@ def _timeline_conflicts(fact: MergedFact) -> None:
 # Metrics ------------------------------------------------------------------------------
 
 
-def _disagreement(a: MergedFact, b: MergedFact) -> tuple[bool, bool] | None:
+def disagreement(a: MergedFact, b: MergedFact) -> tuple[bool, bool] | None:
     """None if the two figures are no conflict because one sentence states both; else
     (across articles, within one article)."""
     small, large = (a, b) if len(a.spans) <= len(b.spans) else (b, a)
@@ -379,13 +382,13 @@ def _flag_metric_conflicts(metrics: list[MergedFact], representative: dict[str, 
         if f["period"] is None:  # two figures of unknown date may well both be true
             continue
         for subject in sorted(fact.subjects):  # not set order, which differs per process (hash seed)
-            groups.setdefault((subject, f["kind"], f["status"], f["unit"], f["period"], _place(f["location"])),
+            groups.setdefault((subject, f["kind"], f["status"], f["unit"], f["period"], place_key(f["location"])),
                               []).append(fact)
     listed: dict[str, set[str]] = {}
     for group in groups.values():
         if len(group) < 2:
             continue
-        spans = {g.id: _interval(representative[g.id]["value"], representative[g.id]["comparator"]) for g in group}
+        spans = {g.id: interval(representative[g.id]["value"], representative[g.id]["comparator"]) for g in group}
         by_hi = sorted(group, key=lambda g: spans[g.id][1])
         by_lo = sorted(group, key=lambda g: spans[g.id][0])
         his = [spans[g.id][1] for g in by_hi]
@@ -430,7 +433,7 @@ def _add_conflict(fact: MergedFact, other: MergedFact, listed: dict[str, set[str
     if other.id in seen:
         return
     seen.add(other.id)
-    how = _disagreement(fact, other)
+    how = disagreement(fact, other)
     if how is None:
         return
     if len(fact.conflicts) >= MAX_CONFLICTS:
@@ -443,15 +446,6 @@ def _add_conflict(fact: MergedFact, other: MergedFact, listed: dict[str, set[str
 
 
 # Writing ------------------------------------------------------------------------------
-
-
-def atomic_text(path: Path) -> contextlib.AbstractContextManager[IO[str]]:
-    """A text file written in pieces that appears whole or not at all (extract.output.atomic_file)."""
-    return atomic_file(path, "w")
-
-
-def facts_jsonl(facts: Iterable[MergedFact]) -> str:
-    return "".join(json.dumps(f.record(), ensure_ascii=False) + "\n" for f in facts)
 
 
 @contextlib.contextmanager
@@ -467,38 +461,25 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def write_corpus(out_dir: Path, sheets: Iterable[FactSheet], canonicaliser: Canonicaliser | None = None
-                 ) -> list[MergedFact]:
-    """(Re)write the corpus files in `out_dir`, each atomically, from one pass over `sheets`.
+def write_corpus(out_dir: Path, sheets: Iterable[FactSheet], canonicaliser: Canonicaliser | None = None) -> int:
+    """(Re)write the corpus files in `out_dir`, each atomically, from one pass over `sheets` (layout v2,
+    docs/analysis.md); returns how many merged facts they hold.
 
-    `sheets` may be a generator (consumed once). factsheets.jsonl keeps the order they come in
-    (a list is sorted by article id first; the store yields them by id); everything else is
-    independent of that order.
+    `sheets` may be a generator (consumed once); the files do not depend on the order they come in.
     """
-    if isinstance(sheets, Sequence):
-        sheets = sorted(sheets, key=lambda s: s.article.id)
     return write_corpus_lines(out_dir, (sheet_line(s) for s in sheets), canonicaliser)
 
 
-def write_corpus_lines(out_dir: Path, lines: Iterable[str], canonicaliser: Canonicaliser | None = None
-                       ) -> list[MergedFact]:
-    """`write_corpus` from the sheets' factsheets.jsonl lines (`sheet_line`), in the order they come.
+def write_corpus_lines(out_dir: Path, lines: Iterable[str], canonicaliser: Canonicaliser | None = None) -> int:
+    """`write_corpus` from the sheets' factsheets.jsonl lines (`sheet_line`).
 
-    The store keeps each done sheet's line (Store.corpus_lines), so a run that adds one
-    article parses one sheet, not every stored one; the files are the same bytes either way.
+    The same code as a run's incremental update (extract.corpus_state), from an empty state kept in
+    memory: every article added, every file written whole.
     """
-    from extract.entities import entities_jsonl
-    from extract.tables import metrics_csv, projects_csv, statements_csv
+    from extract.corpus_state import CorpusState, write_units
 
-    # One writer thread: a file is written and fsynced (which releases the GIL) while the next is
-    # made, instead of after it. Each file is still atomic, and they are written in this order.
-    with _no_gc(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="corpus-writer") as writer:
-        with atomic_text(out_dir / FACTSHEETS_JSONL) as handle:
-            corpus = merge_lines(lines, canonicaliser, on_line=lambda line: handle.write(line + "\n"))
-        makers: tuple[tuple[str, Callable[[Corpus], str]], ...] = (
-            (FACTS_JSONL, lambda c: facts_jsonl(c.facts)), (METRICS_CSV, metrics_csv), (PROJECTS_CSV, projects_csv),
-            (STATEMENTS_CSV, statements_csv), (ENTITIES_JSONL, entities_jsonl))
-        written = [writer.submit(write_atomic, out_dir / name, make(corpus)) for name, make in makers]
-        for done in written:
-            done.result()  # a failed write raises here, as it did when written in line
-    return corpus.facts
+    state = CorpusState.in_memory(canonicaliser or Canonicaliser.default())
+    with _no_gc():
+        update = state.apply((), (("", line) for line in lines))
+        write_units(out_dir, state, update, None)
+    return state.fact_count()

@@ -1,7 +1,8 @@
 """Entity views: what the corpus knows about each place and each project.
 
-Built from the merged corpus (extract.corpus) for `OUT_DIR/entities.jsonl` and the viewer's
-"By place" and "By project" pages (extract/view/entities.py). Per entity:
+Built from the merged corpus (extract.corpus) for the viewer's "By place" and "By project"
+pages (extract/view/entities.py); `OUT_DIR/entities.jsonl` holds the same entities, series
+and points in layout v2 (ids and articles, no quotes: extract/corpus_state.py). Per entity:
 
 - `series`: every metric about it, grouped by subject, unit, kind and status, each series
   sorted by period (undated figures last), each figure with its sources and conflicts;
@@ -18,7 +19,6 @@ whose subject or summary contains the project's name. Every link is an index loo
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -94,7 +94,7 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[^\W_]+", name_key(text))
 
 
-class _NameIndex:
+class NameIndex:
     """Finds which names (of projects) a text contains, by looking up its word n-grams."""
 
     def __init__(self) -> None:
@@ -143,7 +143,7 @@ def build_entities(corpus: Corpus) -> list[dict[str, Any]]:
 
     # Project links: the same evidence span, or the name in the subject or summary.
     by_span: dict[tuple[str, int, int], set[str]] = {}
-    names = _NameIndex()
+    names = NameIndex()
     for fact in projects:
         for e in fact.evidence:
             by_span.setdefault((e["article"], e["start"], e["end"]), set()).add(fact.id)
@@ -194,12 +194,3 @@ def _entity(corpus: Corpus, entity_type: str, entity_id: str, name: str, metrics
     conflicts += sum(1 for p in extra.get("projects", []) if p["conflicts"])
     return {"type": entity_type, "id": entity_id, "name": name, **extra, "series": series, "statements": said,
             "n_metrics": len(metrics), "n_statements": len(statements), "n_conflicts": conflicts}
-
-
-def entities_jsonl(corpus: Corpus) -> str:
-    return "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in build_entities(corpus))
-
-
-def load_entities(text: str) -> list[dict[str, Any]]:
-    """The entities of an entities.jsonl file's text."""
-    return [json.loads(line) for line in text.splitlines() if line.strip()]

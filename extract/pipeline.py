@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extract import canonical, corpus
+from extract import canonical, corpus, corpus_state, corpus_units, entities, splice, tables
 from extract.align import folded_text
 from extract.articles import DEFAULT_MAX_BYTES, Article, ArticleSource, load
 from extract.backends.base import Backend
@@ -626,13 +626,23 @@ async def _run_planned(sources: list[ArticleSource], ctx: _Run, on_result: Calla
     return report
 
 
-def _corpus_state(store: Store, canonicaliser: Canonicaliser) -> str:
-    """What the corpus files are made from: the done sheets, the alias tables and the corpus code."""
+CORPUS_STATE_OF = "corpus-state-of"  # meta: the output folder whose files the kept corpus state describes
+
+
+def _code_hash() -> str:
     code = hashlib.sha256()
-    for module in (corpus, canonical):
+    for module in (corpus, canonical, corpus_state, corpus_units, splice, tables, entities):
         code.update(Path(module.__file__ or "").read_bytes())
-    return json.dumps({"sheets": store.done_digest(), "aliases": canonicaliser.version, "code": code.hexdigest()[:16],
-                       "files": list(corpus.CORPUS_FILES)}, sort_keys=True)
+    return code.hexdigest()[:16]
+
+
+CORPUS_CODE = _code_hash()  # when this module is imported: the code this process runs, not what is on disk later
+
+
+def _corpus_code(canonicaliser: Canonicaliser) -> str:
+    """What the corpus files are made from, apart from the sheets: the alias tables and the corpus code."""
+    return json.dumps({"aliases": canonicaliser.version, "code": CORPUS_CODE, "files": list(corpus.CORPUS_FILES)},
+                      sort_keys=True)
 
 
 def _file_stats(out_dir: Path) -> dict[str, list[int]] | None:
@@ -647,22 +657,47 @@ def _file_stats(out_dir: Path) -> dict[str, list[int]] | None:
 
 
 def write_corpus_from_store(out_dir: Path, store: Store, canonicaliser: Canonicaliser, *, force: bool = False) -> bool:
-    """(Re)write the corpus files from every done sheet of the store, streamed in one pass.
+    """Bring the corpus files up to date with the store's done sheets; returns whether any was written.
 
-    Skipped when the files are present, untouched since they were written, and made from the
-    same sheets, alias tables and corpus code: a no-op run does not read a single sheet.
-    Returns whether the files were written.
+    Skipped when the files are present, untouched since they were written, and made from the same
+    sheets, alias tables and corpus code: a no-op run does not read a single sheet. Otherwise the
+    kept merge state (store migration 7, extract/corpus_state.py) is updated with the articles
+    added, changed or removed since, and only the units they touch are made anew; each file is
+    written by copying the unchanged byte ranges of the old one. When the old files cannot be
+    trusted (missing or changed since, other alias tables or corpus code, another output folder,
+    `force`), the state is emptied and every done article added: the full rebuild.
     """
     key = f"corpus:{out_dir.resolve()}"
-    state = _corpus_state(store, canonicaliser)
+    code = _corpus_code(canonicaliser)
+    sheets = store.done_digest()
     recorded = store.get_meta(key)
-    if not force and recorded is not None:
-        old = json.loads(recorded)
-        if old.get("state") == state and old.get("files") == _file_stats(out_dir):
-            return False
-    store.set_meta(key, None)  # a crash while writing leaves no claim that the files are current
-    corpus.write_corpus_lines(out_dir, store.corpus_lines(), canonicaliser)  # each sheet parsed once, ever
-    store.set_meta(key, json.dumps({"state": state, "files": _file_stats(out_dir)}))
+    old = json.loads(recorded) if recorded is not None else {}
+    stats = _file_stats(out_dir)
+    if not force and old.get("sheets") == sheets and old.get("code") == code and old.get("files") == stats:
+        return False
+    incremental = (not force and old.get("code") == code and old.get("files") == stats and stats is not None
+                   and store.get_meta(CORPUS_STATE_OF) == key)
+    # A crash from here on leaves no claim that the files are current, nor that the state describes them:
+    # the next run rebuilds them in full.
+    store.set_meta(key, None)
+    keys = store.corpus_line_keys()
+    with store.transaction() as conn:
+        state = corpus_state.CorpusState(conn, canonicaliser)
+        if not incremental:
+            state.clear()
+        known = state.known()
+        before = {name: state.layout(name) for name in corpus.CORPUS_FILES} if incremental else None
+        if before is not None and any(sum(n for _, n in before[name]) != stats[name][0]  # type: ignore[index]
+                                      for name in corpus.CORPUS_FILES):
+            state.clear()  # the kept lengths do not add up to the files: rebuild
+            known, before = {}, None
+        removed = [a for a, made in known.items() if keys.get(a) != made]
+        added = ((keys[a], store.corpus_line(a)) for a in sorted(keys) if known.get(a) != keys[a])
+        update = state.apply(removed, added)
+        corpus_state.write_units(out_dir, state, update, before)
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (CORPUS_STATE_OF, key))
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                     (key, json.dumps({"sheets": sheets, "code": code, "files": _file_stats(out_dir)})))
     return True
 
 

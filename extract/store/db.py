@@ -246,6 +246,21 @@ class Store:
             with self.transaction() as conn:
                 conn.executemany("INSERT OR REPLACE INTO corpus_lines (id, made_from, line) VALUES (?, ?, ?)", made)
 
+    def corpus_line_keys(self) -> dict[str, str]:
+        """What each done article's factsheets.jsonl line is made from (its sheet's hash and LINE_VERSION),
+        after making the missing lines: a key changes whenever the article's line does."""
+        self._refresh_corpus_lines()
+        return {r["id"]: _line_key(r["sheet_sha256"]) for r in self.query(
+            "SELECT id, sheet_sha256 FROM articles WHERE status = 'done' AND sheet IS NOT NULL")}
+
+    def corpus_line(self, article_id: str) -> str:
+        """A done article's factsheets.jsonl line: the kept one when current, else made now."""
+        rows = self.query("""SELECT a.sheet_sha256, c.made_from, c.line FROM articles a
+                             LEFT JOIN corpus_lines c ON c.id = a.id WHERE a.id = ?""", (article_id,))
+        if rows and rows[0]["line"] is not None and rows[0]["made_from"] == _line_key(rows[0]["sheet_sha256"]):
+            return str(rows[0]["line"])
+        return _sheet_line(self.sheet_text(article_id) or "")
+
     def plan_rows(self) -> dict[str, PlanRow]:
         """Every article's hashes and state, without its sheet (backfilling sheet hashes of older stores)."""
         self._backfill_sheet_hashes()

@@ -140,6 +140,37 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             line TEXT NOT NULL
         )""",
     ),
+    # 7: the kept merge state of the corpus files (layout v2): each fact's claims per article, each group's, entity's
+    # and series' members, each file unit's sort key and length (extract/corpus_state.py). All derived.
+    (
+        """CREATE TABLE corpus_articles (
+        article TEXT PRIMARY KEY,
+        made_from TEXT NOT NULL,
+        facts TEXT NOT NULL
+    )""",
+        """CREATE TABLE corpus_claims (
+        fact TEXT NOT NULL,
+        article TEXT NOT NULL,
+        claims TEXT NOT NULL,
+        PRIMARY KEY (fact, article)
+    )""",
+        """CREATE TABLE corpus_members (
+        container TEXT NOT NULL,
+        fact TEXT NOT NULL,
+        sort TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (container, fact)
+    )""",
+        "CREATE INDEX corpus_members_fact ON corpus_members (fact)",
+        """CREATE TABLE corpus_units (
+        file TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        sort TEXT NOT NULL,
+        nbytes INTEGER NOT NULL,
+        PRIMARY KEY (file, unit)
+    )""",
+        "CREATE INDEX corpus_units_order ON corpus_units (file, sort)",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

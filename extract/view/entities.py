@@ -8,20 +8,25 @@ for a project the status each article states, by date. Conflicting figures are m
 the tables and drawn in the conflict colour in the charts.
 
 `write_entity_pages(view_dir, entities)` writes `places.html` and `projects.html`;
-`write_entity_pages_for(out_dir, view_dir, sheets)` takes the entities from
-OUT_DIR/entities.jsonl, or builds them from the sheets shown when that file is missing.
+`write_entity_pages_for(out_dir, view_dir, sheets)` builds the entities from the output
+folder's factsheets.jsonl, or from the sheets shown when that file is missing.
+
+The pages show every source's quotes and each figure's conflicts beside it. entities.jsonl
+(layout v2, docs/analysis.md) holds ids, not quotes, so the pages are made from the sheets
+when `factsheet view` runs (`corpus_of`): one merge of factsheets.jsonl, on demand.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from extract.corpus import ENTITIES_JSONL, merge_corpus
-from extract.entities import build_entities, load_entities
+from extract.corpus import FACTSHEETS_JSONL, Corpus, merge_corpus, merge_lines
+from extract.entities import build_entities
 from extract.output import write_atomic
 from extract.view.html import esc, page
 from schemas import FactSheet
@@ -253,24 +258,49 @@ def write_entity_pages(view_dir: Path, entities: Sequence[dict[str, Any]], home:
     return written
 
 
+def corpus_of(out_dir: Path) -> Corpus | None:
+    """The merged corpus of the output folder's factsheets.jsonl (None without one), made once per file."""
+    path = out_dir / FACTSHEETS_JSONL
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return _corpus_of(path, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=1)
+def _corpus_of(path: Path, size: int, mtime_ns: int) -> Corpus:
+    with path.open(encoding="utf-8") as lines:
+        return merge_lines(line for line in lines if line.strip())
+
+
+def entities_of(out_dir: Path) -> list[dict[str, Any]] | None:
+    corpus = corpus_of(out_dir)
+    if corpus is None:
+        return None
+    key = ("entities", "")
+    if key not in corpus.memo:
+        corpus.memo[key] = build_entities(corpus)
+    return list(corpus.memo[key])
+
+
 def write_entity_pages_for(out_dir: Path, view_dir: Path, sheets: Iterable[FactSheet] = (),
                            home: str | None = None) -> list[Path]:
-    """The pages for a run's output folder: its entities.jsonl, else entities built from `sheets`."""
-    path = out_dir / ENTITIES_JSONL
-    found = path.is_file()
-    entities = load_entities(path.read_text(encoding="utf-8")) if found else build_entities(merge_corpus(sheets))
+    """The pages for a run's output folder: from its factsheets.jsonl, else from `sheets`."""
+    entities = entities_of(out_dir)
+    if entities is None:
+        entities = build_entities(merge_corpus(sheets))
     return write_entity_pages(view_dir, entities, home)
 
 
 def site_render(entity_type: str) -> Any:
     """The viewer site's renderer of one entity page (extract.view.site.PAGES): a whole document, from the
-    output folder's entities.jsonl; None (page left out) when the folder has none."""
+    output folder's factsheets.jsonl; None (page left out) when the folder has none."""
 
     def render(context: Any) -> str | None:
-        path = context.out_dir / ENTITIES_JSONL
-        if not path.is_file():
+        entities = entities_of(context.out_dir)
+        if entities is None:
             return None
-        return render_entity_page(load_entities(path.read_text(encoding="utf-8")), entity_type,
-                                  home=f"../{context.index_name}")
+        return render_entity_page(entities, entity_type, home=f"../{context.index_name}")
 
     return render

@@ -14,7 +14,6 @@ holds one article and the table rows, not every sheet.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +22,7 @@ from typing import Any
 
 from extract.output import write_atomic
 from extract.view.entities import PAGES as ENTITY_PAGES
-from extract.view.entities import site_render
+from extract.view.entities import corpus_of, site_render
 from extract.view.facts import TYPE_PLURALS, FactView, format_number, sheet_facts
 from extract.view.html import esc, fact_data, legend, page, warnings_box
 from extract.view.load import ViewArticle
@@ -84,24 +83,17 @@ def site_dir_for(index: Path) -> Path:
 
 
 def _conflict_index(out_dir: Path) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
-    """Metric conflicts from the merged corpus (facts.jsonl), by the merge key of a metric."""
+    """Metric conflicts of the merged corpus (of the folder's factsheets.jsonl), by the merge key of a metric."""
     index: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    path = out_dir / "facts.jsonl"
-    if not path.is_file():
-        return index
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if record.get("type") == "metric" and record.get("conflicts"):
-                # Only what a cell shows: a corpus full of disagreeing figures must not fill the memory.
-                conflicts = record["conflicts"]
-                index[_metric_key(record)] = [
-                    {**c, "articles": c.get("articles", [])[:SHOWN_CONFLICTS], "n_articles": len(c.get("articles", []))}
-                    for c in conflicts[:SHOWN_CONFLICTS]] + [{"more": len(conflicts) - SHOWN_CONFLICTS}] * (
-                    len(conflicts) > SHOWN_CONFLICTS)
+    corpus = corpus_of(out_dir)
+    for fact in corpus.facts if corpus is not None else ():
+        if fact.type == "metric" and fact.conflicts:
+            # Only what a cell shows: a corpus full of disagreeing figures must not fill the memory.
+            conflicts = fact.conflicts
+            index[_metric_key(fact.fields)] = [
+                {**c, "articles": c.get("articles", [])[:SHOWN_CONFLICTS], "n_articles": len(c.get("articles", []))}
+                for c in conflicts[:SHOWN_CONFLICTS]] + [{"more": len(conflicts) - SHOWN_CONFLICTS}] * (
+                len(conflicts) > SHOWN_CONFLICTS)
     return index
 
 

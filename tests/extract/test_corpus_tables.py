@@ -1,18 +1,20 @@
-"""The corpus spreadsheets: one row per fact and article, with the article's metadata and every
-quote, values in base units, and no cell a spreadsheet would run as a formula."""
+"""The corpus spreadsheets: one row per claim (an article's statement of a fact, in its own words),
+with the article's metadata and every quote, values in base units, and no cell a spreadsheet
+would run as a formula."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from extract.corpus import METRICS_CSV, PROJECTS_CSV, STATEMENTS_CSV, merge_corpus, write_corpus
-from extract.tables import PROJECT_CSV_COLUMNS, STATEMENT_CSV_COLUMNS, projects_csv, safe_cell, statements_csv
+from extract.corpus import FACTS_JSONL, METRICS_CSV, PROJECTS_CSV, STATEMENTS_CSV, write_corpus
+from extract.tables import PROJECT_CSV_COLUMNS, STATEMENT_CSV_COLUMNS, safe_cell
 from schemas import ArticleMeta, Evidence, FactSheet, InfrastructureProject, Metric, PolicyStatement, Provenance
 
 NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -32,7 +34,7 @@ def port(quote: str, start: int = 0, status: str = "operational") -> Infrastruct
                                  partners=["COSCO"], evidence=ev(quote, start))
 
 
-def test_projects_and_statements_carry_the_article_and_every_quote() -> None:
+def test_projects_and_statements_carry_the_article_and_every_quote(tmp_path: Path) -> None:
     s = PolicyStatement(actor="Wang Ning", kind="plan", summary="Fujian will open more routes.",
                         evidence=[*ev("Fujian will open routes.", 0), *ev("More routes are coming.", 40)])
     sheets = [
@@ -43,16 +45,24 @@ def test_projects_and_statements_carry_the_article_and_every_quote() -> None:
         FactSheet(article=article("b", title="Another view"), provenance=Provenance(backend="test"),
                   infrastructure_projects=[port("Xiamen Port is planned.", 5, "planned")]),
     ]
-    corpus = merge_corpus(sheets)
-    projects = list(csv.DictReader(io.StringIO(projects_csv(corpus))))
+    write_corpus(tmp_path, sheets)
+    projects = list(csv.DictReader(io.StringIO((tmp_path / PROJECTS_CSV).read_text(encoding="utf-8"))))
     assert tuple(projects[0]) == PROJECT_CSV_COLUMNS
-    assert [(r["article"], r["title"], r["published"], r["status_in_article"]) for r in projects] == [
+    # What each article says, not what the first source said: the status is the article's own.
+    assert [(r["article"], r["title"], r["published"], r["status"]) for r in projects] == [
         ("a", "Ports of Fujian", "2021-01-28", "operational"), ("b", "Another view", "", "planned")]
     first = projects[0]
     assert first["source"] == "China News Service" and first["url"] == "https://example.org/a"
-    assert first["locations"] == "Xiamen; Fujian" and first["n_articles"] == "2"
-    assert first["quotes"] == "Xiamen Port opened." and "status planned in b" in first["conflicts"]
-    (statement,) = csv.DictReader(io.StringIO(statements_csv(corpus)))
+    assert first["locations"] == "Xiamen; Fujian" and projects[1]["id"] == first["id"]
+    assert first["quotes"] == "Xiamen Port opened." and projects[1]["quotes"] == "Xiamen Port is planned."
+    # The merged fact, its article count and the conflict between the two sources, are in facts.jsonl.
+    facts = {r["id"]: r for r in map(json.loads, (tmp_path / FACTS_JSONL).read_text(encoding="utf-8").splitlines())}
+    merged = facts[first["id"]]
+    assert merged["n_articles"] == 2 and merged["articles"] == ["a", "b"]
+    assert merged["conflicts"] == [{"field": "status", "value": "planned", "articles": ["b"], "versus": "operational",
+                                    "versus_articles": ["a"]}]
+    assert "evidence" not in merged  # no quotes: they are in the rows
+    (statement,) = csv.DictReader(io.StringIO((tmp_path / STATEMENTS_CSV).read_text(encoding="utf-8")))
     assert tuple(statement) == STATEMENT_CSV_COLUMNS
     assert statement["quotes"].splitlines() == ["Fujian will open routes.", "More routes are coming."]
     assert statement["title"] == "Ports of Fujian" and statement["actor"] == "Wang Ning"

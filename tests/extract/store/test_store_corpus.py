@@ -10,8 +10,8 @@ from pathlib import Path
 
 from store_fakes import article_text
 
-from extract.corpus import CORPUS_FILES, merge_corpus, merge_facts, write_corpus
-from extract.tables import METRIC_CSV_COLUMNS, metrics_csv
+from extract.corpus import CORPUS_FILES, merge_facts, write_corpus
+from extract.tables import METRIC_CSV_COLUMNS
 from schemas import ArticleMeta, Evidence, FactSheet, InfrastructureProject, Metric, PolicyStatement, Provenance
 
 QUOTE = "a quote"
@@ -85,14 +85,21 @@ def test_statements_merge_by_actor_kind_and_summary() -> None:
     assert len(facts) == 1 and facts[0].articles == ["a", "b"]
 
 
-def test_metrics_csv_reads_back_with_its_columns() -> None:
-    corpus = merge_corpus([sheet("a", [trains(4600), trains(1e11, subject="trade")]), sheet("b", [trains(4500)])])
-    rows = list(csv.DictReader(io.StringIO(metrics_csv(corpus))))
+def test_metrics_csv_reads_back_with_its_columns(tmp_path: Path) -> None:
+    write_corpus(tmp_path, [sheet("a", [trains(4600), trains(1e11, subject="trade")]), sheet("b", [trains(4500)])])
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "metrics.csv").read_text(encoding="utf-8"))))
     assert tuple(rows[0]) == METRIC_CSV_COLUMNS
-    assert {r["value"] for r in rows} == {"4600", "100000000000", "4500"}  # base units, plain numbers
-    conflicted = next(r for r in rows if r["value"] == "4600")
-    assert conflicted["conflicts"] == "4500 trains in b" and conflicted["article"] == "a"
-    assert next(r for r in rows if r["value"] == "100000000000")["conflicts"] == ""
+    assert [(r["article"], r["value"]) for r in rows] == [("a", "4600"), ("a", "100000000000"), ("b", "4500")]
+    lines = [json.loads(x) for x in (tmp_path / "facts.jsonl").read_text(encoding="utf-8").splitlines()]
+    (group,) = [x for x in lines if x["type"] == "conflict_group"]
+    by_id = {r["value"]: r["id"] for r in rows}
+    assert group["subject"] == "China-Europe trains" and group["period"] == "2020" and group["location"] == "Xiamen"
+    assert [(m["id"], m["value"], m["articles"], m["conflicting"]) for m in group["members"]] == [
+        (by_id["4600"], 4600, ["a"], True), (by_id["4500"], 4500, ["b"], True)]
+    fact = next(x for x in lines if x["id"] == by_id["4600"])
+    assert group["id"] in fact["groups"]  # the fact names its comparison groups
+    trade = next(x for x in lines if x["id"] == by_id["100000000000"])
+    assert not any(x["type"] == "conflict_group" and x["id"] in trade["groups"] for x in lines)
 
 
 def test_write_corpus_writes_every_file_from_one_pass_over_a_generator(tmp_path: Path) -> None:
@@ -104,12 +111,12 @@ def test_write_corpus_writes_every_file_from_one_pass_over_a_generator(tmp_path:
             yield s
 
     facts = write_corpus(tmp_path, stream())
-    assert consumed == ["a", "b"] and len(facts) == 1
+    assert consumed == ["a", "b"] and facts == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(CORPUS_FILES)
     assert [json.loads(x)["article"]["id"] for x in (tmp_path / "factsheets.jsonl").read_text().splitlines()] == ["a", "b"]
     record = json.loads((tmp_path / "facts.jsonl").read_text())
-    assert record["type"] == "metric" and record["articles"] == ["a", "b"] and record["conflicts"] == []
-    assert {e["article"] for e in record["evidence"]} == {"a", "b"}
+    assert record["type"] == "metric" and record["articles"] == ["a", "b"] and record["n_articles"] == 2
+    assert "evidence" not in record and "conflicts" not in record
     assert (tmp_path / "metrics.csv").read_text().startswith("id,subject,value")
 
 
@@ -214,7 +221,9 @@ def test_a_run_merges_the_same_fact_from_two_articles(run_fake, articles: Path, 
     facts = [json.loads(line) for line in (out / "facts.jsonl").read_text().splitlines()]
     same = next(f for f in facts if f["value"] == 1000)
     assert same["articles"] == ["a000", "dup"]
-    assert same["conflicts"][0]["value"] == 9999 and same["conflicts"][0]["articles"] == ["clash"]
+    (group,) = [f for f in facts if f["type"] == "conflict_group" and f["id"] in same["groups"]]
+    assert [(m["value"], m["articles"], m["conflicting"]) for m in group["members"]] == [
+        (1000, ["a000", "dup"], True), (9999, ["clash"], True)]
 
 
 def test_a_huge_group_of_disagreeing_figures_lists_a_bounded_number_per_fact() -> None:

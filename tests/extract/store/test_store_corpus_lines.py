@@ -54,7 +54,7 @@ def test_incremental_corpus_equals_a_full_rebuild_after_adds_changes_failures_an
     (articles / "a007.txt").write_text(article_text(7, city="Xiamen", value=5), encoding="utf-8")
     run_fake()
     assert written(out) == full_rebuild(store_path, tmp_path / "full1")
-    assert b'"conflicts": [{' in (out / "facts.jsonl").read_bytes()  # the comparison covers conflicts too
+    assert b'"type": "conflict_group"' in (out / "facts.jsonl").read_bytes()  # the comparison covers conflicts
 
     (articles / "a002.txt").write_text(article_text(2, value=777), encoding="utf-8")  # changed
     run_fake(FakeBackend(fail={"a003"}), force=True)  # a003 fails: out of the corpus, its line dropped
@@ -84,6 +84,10 @@ def test_only_new_or_changed_sheets_get_a_new_line(run_fake, articles: Path, out
     assert after["a004"] != before["a004"] and {k: v for k, v in after.items() if k != "a004"} == \
         {k: v for k, v in before.items() if k != "a004"}
     assert all(key.endswith(LINE_VERSION) for key in after.values())
+    # An incremental update does not even read a000's line: its bytes are copied from the old file.
+    assert "kept, not made again" not in (out / "factsheets.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    (out / "entities.jsonl").unlink()  # a file missing: the full rebuild, from the kept lines
+    run_fake()
     assert "kept, not made again" in (out / "factsheets.jsonl").read_text(encoding="utf-8").splitlines()[0]
 
 
@@ -158,8 +162,11 @@ def test_the_corpus_files_do_not_depend_on_the_process_hash_seed(tmp_path: Path)
         subprocess.run([sys.executable, "-c", MERGE_SCRIPT, str(out)], check=True, env=env, cwd=ROOT)
         outputs.add(tuple((out / name).read_bytes() for name in CORPUS_FILES))
     assert len(outputs) == 1
-    facts = [json.loads(line) for line in (tmp_path / "0" / "facts.jsonl").read_text().splitlines()]
-    assert [len(f["conflicts"]) for f in facts] == [2, 1, 1]
+    lines = [json.loads(line) for line in (tmp_path / "0" / "facts.jsonl").read_text().splitlines()]
+    facts = [x for x in lines if x["type"] == "metric"]
+    groups = {x["id"]: x for x in lines if x["type"] == "conflict_group"}
+    assert [len(f["groups"]) for f in facts] == [2, 1, 1] and len(groups) == 2
+    assert sorted([m["value"] for m in groups[g]["members"]] for g in facts[0]["groups"]) == [[10, 50], [10, 70]]
 
 
 def test_a_reader_gets_every_line_without_writing_to_the_store(run_fake, articles: Path, out: Path) -> None:

@@ -19,7 +19,7 @@ from chromium_cdp import Page
 from viewer_corpus import INJECTION_ID
 
 from extract.corpus import ENTITIES_JSONL, merge_corpus, write_corpus
-from extract.entities import build_entities, load_entities
+from extract.entities import build_entities
 from extract.view.entities import chart, period_x, render_entity_page, write_entity_pages, write_entity_pages_for
 from schemas import FactSheet
 
@@ -108,20 +108,35 @@ def test_a_project_has_its_metrics_and_status_changes_with_dates(entities) -> No
 
 
 def test_entities_jsonl_is_written_by_every_corpus_write(tmp_path: Path) -> None:
+    """Layout v2: an entity is a header line, then one line per series (points with ids and articles, no
+    quotes); the same entities, series and points as the viewer's pages."""
     write_corpus(tmp_path, series_sheets())
-    written = load_entities((tmp_path / ENTITIES_JSONL).read_text(encoding="utf-8"))
-    assert [e["name"] for e in written] == [PLACE, SERVICE]
-    assert written == json.loads(json.dumps(build_entities(merge_corpus(series_sheets()))))
+    lines = [json.loads(x) for x in (tmp_path / ENTITIES_JSONL).read_text(encoding="utf-8").splitlines()]
+    headers = [x for x in lines if x["type"] != "series"]
+    assert [(h["type"], h["name"]) for h in headers] == [("place", PLACE), ("project", SERVICE)]
+    shown = build_entities(merge_corpus(series_sheets()))
+    for header, entity in zip(headers, shown, strict=True):
+        assert header["id"] == entity["id"] and header["n_metrics"] == entity["n_metrics"]
+        assert sorted(header["statements"]) == sorted(s["id"] for s in entity["statements"])
+        series = [x for x in lines if x["type"] == "series" and x["entity"] == header["id"]]
+        assert [(s["subject"], s["unit"], [(p["id"], p["period"], p["value"], p["articles"]) for p in s["points"]])
+                for s in series] == [
+            (s["subject"], s["unit"], [(p["id"], p["period"], p["value"], p["articles"]) for p in s["points"]])
+            for s in entity["series"]]
+    project = headers[1]
+    assert project["status"] == "operational" and [h["status"] for h in project["status_history"]][:2] == [
+        "planned", "under_construction"]
+    assert "sources" not in json.dumps(lines) and "quote" not in json.dumps(lines)
 
 
 def test_pages_for_an_output_folder_use_its_entities_or_the_sheets(tmp_path: Path) -> None:
     view = tmp_path / "view"
     assert [p.name for p in write_entity_pages_for(tmp_path, view, series_sheets())] == ["places.html", "projects.html"]
-    assert SERVICE in (view / "projects.html").read_text(encoding="utf-8")  # no entities.jsonl: from the sheets
+    assert SERVICE in (view / "projects.html").read_text(encoding="utf-8")  # no factsheets.jsonl: from the sheets
     write_corpus(tmp_path, series_sheets()[:1])
     write_entity_pages_for(tmp_path, view, series_sheets(), home="report.html")
     html = (view / "places.html").read_text(encoding="utf-8")
-    assert "1,200" in html and "3,720" not in html and 'href="report.html"' in html  # from entities.jsonl
+    assert "1,200" in html and "3,720" not in html and 'href="report.html"' in html  # from factsheets.jsonl
 
 
 def test_chart_places_points_by_period_and_marks_conflicts(entities) -> None:
