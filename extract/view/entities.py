@@ -103,9 +103,22 @@ def chart(series: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+# What one entity page shows of a much-repeated fact: a national figure restated by 400 outlets
+# must not make the place's page tens of MB (issue #15: no viewer file over 5 MB). The fact tables
+# and article pages still show every source.
+SHOWN_SOURCES = 5
+SHOWN_STATEMENTS = 100
+SHOWN_POINTS = 60  # table rows of a series; its chart shows every point
+SHOWN_POINT_CONFLICTS = 10
+
+
+def _more(n: int, noun: str) -> str:
+    return f"<li class=\"more muted\">and {n} more {noun}{'s' if n != 1 else ''}</li>" if n > 0 else ""
+
+
 def _sources(sources: Sequence[dict[str, Any]]) -> str:
     items = []
-    for s in sources:
+    for s in sources[:SHOWN_SOURCES]:
         bits = [f"<span class=\"src-title\">{esc(s['title'] or s['article'])}</span>"]
         meta = " · ".join(esc(v) for v in (s["published"], s["source"]) if v)
         if meta:
@@ -113,35 +126,41 @@ def _sources(sources: Sequence[dict[str, Any]]) -> str:
         if s["url"]:
             bits.append(f"<span class=\"src-url\">{esc(s['url'])}</span>")  # shown, not linked: the page never fetches
         items.append("<li>" + " ".join(bits) + "</li>")
-    return "<ul class=\"sources\">" + "".join(items) + "</ul>"
+    return "<ul class=\"sources\">" + "".join(items) + _more(len(sources) - SHOWN_SOURCES, "article") + "</ul>"
 
 
 def _quotes(sources: Sequence[dict[str, Any]]) -> str:
-    return "".join(f"<blockquote>{esc(q)}</blockquote>" for s in sources for q in s["quotes"])
+    # The first source's words: the others' are on their article pages.
+    return "".join(f"<blockquote>{esc(q)}</blockquote>" for q in dict.fromkeys(sources[0]["quotes"] if sources else ()))
 
 
 def _conflict_note(point: dict[str, Any], unit: str) -> str:
     if not point["conflicts"]:
         return ""
     lines = []
-    for c in point["conflicts"]:
+    for c in point["conflicts"][:SHOWN_POINT_CONFLICTS]:
         where = ", ".join(c.get("articles", []))
         value = compact(c["value"]) if isinstance(c.get("value"), int | float) else str(c.get("value"))
         same = " (the same article)" if c.get("same_article") else ""
         lines.append(f"{value} {unit} in {where}{same}")
+    if len(point["conflicts"]) > SHOWN_POINT_CONFLICTS:
+        lines.append(f"and {len(point['conflicts']) - SHOWN_POINT_CONFLICTS} more")
     return ("<div class=\"conflict-note\"><span class=\"badge b-conflict\">conflict</span> also stated: "
             + esc("; ".join(lines)) + "</div>")
 
 
 def series_block(series: dict[str, Any]) -> str:
     rows = []
-    for p in series["points"]:
+    for p in series["points"][:SHOWN_POINTS]:
         comparator = {"eq": "", "approx": "about ", "gt": "more than ", "lt": "less than "}.get(p["comparator"], "")
         cls = " class=\"conflict\"" if p["conflicts"] else ""
         rows.append(
             f"<tr{cls} data-fact=\"{esc(p['id'])}\"><td>{esc(p['period'] or 'undated')}</td>"
             f"<td class=\"num\">{esc(comparator)}{esc(compact(p['value']))}</td><td>{esc(p['location'] or '')}</td>"
             f"<td>{_sources(p['sources'])}{_conflict_note(p, series['unit'])}</td><td>{_quotes(p['sources'])}</td></tr>")
+    if len(series["points"]) > SHOWN_POINTS:
+        rows.append(f"<tr class=\"more\"><td colspan=\"5\" class=\"muted\">and {len(series['points']) - SHOWN_POINTS} more "
+                    "figures in the chart above and the metrics table</td></tr>")
     heading = f"{series['subject']} ({series['unit']}, {series['status']})"
     return (f"<div class=\"series\"><h4>{esc(heading)}</h4><div class=\"series-grid\">{chart(series)}"
             "<div class=\"table-wrap\"><table class=\"points\"><thead><tr><th>Period</th><th>Value</th><th>Place</th>"
@@ -155,10 +174,12 @@ def statements_block(statements: Sequence[dict[str, Any]]) -> str:
         f"<tr data-fact=\"{esc(s['id'])}\"><td>{esc(s['date'] or 'undated')}</td><td>{esc(s['actor'])}"
         + (f"<div class=\"role\">{esc(s['actor_role'])}</div>" if s["actor_role"] else "")
         + f"</td><td>{esc(s['kind'])}</td><td>{esc(s['summary'])}</td><td>{_sources(s['sources'])}</td></tr>"
-        for s in statements)
+        for s in statements[:SHOWN_STATEMENTS])
+    more = len(statements) - SHOWN_STATEMENTS
+    note = f"<p class=\"more muted\">and {more} more statements: see the statements table</p>" if more > 0 else ""
     return (f"<h3>Statements <span class=\"count\">{len(statements)}</span></h3><div class=\"table-wrap\">"
             "<table class=\"statements\"><thead><tr><th>Date</th><th>Actor</th><th>Kind</th><th>Summary</th>"
-            f"<th>Source</th></tr></thead><tbody>{rows}</tbody></table></div>")
+            f"<th>Source</th></tr></thead><tbody>{rows}</tbody></table></div>{note}")
 
 
 def _project_list(projects: Sequence[dict[str, Any]]) -> str:

@@ -229,3 +229,17 @@ def test_injected_markup_runs_nothing(page: Page, pages, entities) -> None:
         assert page.events("Page.javascriptDialogOpening") == []
         no_script_errors(page)
     assert '<img src=x onerror="window.__pwned = 5">' in page.eval("document.body.textContent")  # shown as text
+
+
+def test_a_much_repeated_figure_shows_a_few_sources_and_says_how_many_more() -> None:
+    from extract.view.entities import SHOWN_POINTS, SHOWN_SOURCES, series_block
+
+    sources = [{"article": f"a{i}", "title": f"Story {i}", "published": "2021-01-01", "source": "X", "url": None,
+                "quotes": [f"quote {i}"]} for i in range(40)]
+    points = [{"id": f"m{j}", "period": f"20{j % 90 + 10:02d}", "value": j, "comparator": "eq", "location": None,
+               "conflicts": [], "sources": sources} for j in range(SHOWN_POINTS + 7)]
+    html = series_block({"subject": "trade", "unit": "CNY", "status": "actual", "kind": "amount", "points": points})
+    assert html.count("<blockquote>") == SHOWN_POINTS  # the first source's quote of each shown point
+    assert html.count('<span class="src-title">') == SHOWN_POINTS * SHOWN_SOURCES
+    assert f"and {40 - SHOWN_SOURCES} more articles" in html
+    assert "and 7 more figures" in html
