@@ -41,7 +41,7 @@ def main() -> None:
         articles_pages = [s for s, p in sizes if p.parent.name == "articles"]
         print(f"article pages: largest {max(articles_pages) / 1e3:.0f} KB, median "
               f"{sorted(articles_pages)[len(articles_pages) // 2] / 1e3:.0f} KB")
-        print(f"largest file / 5 MB limit: {sizes[0][0] / LIMIT:.2f}")
+        print(f"largest file: {sizes[0][0] / 1e6:.2f} MB, {sizes[0][0] / LIMIT:.2f} times the 5 MB limit (must be < 1)")
         print(load_note())
 
 
