@@ -106,13 +106,6 @@ def _one(text: str):
             "logistics_hub",
             "under_construction",
         ),
-        # A wholesale market named "<product> City" is a trade zone; results achieved mean it runs.
-        (
-            "The Linyi Garment City, which is run by private firms, has achieved outstanding results.",
-            "Linyi Garment City",
-            "trade_zone",
-            "operational",
-        ),
         # Building that is to start has not begun.
         (
             "Next year the city will start the construction of the Jinhua Logistics Park Phase II.",
