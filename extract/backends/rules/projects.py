@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from extract.backends.rules.lexicon import lexicon, phrase_regex
-from extract.backends.rules.places import find_places
+from extract.backends.rules.places import DOMESTIC_TABLES, find_places
 from extract.backends.rules.text import Span
 from extract.canonical import Canonicaliser, name_key
 from schemas import Evidence, InfrastructureProject
@@ -507,8 +507,8 @@ def _anchored(text: str, sentence: Span, found: list[Candidate], home: str | Non
         if re.search(r"[A-Z][\w'’-]*(?:['’]s)?\s*$", text[max(sentence.start, m.start() - 30) : m.start()]):
             continue  # "Hainan's free trade port", "Zhejiang the free trade zone": named by what precedes
         head = " ".join(m.group("head").split()).lower()
-        out.append(Candidate(_clean_name(f"{home} {head}", _kind_of(head) or "other", head), _kind_of(head) or "other",
-                             m.start(), m.end(), sentence))
+        kind = _kind_of(head) or "other"
+        out.append(Candidate(_clean_name(f"{home} {head}", kind, head), kind, m.start(), m.end(), sentence))
     return out
 
 
@@ -517,8 +517,8 @@ def extract_projects(text: str, sentences: list[Span], fallback_place: str | Non
     merged: dict[str, tuple[Candidate, list[Span]]] = {}
     order: list[str] = []
     # Only a Chinese city's or province's story anchors generic heads (found once: the text is long).
-    home = fallback_place if fallback_place and fallback_place in (
-        Canonicaliser.default().tables["cities"]["names"].keys() | Canonicaliser.default().tables["provinces"]["names"].keys()) else None
+    tables = Canonicaliser.default().tables
+    home = fallback_place if any(fallback_place in tables[t]["names"] for t in DOMESTIC_TABLES) else None
     for sentence in sentences:
         found = candidates(text, sentence)
         found.extend(_anchored(text, sentence, found, home))

@@ -474,7 +474,7 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
             if not _continues(out, said, verb, para_sentences, sentence):
                 out.append(said)
     spelled = _acronyms(text)
-    out = _venues_carried(out, bool(_VENUE_REPORT.search(text)))
+    out = _venues_carried(out, work_report)
     return [s.model_copy(update={"actor": spelled[s.actor]}) if s.actor in spelled else s for s in out]
 
 
