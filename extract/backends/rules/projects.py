@@ -281,8 +281,10 @@ _PORT_OF = re.compile(r"\b(?:the\s+)?(?:(?:[A-Z][\w'’]*\s+){0,3})?(?:port|Port
 
 
 _SERVICE = r"(?:(?:international|cross-border)\s+)*(?:(?:freight|cargo|container|block)\s+)?train(?:\s+service)?"
-_BETWEEN = re.compile(rf"\b(?i:a|an|the)\s+(?:(?:new|regular|direct|weekly|daily)\s+)*(?P<head>{_SERVICE})\s+(?:between|linking|connecting)\s+"
-                      r"(?P<a>[A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)?)\s+(?:and|with)\s+(?P<b>[A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)?)")
+_LINE = r"(?:(?:high-speed|cross-border|international|standard-gauge|electrified|new)\s+)*(?:railway|rail\s+line|expressway|highway|pipeline)"
+_BETWEEN = re.compile(rf"\b(?i:a|an|the)\s+(?:(?:new|regular|direct|weekly|daily)\s+)*(?P<head>{_SERVICE}|{_LINE})\s+"
+                      r"(?:(?:between|linking|connecting)\s+(?P<a>[A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)?)\s+(?:and|with)\s+"
+                      r"|from\s+(?P<c>[A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)?)\s+to\s+)(?P<b>[A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)?)")
 _PLACED = re.compile(r"\b(?i:a|an|the)\s+(?:(?:new|major|large|key|first|national|regional|modern|bonded)\s+){0,3}"
                      r"(?P<head>logistics\s+(?:center|centre|hub|park|base)|overseas\s+warehouse|warehouse|dry\s+port|"
                      r"industrial\s+park|distribution\s+(?:center|centre)|container\s+terminal)"
@@ -291,14 +293,22 @@ _PLACED = re.compile(r"\b(?i:a|an|the)\s+(?:(?:new|major|large|key|first|nationa
 
 def _described(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]:
     """Projects named by description: "a freight train service between Chongqing and Hanoi" (the two
-    cities' service), "a major logistics center in Urumqi" (the city's center)."""
+    cities' service), "a high-speed railway from A to B" (the A-B railway), "a major logistics center in Urumqi" (the city's center)."""
     out = []
     for m in _BETWEEN.finditer(text, sentence.start, sentence.end):
-        places = [find_places(m.group(g)) for g in ("a", "b")]
-        if all(p and p[0].start == 0 for p in places) and not any(c.start <= m.start() < c.end for c in found):
+        ends = [m.group("a") or m.group("c"), m.group("b")]
+        places = [find_places(e) for e in ends]
+        known = [bool(p and p[0].start == 0) for p in places]
+        # One end may be a town the place tables lack ("from Belgrade to Nis"), when the other is known.
+        if any(known) and not any(c.start <= m.start() < c.end for c in found) \
+                and all(k or (m.group("c") and _ends_a_name(text, m)) for k in known):
             head = " ".join(m.group("head").split())
-            name = f"{places[0][0].name}-{places[1][0].name} {head}"
-            out.append(Candidate(name, "rail_freight_service", m.start(), m.end(), sentence))
+            if head.lower().startswith("new "):
+                head = head[4:]
+            a, b = (p[0].name if k else e for p, k, e in zip(places, known, ends))
+            name = f"{a}-{b} {head}"
+            kind = "rail_freight_service" if re.search(r"train", head) else _kind_of(head) or "other"
+            out.append(Candidate(name, kind, m.start(), m.end(), sentence))
     for m in _PLACED.finditer(text, sentence.start, sentence.end):
         place = find_places(m.group("place"))
         if place and place[0].start == 0 and not any(c.start <= m.start("head") < c.end for c in found):
@@ -306,6 +316,14 @@ def _described(text: str, sentence: Span, found: list[Candidate]) -> list[Candid
             kind = _kind_of(head) or "logistics_hub"
             out.append(Candidate(f"{place[0].name} {head}", kind, m.start(), m.end(), sentence))
     return out
+
+
+_AFTER_A_NAME = re.compile(r"\s*(?:[,.;:()]|$|(?:and|or|in|via|by|through|with|which|that|is|was|will|has|on|at|for)\b)")
+
+
+def _ends_a_name(text: str, m: re.Match[str]) -> bool:
+    """'from Belgrade to Nis and ...': the unknown end is a name, not 'to Central Asian countries'."""
+    return bool(_AFTER_A_NAME.match(text, m.end()))
 
 
 def _overlaps(text: str, earlier: Candidate, start: int, end: int) -> bool:

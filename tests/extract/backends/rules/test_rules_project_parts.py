@@ -84,6 +84,16 @@ def test_a_new_train_service_between_two_named_cities():
     assert found.get("Chongqing-Hanoi freight train service") == ("rail_freight_service", "operational")
 
 
+def test_a_line_from_one_city_to_another_is_named_by_both():
+    found = projects("The government said it will build a high-speed railway from Warsaw to Lodz and extend it later.")
+    assert found.get("Warsaw-Lodz high-speed railway", ("", ""))[0] == "high_speed_railway"
+
+
+def test_a_line_to_a_lower_case_region_is_not_a_named_end():
+    found = projects("A new cargo train connecting Urumqi and Central Asian countries left on Monday.")
+    assert not any("Central Asian" in name for name in found)
+
+
 def test_an_unnamed_facility_in_a_city_is_named_by_the_city():
     found = projects("The firm plans to build an overseas warehouse in Almaty.")
     assert found.get("Almaty overseas warehouse", ("", ""))[0] == "logistics_hub"
