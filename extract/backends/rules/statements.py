@@ -314,7 +314,7 @@ def _kind(verb_class: str, actor: Actor, complement: str, verb: str = "") -> str
 def _split_items(text: str, span: Span) -> list[Span]:
     """A list of actions ('support X, implement Y; strengthen Z') cut into one span each."""
     verbs = "|".join(re.escape(v) for v in _words("imperative_verbs"))
-    cut = re.compile(rf"(?:;\s*|,\s*(?:and\s+)?|\band\s+)(?=(?:{verbs})\b)", re.I)
+    cut = re.compile(rf"(?:;\s*|,\s*(?:and\s+)?|\band\s+)(?=(?:{verbs})\b|(?:special\s+)?action\s+plans\s+(?:for|on)\b)", re.I)
     out: list[Span] = []
     start = span.start
     for m in cut.finditer(text, span.start, span.end):
@@ -600,6 +600,33 @@ def _plan_items(text: str, actor: Actor, verb: str, sentence: Span, complement: 
     out = []
     for i, item in enumerate(items):
         # The first item's evidence starts at the sentence, so that it names the actor.
+        listed = _listed_plans(text, item)
+        if listed:
+            out.extend(_statement(actor, "plan", verb, f"{lead}{part.text}", part, sentence.text, home)
+                       for lead, part in listed)
+            continue
         evidence = _trimmed(text, sentence.start, item.end) if i == 0 else item
         out.append(_statement(actor, "plan", verb, item.text, evidence, sentence.text, home))
     return out
+
+
+_LISTED_PLANS = re.compile(r"(?:(?:implement|carry\s+out|formulate|launch)\s+(?:the\s+)?)?"
+                           r"(?P<lead>(?:special\s+)?action\s+plans\s+(?:for|on)\s+)", re.I)
+
+
+def _listed_plans(text: str, item: Span) -> list[tuple[str, Span]]:
+    """'action plans for A, B, C and D': one plan each (GUIDELINES 4.3: different goals)."""
+    m = _LISTED_PLANS.match(text, item.start)
+    if not m or "," not in text[m.end() : item.end]:
+        return []
+    lead = "carry out " + " ".join(m.group("lead").lower().split()).replace("plans", "plan") + " "
+    out, start = [], m.end()
+    listed = text[m.end() : item.end]
+    # "A, B and C": the last "and" joins the list; "A, B, and C and D": the comma does, "C and D" is one item.
+    joiner = r",\s*(?:and\s+)?" if re.search(r",\s*and\s", listed) else r",\s*|\s+and\s+(?=[^,]*$)"
+    for cut in re.finditer(joiner, listed):
+        out.append(_trimmed(text, start, m.end() + cut.start()))
+        start = m.end() + cut.end()
+    out.append(_trimmed(text, start, item.end))
+    parts = [p for p in out if len(p.text) > 3]
+    return [(lead, p) for p in parts] if len(parts) > 1 else []

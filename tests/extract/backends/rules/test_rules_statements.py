@@ -115,6 +115,22 @@ def test_province_list_separated_by_semicolons() -> None:
     assert {s.actor for s in found} == {"Sichuan"}
 
 
+def test_action_plans_for_a_list_give_one_plan_each() -> None:
+    text = ("This year, Hunan will expand its trade with Africa, implement action plans for tea exports, "
+            "vocational training, and research and development.")
+    found = _statements(text)
+    summaries = [s.summary for s in found]
+    assert len(found) == 4, summaries
+    assert {s.actor for s in found} == {"Hunan"}
+    assert [s.evidence[0].quote for s in found[1:]] == ["tea exports", "vocational training", "research and development"]
+    assert summaries[1] == "Hunan plans to carry out action plan for tea exports."
+
+
+def test_action_plans_without_a_serial_comma_split_at_the_last_and() -> None:
+    found = _statements("Hunan will carry out action plans for tea exports, vocational training and road safety.")
+    assert [s.evidence[0].quote for s in found] == ["tea exports", "vocational training", "road safety"]
+
+
 def test_quantified_item_of_a_plan_is_a_target() -> None:
     found = _statements("Shaanxi will open 4,000 freight trains this year and strive to raise exports by 10 percent.")
     assert found
