@@ -168,6 +168,9 @@ def _kind(q: Quantity, before: str) -> tuple[str, int]:
     return kind, sign
 
 
+_FROM_NOW = re.compile(r"\bfrom\s+(?:about|around|nearly|some|over|more\s+than|the\s+current)?\s*$", re.I)
+_TO_LATER = re.compile(r"(?:\s+[a-z]+){0,2}\s+to\s+(?:about|around|under|less\s+than|below|just|only)?\s*[\d]|"
+                       r"(?:\s+[a-z]+){0,2}\s+to\s+(?:about|around|under|less\s+than|below|just|only)?\s*(?:one|two|three|four|five|six|seven|eight|nine|ten)\b")
 _VERB_AFTER = re.compile(r"(?:\s+[a-z][\w-]*){0,3}?\s+(will|(?:is|are)\s+(?:to|set\s+to|expected\s+to|likely\s+to))\b")
 
 
@@ -353,6 +356,8 @@ def sentence_metrics(
             mention = context_time
         mention = _so_far_this_year(text, mention, context_time)
         status = _status(before + _verb_after(text, q.end, sentence.end), mention, published)
+        if status == "target" and _FROM_NOW.search(before[-40:]) and _TO_LATER.match(text, q.end, sentence.end):
+            status = "actual"  # "will cut the trip from eight hours to three": eight is how it is now
         period = mention.period if mention else None
         if period is None and status == "target":
             period = target_frame  # the year the article's plans are for

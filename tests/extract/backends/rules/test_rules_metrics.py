@@ -355,3 +355,8 @@ def test_a_count_says_whose_it_is(text: str, subject: str) -> None:
 )
 def test_a_subject_leaves_out_its_verb(text: str, subject: str) -> None:
     assert _one(text).subject == subject
+
+
+def test_a_future_cut_from_one_figure_to_another_starts_from_the_present() -> None:
+    found = _metrics("When finished, the new bridge will cut the drive from about 90 minutes to under 20 minutes.")
+    assert [(m.value, m.status) for m in found] == [(90, "actual"), (20, "target")]
