@@ -143,9 +143,17 @@ def _subject(text: str, sentence: Span, q: Quantity, previous: tuple[Quantity, M
     return " ".join(words)
 
 
-def _kind(q: Quantity, before: str) -> tuple[str, int]:
-    """Metric kind and sign (+1 or -1) from the unit and the words before the number."""
+_CHANGE_AFTER = re.compile(r"\s+(?:(?:year-on-year|annual|yearly)\s+)?(?P<noun>increase|rise|growth|jump|surge|gain|"
+                           r"(?P<fall>decrease|decline|drop|fall|reduction))\b", re.I)
+
+
+def _kind(q: Quantity, before: str, after: str = "") -> tuple[str, int]:
+    """Metric kind and sign (+1 or -1) from the unit and the words before the number (or, for
+    'a 63 percent increase', the noun right after it)."""
     lex = lexicon()
+    change = _CHANGE_AFTER.match(after) if q.group in ("percent", "points") else None
+    if change:
+        return "growth", -1 if change.group("fall") else 1
     if q.group == "points":
         kind = "growth"
     elif q.group == "percent":
@@ -348,7 +356,7 @@ def sentence_metrics(
     out: list[Metric] = []
     for q in quantities:
         before = text[sentence.start : q.start]
-        kind, sign = _kind(q, before)
+        kind, sign = _kind(q, before, text[q.end : min(q.end + 40, sentence.end)])
         mention = period_for(q.start, mentions, text, (sentence.start, sentence.end), q.end)
         # A goal year set earlier ("by 2025") does not carry into a sentence that states no goal.
         if mention is None and context_time is not None and not (

@@ -360,3 +360,12 @@ def test_a_subject_leaves_out_its_verb(text: str, subject: str) -> None:
 def test_a_future_cut_from_one_figure_to_another_starts_from_the_present() -> None:
     found = _metrics("When finished, the new bridge will cut the drive from about 90 minutes to under 20 minutes.")
     assert [(m.value, m.status) for m in found] == [(90, "actual"), (20, "target")]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Exports reached 5 billion yuan last year, a 12.5 percent increase over 2022.", 12.5),
+    ("Imports fell to 2 billion yuan, a 4 percent year-on-year drop.", -4),
+])
+def test_a_percent_followed_by_a_change_noun_is_a_growth(text: str, value: float) -> None:
+    growth = [m for m in _metrics(text) if m.unit == "%"]
+    assert [(m.kind, m.value) for m in growth] == [("growth", value)]
