@@ -209,7 +209,7 @@ _CURRENCY_AFTER = re.compile(r"\s*(?:dollars?|USD)\b", re.I)
 def names_currency(text: str, place: Place) -> bool:
     """'U.S. dollars', 'Hong Kong dollars': the place names a currency, not where a figure is."""
     return bool(_CURRENCY_AFTER.match(text, place.end))
-_ANAPHOR = re.compile(r"\b(?:the|this|that|our)\s+(province|city|country|region|municipality|nation)\b", re.I)
+_ANAPHOR = re.compile(r"\b(?:the|this|that|our)\s+(province|city|country|region|municipality|nation|port(?!\s+of\b))\b", re.I)
 # Where an attribution starts: places in it name the source ("statistics from the X Customs"), not the figure's place.
 _ATTRIBUTION = re.compile(r"\baccording\s+to\b|\b(?:data|statistics|figures)\s+(?:from|released\s+by|of)\b", re.I)
 _AFTER_PLACE = re.compile(r"^[^,;.]{0,40}?\b(?:in|into|across|from)\s+(?:the\s+)?$", re.I)
@@ -236,8 +236,8 @@ def without_destinations(text: str, places: list[Place]) -> list[Place]:
 def _kind_matches(place: Place, word: str) -> bool:
     if word in ("province", "region"):
         return place.table == "provinces"
-    if word in ("city", "municipality"):
-        return place.table == "cities"
+    if word in ("city", "municipality", "port"):
+        return place.table == "cities"  # "the port's throughput": the port city's
     return place.table == "partners"
 
 
@@ -249,7 +249,7 @@ def _resolve_anaphor(word: str, earlier: list[Place]) -> str | None:
         if _kind_matches(place, word):
             return place.name
         region = canonical.region_of(place.name) if place.table == "cities" else None
-        if region and word not in ("city", "municipality"):
+        if region and word not in ("city", "municipality", "port"):
             region_table = "provinces" if region in canonical.tables["provinces"]["names"] else "partners"
             if (region_table == "provinces") == (word in ("province", "region")):
                 return region

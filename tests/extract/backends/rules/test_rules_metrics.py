@@ -369,3 +369,10 @@ def test_a_future_cut_from_one_figure_to_another_starts_from_the_present() -> No
 def test_a_percent_followed_by_a_change_noun_is_a_growth(text: str, value: float) -> None:
     growth = [m for m in _metrics(text) if m.unit == "%"]
     assert [(m.kind, m.value) for m in growth] == [("growth", value)]
+
+
+def test_the_port_in_a_later_sentence_is_the_port_city_not_its_province() -> None:
+    text = ("Xiamen Port in Fujian Province opened two new routes on Monday. "
+            "The port's container throughput reached 5 million TEUs in the first half of the year.")
+    teu = [m for m in _metrics(text) if m.unit == "TEU"]
+    assert [m.location for m in teu] == ["Xiamen"]
