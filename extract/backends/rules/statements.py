@@ -470,6 +470,9 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
             if kind == "plan" and actor.kind == "place":
                 out.extend(_plan_items(text, actor, verb, sentence, Span(m.end(), sentence.end, complement), home))
                 continue
+            if kind == "assessment" and verb_class == "assessment" and _figures_only(complement) \
+                    and not _REVIEW.search(sentence.text):
+                continue  # "Meng said exports rose 5%": figures the speaker reports (metrics), no position
             said = _statement(actor, kind, verb, complement, sentence, sentence.text, home)
             if not _continues(out, said, verb, para_sentences, sentence):
                 out.append(said)
@@ -478,6 +481,9 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
     return [s.model_copy(update={"actor": spelled[s.actor]}) if s.actor in spelled else s for s in out]
 
 
+# A report's review of the year, or figures given a cause, say what the results mean: an assessment.
+_REVIEW = re.compile(r"\b(?:work\s+)?report\b|\b(?:through|by)\s+(?:\w+ly\s+)?\w+ing\b|\b(?:thanks\s+to|due\s+to|because|"
+                     r"affected\s+by|driven\s+by|owing\s+to|on\s+the\s+back\s+of)\b", re.I)
 _THE_REPORT = re.compile(r"\b(?:in|of)\s+the\s+report\b|\bthe\s+report\s+(?:proposes|proposed|says|said|points\s+out|pointed\s+out|noted)\b",
                          re.I)
 

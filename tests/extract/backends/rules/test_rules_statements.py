@@ -373,3 +373,15 @@ def test_a_leader_who_urges_gives_a_directive_a_mayor_who_proposes_a_plan() -> N
     assert s.kind == "directive"
     s = _one("Zhou Hua, mayor of Weifang, proposed that Weifang build two logistics parks.")
     assert s.kind == "plan"
+
+
+def test_a_speaker_who_only_reports_a_record_figure_gives_no_statement() -> None:
+    text = "Li Ping said Kenya has signed trade deals with 12 countries in Asia."
+    assert _statements(text) == []
+
+
+def test_a_reported_figure_with_a_cause_or_a_plan_is_still_a_statement() -> None:
+    caused = _statements("Li Ping said that thanks to the new port, exports rose 9 percent last year.")
+    planned = _statements("Li Ping said the group plans to run more than 900 trains this year.")
+    assert [s.kind for s in caused] == ["assessment"]
+    assert [s.kind for s in planned] == ["target"]
