@@ -43,7 +43,8 @@ def _verb_regex() -> tuple[re.Pattern[str], dict[str, str]]:
     for kind, verbs in lexicon().data["statement_verbs"].items():
         for verb in verbs:
             classes.setdefault(verb.lower(), kind)
-    return phrase_regex(set(classes)), classes
+    # "the China-proposed initiative": a verb joined to a word before it is an adjective.
+    return re.compile(r"(?<![-–])" + phrase_regex(set(classes)).pattern, re.I), classes
 
 
 def _words(key: str) -> list[str]:

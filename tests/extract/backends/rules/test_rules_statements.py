@@ -385,3 +385,7 @@ def test_a_reported_figure_with_a_cause_or_a_plan_is_still_a_statement() -> None
     planned = _statements("Li Ping said the group plans to run more than 900 trains this year.")
     assert [s.kind for s in caused] == ["assessment"]
     assert [s.kind for s in planned] == ["target"]
+
+
+def test_a_verb_joined_by_a_hyphen_is_an_adjective_not_a_speech() -> None:
+    assert _statements("The Kenya-proposed trade pact has become a popular framework for the region.") == []
