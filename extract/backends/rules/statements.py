@@ -524,8 +524,8 @@ def _continues(out: list[PolicyStatement], said: PolicyStatement, verb: str, par
                sentence: Span) -> bool:
     """'He added that ...' right after the same speaker's statement in the paragraph goes on with the
     same position: its quote joins that statement's evidence (True) instead of making a new one."""
-    if not out or verb.lower() not in _words("continuing_verbs"):
-        return False
+    if not out or (verb.lower() not in _words("continuing_verbs") and said.kind != "assessment"):
+        return False  # a speaker's next sentence of assessment goes on with the same view (GUIDELINES 4.3)
     previous = out[-1]
     i = para_sentences.index(sentence)
     if i == 0 or previous.actor != said.actor or previous.kind != said.kind or previous.evidence[-1].end < para_sentences[i - 1].start:

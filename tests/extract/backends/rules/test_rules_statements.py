@@ -389,3 +389,11 @@ def test_a_reported_figure_with_a_cause_or_a_plan_is_still_a_statement() -> None
 
 def test_a_verb_joined_by_a_hyphen_is_an_adjective_not_a_speech() -> None:
     assert _statements("The Kenya-proposed trade pact has become a popular framework for the region.") == []
+
+
+def test_a_speakers_next_sentence_of_assessment_joins_the_same_statement() -> None:
+    text = ("The new port has changed the town, said Ana Lopez, a local official. "
+            "Lopez said the port is an important bridge between the two coasts.")
+    found = _statements(text)
+    assert len(found) == 1, [s.summary for s in found]
+    assert len(found[0].evidence) == 2
