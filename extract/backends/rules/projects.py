@@ -486,11 +486,17 @@ def initiatives_in(text: str) -> list[str]:
     return _initiatives(text, Canonicaliser.default())
 
 
+_SITED_KINDS = frozenset({"industrial_park", "trade_zone", "logistics_hub"})
+
+
 def _locations(text: str, cand: Candidate, fallback: str | None, canonical: Canonicaliser) -> list[str]:
     """The places a project is in or connects: those in its name, else the nearest place named
     before it in its sentence (its own clause first), else the article's place; plus the
     province (or country) of each known city."""
     places = [p.name for p in find_places(cand.name) if p.name != "China" or cand.name.startswith("China-")]
+    if "China" in places and len(places) > 1 and (cand.kind in _SITED_KINDS or _BRAND_AFTER.search(cand.name)):
+        # "China-Belarus Industrial Park" lies in Belarus; "China-Europe Railway Express (Xiamen)" is Xiamen's.
+        places.remove("China")
     if not places:
         sentence = cand.sentence
         before = [p for p in find_places(text, sentence.start, cand.start) if p.name != "China"]

@@ -178,3 +178,11 @@ def test_a_places_possessive_is_not_part_of_the_name():
 def test_a_transport_route_is_a_corridor():
     found = projects("Goods travel on the Trans-Caspian International Transport Route.")
     assert found.get("Trans-Caspian International Transport Route", ("", ""))[0] == "economic_corridor"
+
+
+def test_a_china_partner_park_lies_in_the_partner_country_and_a_corridor_keeps_china() -> None:
+    text = ("The China-Hungary Industrial Park opened a new plant this year. "
+            "The China-Mongolia-Russia Economic Corridor is being built.")
+    found = {p.name: p.locations for p in sheet(text).infrastructure_projects}
+    assert found["China-Hungary Industrial Park"] == ["Hungary"]
+    assert "China" in found["China-Mongolia-Russia Economic Corridor"]
