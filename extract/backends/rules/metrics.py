@@ -278,6 +278,35 @@ def _subject_places(text: str, q: Quantity, places: list[Place]) -> list[Place]:
     return out
 
 
+_LINE_NAME = re.compile(r"\b([A-Z][\w'’]+(?:\s[A-Z][\w'’]+)?)[-–]([A-Z][\w'’]+(?:\s[A-Z][\w'’]+)?)\s+"
+                        r"(?:(?:High-Speed|high-speed|International|international)\s+)?(?:Railway|railway|Rail|rail|Line|line)\b(?!\s+(?i:express))")
+
+
+def _country(name: str) -> str | None:
+    canonical = Canonicaliser.default()
+    if name in canonical.tables["provinces"]["names"]:
+        return "China"
+    region = canonical.region_of(name)
+    if region is None:
+        return name if name in canonical.tables["partners"]["names"] else None
+    return "China" if region in canonical.tables["provinces"]["names"] else region
+
+
+def _crosses_border(text: str, sentence: Span) -> bool:
+    """Whether the sentence names a line between two countries ("the China-Laos Railway", "the
+    Budapest-Belgrade railway"): its figures belong to no one place."""
+    for m in _LINE_NAME.finditer(text, sentence.start, sentence.end):
+        first, second = find_places(m.group(1)), find_places(m.group(2))
+        # "The China-Laos Railway": the first end is the place that ends just before the hyphen.
+        ends = [p for p in (first[-1:] if first and first[-1].end == len(m.group(1)) else []) +
+                (second[:1] if second and second[0].start == 0 else [])]
+        if len(ends) == 2 and not any(e.name in lexicon().words("broad_regions") for e in ends):
+            countries = {_country(e.name) for e in ends}
+            if None not in countries and len(countries) == 2:
+                return True
+    return False
+
+
 def _location(text: str, sentence: Span, q: Quantity, places: list[Place], context: list[Place],
               fallback: str | None) -> str | None:
     context = [p for p in context if p.name not in lexicon().words("broad_regions")]
@@ -304,6 +333,8 @@ def _location(text: str, sentence: Span, q: Quantity, places: list[Place], conte
     after = [p for p in places if p.start >= q.end and p.name != "China"]
     if after and _AFTER_PLACE.match(text[q.end : after[0].start]):
         return after[0].name  # "invested $6.5 billion in Serbia", "60% ... comes from Sichuan"
+    if _crosses_border(text, sentence):
+        return None  # "The China-Laos Railway has carried 1.7 million passengers": no one place's figure
     if before:
         named = [p for p in before if p.name != "China"]
         if named:

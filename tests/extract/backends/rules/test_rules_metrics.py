@@ -376,3 +376,13 @@ def test_the_port_in_a_later_sentence_is_the_port_city_not_its_province() -> Non
             "The port's container throughput reached 5 million TEUs in the first half of the year.")
     teu = [m for m in _metrics(text) if m.unit == "TEU"]
     assert [m.location for m in teu] == ["Xiamen"]
+
+
+def test_a_figure_of_a_line_between_two_countries_has_no_one_place() -> None:
+    text = "In Yunnan, officials said the China-Myanmar Railway has carried 900,000 passengers since it opened."
+    assert [m.location for m in _metrics(text) if m.unit == "passengers"] == [None]
+
+
+def test_a_figure_of_a_domestic_line_keeps_its_place() -> None:
+    text = "The Chengdu-Chongqing Railway has carried 900,000 passengers this year."
+    assert [m.location for m in _metrics(text) if m.unit == "passengers"] == ["Chengdu"]
