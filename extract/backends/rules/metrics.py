@@ -317,6 +317,9 @@ def _location(text: str, sentence: Span, q: Quantity, places: list[Place], conte
     inside = [p for p in places if q.noun_start <= p.start < q.end and p.name != "China"]
     if inside:
         return inside[0].name
+    national = q.noun_phrase.split(" ", 1)[0] if q.group == "count" and " " in q.noun_phrase else ""
+    if national in Canonicaliser.default().demonyms:
+        return Canonicaliser.default().demonyms[national]  # "35 Chinese cities", "3,000 Serbian workers"
     before = [p for p in places if p.end <= q.start]
     anaphor = list(_ANAPHOR.finditer(text, sentence.start, sentence.end))
     if anaphor:

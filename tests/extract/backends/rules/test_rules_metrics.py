@@ -386,3 +386,8 @@ def test_a_figure_of_a_line_between_two_countries_has_no_one_place() -> None:
 def test_a_figure_of_a_domestic_line_keeps_its_place() -> None:
     text = "The Chengdu-Chongqing Railway has carried 900,000 passengers this year."
     assert [m.location for m in _metrics(text) if m.unit == "passengers"] == ["Chengdu"]
+
+
+def test_a_count_of_a_nations_things_is_that_nations() -> None:
+    m = _one("In Tianjin, about 40 Kazakh firms joined the fair this week.")
+    assert (m.value, m.location) == (40, "Kazakhstan")
