@@ -60,9 +60,14 @@ _TO_LEVEL = re.compile(r"\s*,?\s*(?:to|at)\s+(?:(?:a|an|the)\s+)?(?:(?:record|ne
 
 _IRREGULAR = {"ran": "run", "run": "run", "made": "made", "sent": "sent", "built": "built", "drew": "drawn",
               "drawn": "drawn", "took": "taken", "taken": "taken", "brought": "brought", "won": "won"}
+# Present tenses that say who does what a count counts: "the trains reach 72 cities" (cities reached by the trains).
+_PRESENT = {"reach": "reached", "reaches": "reached", "cover": "covered", "covers": "covered", "link": "linked",
+            "links": "linked", "connect": "connected", "connects": "connected", "serve": "served", "serves": "served",
+            "runs": "run", "handles": "handled", "carries": "carried", "operate": "operated", "operates": "operated"}
 _DOER = re.compile(
-    r"^(?P<subj>(?:the\s+|its\s+)?[A-Z][^,;:]{2,90}?)\s+(?:(?:has|have|had)\s+(?:also\s+|now\s+|so\s+far\s+|already\s+)?)?"
-    rf"(?P<verb>[a-z]+ed|{'|'.join(_IRREGULAR)})\s+(?:a\s+total\s+of\s+|more\s+than\s+|over\s+|about\s+|nearly\s+|"
+    r"^(?P<subj>(?:the\s+|its\s+)?[A-Z][^,;:]{2,90}?)\s+(?:(?:now|also|still|already|currently)\s+)?"
+    r"(?:(?:has|have|had)\s+(?:also\s+|now\s+|so\s+far\s+|already\s+)?)?"
+    rf"(?P<verb>[a-z]+ed|{'|'.join(_IRREGULAR)}|{'|'.join(_PRESENT)})\s+(?:a\s+total\s+of\s+|more\s+than\s+|over\s+|about\s+|nearly\s+|"
     r"around\s+|some\s+|almost\s+|up\s+to\s+)?$"
 )
 _CAPS_DATELINE = re.compile(r"^[A-Z]{2,}(?:\s+[A-Z]{2,})*\s*[-–—]+\s*")  # "BEIJING - The service ..."
@@ -82,7 +87,7 @@ def _doer(text: str, sentence: Span, start: int) -> tuple[str, str] | None:
         return None
     if m.group("subj").split()[0].lower() in ("it", "they", "this", "these", "those", "he", "she", "we"):
         return None  # a pronoun says nothing on its own
-    verb = _IRREGULAR.get(m.group("verb"), m.group("verb"))
+    verb = _IRREGULAR.get(m.group("verb")) or _PRESENT.get(m.group("verb"), m.group("verb"))
     subject = " ".join(m.group("subj").split())
     return verb, subject[0].lower() + subject[1:] if subject.lower().startswith(("the ", "its ")) else subject
 

@@ -391,3 +391,8 @@ def test_a_figure_of_a_domestic_line_keeps_its_place() -> None:
 def test_a_count_of_a_nations_things_is_that_nations() -> None:
     m = _one("In Tianjin, about 40 Kazakh firms joined the fair this week.")
     assert (m.value, m.location) == (40, "Kazakhstan")
+
+
+def test_a_count_after_a_present_verb_says_whose_it_is() -> None:
+    m = _one("The Lagos-Kano Express now reaches 14 cities in the north.")
+    assert m.subject == "cities reached by the Lagos-Kano Express"
