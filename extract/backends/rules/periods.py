@@ -38,7 +38,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"\bsince\s+(?:(?:the\s+)?(?:opening|launch|start)\s+in\s+)?(?:({_MONTH})\s+)?({_YEAR})\b", re.I), "since"),
     # "since its launch in 2013", "since the first train left Chongqing in March 2011": a cumulative
     # figure from that date to the time of writing.
-    (re.compile(rf"\bsince\s+(?:its|their|the|it|they|a|an)\b[^,;.]{{0,70}}?\bin\s+(?:({_MONTH})\s+)?({_YEAR})\b", re.I),
+    (re.compile(rf"\bsince\s+(?:its|their|the|it|they|a|an)\b[^,;.]{{0,110}}?\bin\s+(?:({_MONTH})\s+)?({_YEAR})\b", re.I),
      "since"),
     # "Launched in 2011, the trains have made 40,000 trips": a total since the launch.
     (re.compile(rf"(?:^|(?<=[.!?]\s))(?:Launched|Opened|Started|Inaugurated)\s+in\s+(?:({_MONTH})\s+)?({_YEAR}),", re.I | re.M),

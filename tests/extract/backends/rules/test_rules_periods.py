@@ -101,3 +101,12 @@ def test_period_for_falls_back_to_the_next_mention() -> None:
 
 def test_period_for_without_mentions_is_none() -> None:
     assert period_for(10, []) is None
+
+
+def test_since_a_long_clause_with_its_date_is_a_total_since_then() -> None:
+    from rules_helpers import sheet
+
+    text = ("Since a new cold-storage warehouse for imported seafood was opened at the Qingdao Port area in March 2019, "
+            "over 5,000 tonnes of seafood have been imported.")
+    (m,) = [m for m in sheet(text).metrics if m.unit == "tonnes"]
+    assert m.period.startswith("2019-03/")
