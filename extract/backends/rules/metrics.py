@@ -184,6 +184,7 @@ def _kind(q: Quantity, before: str, after: str = "") -> tuple[str, int]:
 _FROM_NOW = re.compile(r"\bfrom\s+(?:about|around|nearly|some|over|more\s+than|the\s+current)?\s*$", re.I)
 _TO_LATER = re.compile(r"(?:\s+[a-z]+){0,2}\s+to\s+(?:about|around|under|less\s+than|below|just|only)?\s*[\d]|"
                        r"(?:\s+[a-z]+){0,2}\s+to\s+(?:about|around|under|less\s+than|below|just|only)?\s*(?:one|two|three|four|five|six|seven|eight|nine|ten)\b")
+_PROPOSED = re.compile(r"\b(?:suggest(?:s|ed)?|propos(?:e|es|ed)|recommend(?:s|ed)?|call(?:s|ed)\s+for|urg(?:e|es|ed))\b", re.I)
 _VERB_AFTER = re.compile(r"(?:\s+[a-z][\w-]*){0,3}?\s+(will|(?:is|are)\s+(?:to|set\s+to|expected\s+to|likely\s+to))\b")
 
 
@@ -406,8 +407,8 @@ def sentence_metrics(
         if status == "target" and _FROM_NOW.search(before[-40:]) and _TO_LATER.match(text, q.end, sentence.end):
             status = "actual"  # "will cut the trip from eight hours to three": eight is how it is now
         period = mention.period if mention else None
-        if period is None and status == "target":
-            period = target_frame  # the year the article's plans are for
+        if period is None and status == "target" and not _PROPOSED.search(sentence.text):
+            period = target_frame  # the year the article's plans are for (a delegate's proposal names no year)
         previous = (quantities[len(out) - 1], out[-1]) if out else None
         out.append(Metric(
             subject=_subject(text, sentence, q, previous),

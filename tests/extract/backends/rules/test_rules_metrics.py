@@ -396,3 +396,11 @@ def test_a_count_of_a_nations_things_is_that_nations() -> None:
 def test_a_count_after_a_present_verb_says_whose_it_is() -> None:
     m = _one("The Lagos-Kano Express now reaches 14 cities in the north.")
     assert m.subject == "cities reached by the Lagos-Kano Express"
+
+
+def test_a_delegates_proposal_takes_no_year_from_the_articles_plans() -> None:
+    text = ("This year the province will strive to run 500 trains.\n\n"
+            "A delegate suggested that the city set up a fund of 3 billion yuan for exporters.")
+    found = {m.unit: m for m in _metrics(text)}
+    assert found["trains"].period == "2021"
+    assert (found["CNY"].status, found["CNY"].period) == ("target", None)
