@@ -184,7 +184,10 @@ def _kind(q: Quantity, before: str, after: str = "") -> tuple[str, int]:
 _FROM_NOW = re.compile(r"\bfrom\s+(?:about|around|nearly|some|over|more\s+than|the\s+current)?\s*$", re.I)
 _TO_LATER = re.compile(r"(?:\s+[a-z]+){0,2}\s+to\s+(?:about|around|under|less\s+than|below|just|only)?\s*[\d]|"
                        r"(?:\s+[a-z]+){0,2}\s+to\s+(?:about|around|under|less\s+than|below|just|only)?\s*(?:one|two|three|four|five|six|seven|eight|nine|ten)\b")
-_PROPOSED = re.compile(r"\b(?:suggest(?:s|ed)?|propos(?:e|es|ed)|recommend(?:s|ed)?|call(?:s|ed)\s+for|urg(?:e|es|ed))\b", re.I)
+# Targets of no year: a proposal ("suggested that the city set up a fund of ..."), a design figure, what a
+# project will do once completed.
+_PROPOSED = re.compile(r"\b(?:suggest(?:s|ed)?|propos(?:e|es|ed)|recommend(?:s|ed)?|call(?:s|ed)\s+for|urg(?:e|es|ed)|"
+                       r"designed\s+(?:for|to)|(?:once|when|after\s+(?:it\s+is|being))\s+completed|upon\s+completion)\b", re.I)
 _VERB_AFTER = re.compile(r"(?:\s+[a-z][\w-]*){0,3}?\s+(will|(?:is|are)\s+(?:to|set\s+to|expected\s+to|likely\s+to))\b")
 
 

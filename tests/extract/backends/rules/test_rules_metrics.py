@@ -404,3 +404,12 @@ def test_a_delegates_proposal_takes_no_year_from_the_articles_plans() -> None:
     found = {m.unit: m for m in _metrics(text)}
     assert found["trains"].period == "2021"
     assert (found["CNY"].status, found["CNY"].period) == ("target", None)
+
+
+@pytest.mark.parametrize("text", [
+    "This year the province will strive to run 500 trains.\n\nThe new line is designed for a top speed of 250 km/h.",
+    "This year the province will strive to run 500 trains.\n\nOnce completed, the bridge will carry 40,000 vehicles a day.",
+])
+def test_a_design_or_completion_figure_takes_no_year_from_the_articles_plans(text: str) -> None:
+    (other,) = [m for m in _metrics(text) if m.unit != "trains"]
+    assert other.period is None
