@@ -413,3 +413,8 @@ def test_a_delegates_proposal_takes_no_year_from_the_articles_plans() -> None:
 def test_a_design_or_completion_figure_takes_no_year_from_the_articles_plans(text: str) -> None:
     (other,) = [m for m in _metrics(text) if m.unit != "trains"]
     assert other.period is None
+
+
+def test_international_organizations_is_one_unit() -> None:
+    found = _metrics("The bank has signed agreements with 45 countries and 12 international organisations.")
+    assert [m.unit for m in found] == ["countries", "international organizations"]
