@@ -206,9 +206,14 @@ def _status(sentence_before: str, mention: TimeMention | None, published: date |
     # A figure for a year already over is a result, whatever tense a translation gives it.
     if mention is not None and mention.period and published and int(mention.period.split("/")[-1][:4]) < published.year:
         return "actual"
-    if lex.regex("target_cues").search(sentence_before):
+    if any(not _ENABLED.search(sentence_before, max(0, m.start() - 80), m.start())
+           for m in lex.regex("target_cues").finditer(sentence_before)):
         return "target"
     return "actual"
+
+
+# "has enabled cars to reach new markets": a result already there, not a goal "to reach".
+_ENABLED = re.compile(r"\b(?:enabled|allowed|helped|made\s+it\s+possible\s+for)\s+(?:[\w'’-]+\s+){0,8}$", re.I)
 
 
 _ORG_HEAD = re.compile(r"\b(?:Group|Railways?|Bank|Company|Corporation|Association|Fund|Organization|Organisation)\b")

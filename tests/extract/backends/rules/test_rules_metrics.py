@@ -418,3 +418,8 @@ def test_a_design_or_completion_figure_takes_no_year_from_the_articles_plans(tex
 def test_international_organizations_is_one_unit() -> None:
     found = _metrics("The bank has signed agreements with 45 countries and 12 international organisations.")
     assert [m.unit for m in found] == ["countries", "international organizations"]
+
+
+def test_has_enabled_x_to_reach_is_a_result_not_a_goal() -> None:
+    m = _one("The new road has enabled farmers in the valley to reach the market in just 2 hours.")
+    assert m.status == "actual"
