@@ -165,6 +165,10 @@ def _named_facility(text: str, sentence: Span, start: int, head: re.Match[str]) 
 def _is_initiative(name: str, canonical: Canonicaliser) -> bool:
     if canonical.initiatives.find(name):
         return True
+    # "the China-Europe freight-train service": the initiative's own name, written another way.
+    plain = re.sub(r"\s+services?$", "", re.sub(r"(?<=[a-z])-(?=[a-z])", " ", name), flags=re.I)
+    if plain != name and not re.search(r"\(", name) and canonical.initiatives.find(plain):
+        return True
     stem = re.sub(r"\s+(?:freight\s+)?trains?$|\s+railway$|\s+express$", "", name, flags=re.I)
     return bool(canonical.initiatives.find(stem)) and stem.lower() != name.lower() and not re.search(r"\(", name)
 

@@ -186,3 +186,8 @@ def test_a_china_partner_park_lies_in_the_partner_country_and_a_corridor_keeps_c
     found = {p.name: p.locations for p in sheet(text).infrastructure_projects}
     assert found["China-Hungary Industrial Park"] == ["Hungary"]
     assert "China" in found["China-Mongolia-Russia Economic Corridor"]
+
+
+def test_the_initiative_written_with_a_hyphen_and_service_is_not_a_project() -> None:
+    found = projects("The China-Europe freight-train Service has handled 900 trips this year.")
+    assert not found
