@@ -266,6 +266,8 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
             continue
         if any(_overlaps(text, c, start, end) for c in out):
             continue
+        if _AS_OPERATOR.match(text, end):
+            continue  # "X Park, the operator of the freight train, told ...": a source, not the project talked of
         out.append(Candidate(name, kind, start, end, sentence))
     out.extend(_port_of(text, sentence, out))
     out.extend(_described(text, sentence, out))
@@ -273,6 +275,7 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
     return out
 
 
+_AS_OPERATOR = re.compile(r",\s*(?:the\s+|its\s+)?(?:operator|owner|developer|organi[sz]er|builder|contractor)\s+of\b", re.I)
 _BRAND_AFTER = re.compile(r"\s*\((?:[A-Z][\w'’-]*\s?){1,3}\)")
 _PHASE_AFTER = re.compile(r"\s+(?:Phase|phase)\s+(I{1,3}|IV|V|\d)\b")
 _PHASE_BEFORE = re.compile(r"\b(?:the\s+)?(first|second|third|fourth|fifth|Phase\s+(?:I{1,3}|IV|V))[-\s]?(?:phase)?"

@@ -191,3 +191,8 @@ def test_a_china_partner_park_lies_in_the_partner_country_and_a_corridor_keeps_c
 def test_the_initiative_written_with_a_hyphen_and_service_is_not_a_project() -> None:
     found = projects("The China-Europe freight-train Service has handled 900 trips this year.")
     assert not found
+
+
+def test_a_named_operator_quoted_as_a_source_is_not_a_project_there() -> None:
+    found = projects("The train made 300 trips, Harbin Logistics Park, the operator of the train, said on Monday.")
+    assert "Harbin Logistics Park" not in found
