@@ -384,9 +384,12 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
     last: Actor | None = None
     last_person: Actor | None = None
     known: dict[str, Actor] = {}
+    said_end = -1  # where the last sentence that named its speaker ends
     for para_sentences in sentences_by_paragraph(paragraphs, sentences):
         para_actor: Actor | None = None
         for sentence in para_sentences:
+            follows_speech = said_end >= 0 and not text[said_end : sentence.start].strip()
+            said_end = -1
             if last is not None and last.kind == "person":
                 last_person = last
             for person in _titled_people(sentence.text):
@@ -400,6 +403,7 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
                 if actor.kind == "person":
                     known.setdefault(actor.name, actor)
                 last = para_actor = actor
+                said_end = sentence.end
                 evidence = _quote_start(text, para_sentences, sentence)
                 said = _statement(actor, _kind("assessment", actor, position), verb, position, evidence, sentence.text, home)
                 if not _continues(out, said, verb, para_sentences, sentence):
@@ -432,6 +436,15 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
                     # translation's tense) is last year's result.
                     out.append(_statement(speaker, "target", "said", sentence.text, sentence, sentence.text, home))
                     continue
+            if found is None and follows_speech and last is not None and last.kind == "person":
+                lead = _ADDING.match(sentence.text)
+                if lead:
+                    # "In addition, the country has also made ..." right after "She noted that ...": hers (GUIDELINES 4.1).
+                    position = sentence.text[lead.end() :]
+                    said_end = sentence.end
+                    out.append(_statement(last, _kind("assessment", last, position), "said", position, sentence,
+                                          sentence.text, home))
+                    continue
             if found is None:
                 person = _appositive_person(sentence.text)
                 if person is not None:
@@ -453,6 +466,7 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
                 known.setdefault(actor.name, actor)
             last = actor
             para_actor = actor
+            said_end = sentence.end
             verb = " ".join(m.group(0).split())
             verb_class = classes[verb.lower()]
             complement = text[m.end() : sentence.end]
@@ -485,6 +499,7 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
 # A report's review of the year, or figures given a cause, say what the results mean: an assessment.
 _REVIEW = re.compile(r"\b(?:work\s+)?report\b|\b(?:through|by)\s+(?:\w+ly\s+)?\w+ing\b|\b(?:thanks\s+to|due\s+to|because|"
                      r"affected\s+by|driven\s+by|owing\s+to|on\s+the\s+back\s+of)\b", re.I)
+_ADDING = re.compile(r"\s*(?:In\s+addition|Besides|Moreover|Furthermore|What\s+is\s+more),\s+")
 _THE_REPORT = re.compile(r"\b(?:in|of)\s+the\s+report\b|\bthe\s+report\s+(?:proposes|proposed|says|said|points\s+out|pointed\s+out|noted)\b",
                          re.I)
 

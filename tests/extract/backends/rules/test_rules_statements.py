@@ -397,3 +397,18 @@ def test_a_speakers_next_sentence_of_assessment_joins_the_same_statement() -> No
     found = _statements(text)
     assert len(found) == 1, [s.summary for s in found]
     assert len(found[0].evidence) == 2
+
+
+def test_in_addition_right_after_a_speaker_is_the_same_speakers() -> None:
+    text = ("Ana Lopez, a spokeswoman for the ministry, said the two ports have signed 5 agreements.\n\n"
+            "In addition, the country has also made progress in tourism and education with its neighbours.")
+    found = _statements(text)
+    assert [(s.actor, s.kind) for s in found] == [("Ana Lopez", "assessment")]
+    assert found[0].evidence[0].quote.startswith("In addition, the country")
+
+
+def test_in_addition_after_a_sentence_with_no_speaker_is_not_a_statement() -> None:
+    text = ("Ana Lopez, a spokeswoman for the ministry, said the two ports have signed five agreements. "
+            "The ports handled 3 million tonnes last year.\n\n"
+            "In addition, the country has also made progress in tourism.")
+    assert all(not s.evidence[0].quote.startswith("In addition") for s in _statements(text))
