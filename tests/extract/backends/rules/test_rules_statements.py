@@ -412,3 +412,8 @@ def test_in_addition_after_a_sentence_with_no_speaker_is_not_a_statement() -> No
             "The ports handled 3 million tonnes last year.\n\n"
             "In addition, the country has also made progress in tourism.")
     assert all(not s.evidence[0].quote.startswith("In addition") for s in _statements(text))
+
+
+def test_a_count_of_cooperation_projects_from_a_source_is_figures_not_a_statement() -> None:
+    text = "More than half of the 200 cooperation projects have started, according to the Ministry of Commerce."
+    assert _statements(text) == []
