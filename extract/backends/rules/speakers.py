@@ -17,7 +17,7 @@ _TAIL = (r"(?:\s+(?:on|at|during|in|last|this|to|while|after|before|when)\b[^\"�
 _CLOSE = r"[\"”’]?"
 _VERB_FIRST = re.compile(
     rf"[,\"”’]\s*[\"”’]?\s*(?P<verb>{_VERBS})\s+(?P<pre>(?:[\w'’.-]+\s+){{0,5}}?)(?P<who>(?:the\s+)?{_NAME}|[A-Z][a-z]+|he|she)"
-    rf"(?:,\s+(?P<role>[^.;\"”]{{3,160}}?))?{_TAIL}\s*[.;]?\s*{_CLOSE}\s*$")
+    rf"(?:,\s+(?P<role>(?:[^.;\"”]|(?<=Co)\.|(?<=Ltd)\.|(?<=Inc)\.|(?<=Corp)\.){{3,160}}?))?{_TAIL}\s*[.;]?\s*{_CLOSE}\s*$")
 _WHO_FIRST = re.compile(
     rf"[,\"”’]\s*[\"”’]?\s*(?P<who>[A-Za-z][\w'’.()-]*(?:\s+[\w'’.()-]+){{0,12}}?)"
     rf"(?:,\s+(?P<role>[^,;\"”]{{3,160}}),)?\s+(?P<verb>{_VERBS}){_TAIL}\s*[.;]?\s*{_CLOSE}\s*$")

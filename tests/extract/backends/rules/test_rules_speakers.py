@@ -153,3 +153,12 @@ def test_the_place_before_according_to_is_not_the_speaker():
     # "according to X" names its source after it: the country that ends the clause before it is no actor.
     text = "In future the train will also stop in Almaty, Kazakhstan, according to railway staff at the station."
     assert all(s.actor != "Kazakhstan" for s in statements(text))
+
+
+def test_a_role_that_ends_with_a_company_suffix_keeps_the_speaker() -> None:
+    from extract.backends.rules.speakers import speaker_candidates
+
+    text = '"The line is busy," said Ana Lopez, manager of Andes Rail Logistics Co., Ltd.'
+    found = list(speaker_candidates(text))
+    assert found and found[0].who == "Ana Lopez"
+    assert found[0].role.endswith("Co., Ltd")
