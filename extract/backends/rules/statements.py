@@ -218,8 +218,16 @@ def _speaker_actor(who: str, role: str | None, known: dict[str, Actor], last: Ac
             return Actor(named, role, "person", _jurisdiction(body) or _jurisdiction(role))
         if body[:1].isupper() and (_is_org(body) or _ACRONYM.fullmatch(body)):
             return Actor(body, None, "body", _jurisdiction(body))
+    parent = _UNIT_UNDER.match(who)
+    if parent and (_is_org(parent.group("body")) or _ACRONYM.fullmatch(parent.group("body"))):
+        # "the department responsible for X under the NDRC": the body it belongs to speaks.
+        return Actor(parent.group("body"), None, "body", _jurisdiction(parent.group("body")))
     group = is_group(who)
     return Actor(group, None, "group", None) if group else None
+
+
+_UNIT_UNDER = re.compile(r"(?:the|a|an)\s+(?:department|office|division|bureau|unit|team|centre|center)\b.*?\s"
+                         r"under\s+(?:the\s+)?(?P<body>[A-Z][\w&'’ -]*[\w)])$", re.I)
 
 
 def _speaker_after(text: str, sentence: Span, known: dict[str, Actor],

@@ -417,3 +417,9 @@ def test_in_addition_after_a_sentence_with_no_speaker_is_not_a_statement() -> No
 def test_a_count_of_cooperation_projects_from_a_source_is_figures_not_a_statement() -> None:
     text = "More than half of the 200 cooperation projects have started, according to the Ministry of Commerce."
     assert _statements(text) == []
+
+
+def test_a_department_under_a_body_speaks_for_the_body() -> None:
+    text = ("The new rules have improved trade between the two regions, according to the department "
+            "responsible for foreign trade under the Ministry of Commerce.")
+    assert [(s.actor, s.kind) for s in _statements(text)] == [("Ministry of Commerce", "assessment")]
