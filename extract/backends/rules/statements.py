@@ -92,6 +92,10 @@ def _is_government_place(place: Place) -> bool:
 
 
 # What may follow a speech verb at the end of a sentence without being what was said: "on Tuesday".
+# "..., Sun Yeli told a press conference.": whom the speaker told, not what.
+_AUDIENCE = re.compile(r"(?:(?:a|the)\s+(?:news|press)\s+(?:conference|briefing)|reporters|journalists|the\s+media|"
+                       r"(?:the\s+)?(?:Xinhua|Global\s+Times|China\s+Daily|CGTN|People's\s+Daily))"
+                       r"(?:\s+(?:on|in|at)\s+[^,;]{1,40})?", re.I)
 _TIME_TAIL = re.compile(
     r"(?:(?i:on|last|this|earlier\s+this)\s+(?:[A-Z][a-z]+day|(?i:week|month|year)|[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:st|nd|rd|th)?)"
     r"(?:,?\s*\d{4})?|(?i:in\s+an?\s+(?:statement|interview|report|press\s+release)))")
@@ -478,7 +482,8 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
             verb = " ".join(m.group(0).split())
             verb_class = classes[verb.lower()]
             complement = text[m.end() : sentence.end]
-            if len(complement.strip(" .,;\"”")) < 3 or _TIME_TAIL.fullmatch(complement.strip(" .,;\"”")):
+            tail = complement.strip(" .,;\"”")
+            if len(tail) < 3 or _TIME_TAIL.fullmatch(tail) or _AUDIENCE.fullmatch(tail):
                 # "The port handled ..., officials said.": the position stands before the actor.
                 before = text[sentence.start : m.start()]
                 cut = before.rfind(",")

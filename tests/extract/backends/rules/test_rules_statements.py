@@ -423,3 +423,15 @@ def test_a_department_under_a_body_speaks_for_the_body() -> None:
     text = ("The new rules have improved trade between the two regions, according to the department "
             "responsible for foreign trade under the Ministry of Commerce.")
     assert [(s.actor, s.kind) for s in _statements(text)] == [("Ministry of Commerce", "assessment")]
+
+
+def test_told_a_press_conference_after_figures_is_no_statement() -> None:
+    text = ("Over the past five years, Kenya has signed trade deals with over 40 countries, "
+            "Ana Lopez, spokeswoman for the ministry, told a press conference.")
+    assert _statements(text) == []
+
+
+def test_told_a_press_conference_after_a_view_keeps_the_view() -> None:
+    text = "The new port is a bridge between the two coasts, Ana Lopez, spokeswoman for the ministry, told a press conference."
+    found = _statements(text)
+    assert len(found) == 1 and "bridge" in found[0].summary
