@@ -312,7 +312,7 @@ def _described(text: str, sentence: Span, found: list[Candidate]) -> list[Candid
             head = " ".join(m.group("head").split())
             if head.lower().startswith("new "):
                 head = head[4:]
-            a, b = (p[0].name if k else e for p, k, e in zip(places, known, ends))
+            a, b = (p[0].name if k else e for p, k, e in zip(places, known, ends, strict=True))
             name = f"{a}-{b} {head}"
             kind = "rail_freight_service" if re.search(r"train", head) else _kind_of(head) or "other"
             out.append(Candidate(name, kind, m.start(), m.end(), sentence))
