@@ -55,8 +55,11 @@ CSV_FILES = {"metric": (c.METRICS_CSV, METRIC_CSV_COLUMNS), "infrastructure_proj
              "policy_statement": (c.STATEMENTS_CSV, STATEMENT_CSV_COLUMNS)}
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(obj, ensure_ascii=False), without a new encoder per call
+
+
 def _dump(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False)
+    return _ENCODE(obj)
 
 
 def _csv_row(cells: Iterable[object]) -> str:
@@ -87,6 +90,7 @@ class CorpusState:
         self._ids: dict[str, str] = {}
         self._claims_of: dict[str, list[dict[str, Any]]] = {}  # this update's claims per touched fact
         self._merged_of: dict[str, dict[str, Any] | None] = {}  # and their merged facts
+        self._units: dict[tuple[str, str], tuple[str, int] | None] = {}  # corpus_units rows not yet written
 
     @classmethod
     def in_memory(cls, canonicaliser: Canonicaliser) -> CorpusState:
@@ -96,6 +100,7 @@ class CorpusState:
         return cls(conn, canonicaliser)
 
     def clear(self) -> None:
+        self._units = {}
         for table in TABLES:
             self.conn.execute(f"DELETE FROM {table}")
 
@@ -108,6 +113,7 @@ class CorpusState:
 
     def layout(self, file: str) -> list[tuple[str, int]]:
         """The file's units in file order, with their byte lengths."""
+        self._flush_units()
         return list(self.conn.execute("SELECT unit, nbytes FROM corpus_units WHERE file = ? ORDER BY sort", (file,)))
 
     def _name_key(self, name: str) -> str:
@@ -179,7 +185,7 @@ class CorpusState:
         try:
             return self._apply(removed, added)
         finally:
-            self._claims_of, self._merged_of = {}, {}
+            self._claims_of, self._merged_of, self._units = {}, {}, {}
 
     def _remove(self, update: Update, article: str, touched: set[str]) -> None:
         """Drop an article's claims and own units (nothing when the state does not hold it)."""
@@ -212,7 +218,7 @@ class CorpusState:
             self.conn.execute("INSERT INTO corpus_articles (article, made_from, facts) VALUES (?, ?, ?)",
                               (article, made_from, json.dumps(sorted(claims))))
             self.conn.executemany("INSERT INTO corpus_claims (fact, article, claims) VALUES (?, ?, ?)",
-                                  [(key, article, json.dumps(found, ensure_ascii=False)) for key, found in claims.items()])
+                                  [(key, article, _ENCODE(found)) for key, found in claims.items()])
             self._set_unit(update, c.FACTSHEETS_JSONL, "a" + article, article, (line + "\n").encode())
             for name, text in csv_texts.items():
                 self._set_unit(update, name, "a" + article, article, text.encode() if text else None)
@@ -225,6 +231,7 @@ class CorpusState:
             found.sort(key=lambda x: (x["a"], x["o"]))
             self._claims_of[key] = found
         touched.update(new_claims)
+        self._flush_units()
         for name, columns in CSV_FILES.values():  # the header row: a unit of its own, first
             if self.conn.execute("SELECT 1 FROM corpus_units WHERE file = ? AND unit = ''", (name,)).fetchone() is None:
                 self._set_unit(update, name, "", "", _csv_row(columns).encode())
@@ -239,6 +246,7 @@ class CorpusState:
         for key in todo:
             containers |= self._refresh_fact(update, key, index)
         self._refresh_containers(update, containers)
+        self._flush_units()
         return update
 
     def _project_names(self) -> dict[str, str]:
@@ -301,9 +309,8 @@ class CorpusState:
         extra: set[str] = set()
         for container in sorted(containers):
             if container.startswith("J"):  # a project's header moved: its series move with it
-                old = self.conn.execute("SELECT sort FROM corpus_units WHERE file = ? AND unit = ?",
-                                        (c.ENTITIES_JSONL, "h" + container)).fetchone()
-                if self._refresh_header(update, container) != (old[0] if old else None):
+                old = self._unit_sort(c.ENTITIES_JSONL, "h" + container)
+                if self._refresh_header(update, container) != old:
                     prefix = json.dumps(["J" + container[1:]])[:-1] + ","
                     extra |= {k for (k,) in self.conn.execute(
                         "SELECT DISTINCT container FROM corpus_members WHERE container >= ? AND container < ?",
@@ -335,8 +342,7 @@ class CorpusState:
     def _refresh_series(self, update: Update, container: str) -> None:
         members = self._members(container)
         entity_ref, subject_key, unit, kind, status = json.loads(container[1:])
-        head = self.conn.execute("SELECT sort FROM corpus_units WHERE file = ? AND unit = ?",
-                                 (c.ENTITIES_JSONL, "h" + entity_ref)).fetchone()
+        head = self._unit_sort(c.ENTITIES_JSONL, "h" + entity_ref)
         if not members or head is None:
             self._set_unit(update, c.ENTITIES_JSONL, "s" + container, "", None)
             return
@@ -345,17 +351,31 @@ class CorpusState:
         line = {"type": "series", "entity": entity_id(entity_ref), "subject": subject, "unit": unit, "kind": kind,
                 "status": status, "points": [{k: p[k] for k in ("id", "period", "value", "comparator", "location",
                                                               "articles")} for p in points]}
-        sort = f"{head[0]}\x01{10**9 - len(points):010d}\x00{subject.casefold()}\x00{subject_key}\x00{unit}\x00{kind}" \
+        sort = f"{head}\x01{10**9 - len(points):010d}\x00{subject.casefold()}\x00{subject_key}\x00{unit}\x00{kind}" \
                f"\x00{status}"
         self._set_unit(update, c.ENTITIES_JSONL, "s" + container, sort, (_dump(line) + "\n").encode())
 
     def _set_unit(self, update: Update, file: str, unit: str, sort: str, text: bytes | None) -> None:
         update.texts[file][unit] = text
-        if text is None:
-            self.conn.execute("DELETE FROM corpus_units WHERE file = ? AND unit = ?", (file, unit))
-        else:
-            self.conn.execute("INSERT OR REPLACE INTO corpus_units (file, unit, sort, nbytes) VALUES (?, ?, ?, ?)",
-                              (file, unit, sort, len(text)))
+        self._units[(file, unit)] = None if text is None else (sort, len(text))
+
+    def _unit_sort(self, file: str, unit: str) -> str | None:
+        """The unit's sort key (None: no such unit), pending rows included."""
+        if (file, unit) in self._units:
+            row = self._units[(file, unit)]
+            return None if row is None else row[0]
+        found = self.conn.execute("SELECT sort FROM corpus_units WHERE file = ? AND unit = ?", (file, unit)).fetchone()
+        return None if found is None else str(found[0])
+
+    def _flush_units(self) -> None:
+        """Write the pending corpus_units rows (one statement per kind, not one per unit)."""
+        if not self._units:
+            return
+        self.conn.executemany("DELETE FROM corpus_units WHERE file = ? AND unit = ?",
+                              [key for key, row in self._units.items() if row is None])
+        self.conn.executemany("INSERT OR REPLACE INTO corpus_units (file, unit, sort, nbytes) VALUES (?, ?, ?, ?)",
+                              [(*key, *row) for key, row in self._units.items() if row is not None])
+        self._units = {}
 
 
 def _claim_cells(fact_type: str, f: dict[str, Any]) -> list[object]:

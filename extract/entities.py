@@ -100,20 +100,25 @@ class NameIndex:
     def __init__(self) -> None:
         self.names: dict[str, set[str]] = {}
         self.longest = 0
+        self._lengths: dict[str, set[int]] = {}  # first word -> the word counts of the names it starts
 
     def add(self, name: str, owner: str) -> None:
-        key = " ".join(_words(name))
+        words = _words(name)
+        key = " ".join(words)
         if len(key) < 4:  # too short to name a project on its own
             return
         self.names.setdefault(key, set()).add(owner)
         self.longest = max(self.longest, len(key.split()))
+        self._lengths.setdefault(words[0], set()).add(len(words))
 
     def find(self, text: str) -> set[str]:
         words = _words(text)
         found: set[str] = set()
-        for i in range(len(words)):
-            for n in range(1, min(self.longest, len(words) - i) + 1):
-                found |= self.names.get(" ".join(words[i : i + n]), set())
+        lengths, names = self._lengths, self.names
+        for i, word in enumerate(words):  # only the n-grams that start as some name does
+            for n in lengths.get(word, ()):
+                if i + n <= len(words):
+                    found.update(names.get(" ".join(words[i : i + n]), ()))
         return found
 
 

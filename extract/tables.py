@@ -31,13 +31,14 @@ STATEMENT_CSV_COLUMNS = ("id", "actor", "actor_role", "jurisdiction", "kind", "s
                          *SOURCE_COLUMNS)
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(_FORMULA_START)
 _NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def safe_cell(value: object) -> str:
     """The cell's text, with a leading apostrophe where a spreadsheet would read a formula."""
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+    text = value if type(value) is str else "" if value is None else str(value)
+    if text[:1] in _FORMULA_FIRST and not _NUMBER.fullmatch(text):  # one set lookup for most cells
         return "'" + text
     return text
 

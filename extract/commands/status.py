@@ -14,12 +14,12 @@ from typing import Any
 
 from extract.articles import discover, load
 from extract.backends import BACKENDS, choose_backend_name, make_backend
-from extract.corpus import merge_facts
+from extract.corpus import merge_lines
 from extract.errors import FactsheetError
 from extract.pipeline import PARTIAL, STOPPED_KEY, content_hash, run_fingerprint
 from extract.store import STORE_NAME, Fingerprint, Store
 from extract.store.batches import live_summaries
-from schemas import FactSheet, Usage
+from schemas import Usage
 
 log = logging.getLogger("factsheet")
 MAX_LISTED = 20
@@ -162,7 +162,10 @@ def collect(out_dir: Path, store_path: Path | None = None, backend: str | None =
             status.last_run = {k: last[k] for k in ("started_at", "finished_at", "backend", "new", "changed",
                                                     "unchanged", "failed", "removed")}
             status.last_run["stopped"] = _stopped(store, last["id"])
-        facts = merge_facts(FactSheet.model_validate_json(text) for _, text in store.done_sheets())
+        # The done sheets' factsheets.jsonl lines, kept in the store (corpus_lines) when current: the merge
+        # reads the same lines as from the parsed sheets, without parsing and dumping every sheet again.
+        done = [r["id"] for r in store.query("SELECT id FROM articles WHERE status = 'done' AND sheet IS NOT NULL")]
+        facts = merge_lines(store.corpus_line(article) for article in done).facts
     by_id = {f.id: f.conflicts for f in facts}
     for kind in ("metric", "infrastructure_project", "policy_statement"):
         of_kind = [f for f in facts if f.type == kind]
