@@ -133,7 +133,8 @@ def _complete(data: Any) -> bool:
     return all(isinstance(c, dict) and c.get("finish_reason") != "length" for c in choices)
 
 
-def caching_http_client(inner: httpx2.AsyncBaseTransport | None = None) -> httpx2.AsyncClient:
+def caching_http_client(inner: httpx2.AsyncBaseTransport | None = None, event_hooks: dict[str, list[Any]] | None = None
+                        ) -> httpx2.AsyncClient:
     """An http client for `openai.AsyncOpenAI(http_client=...)`: openai's defaults, with the cache in front.
 
     The cache used is the one active when each request is made (extract.store.using_cache);
@@ -143,4 +144,4 @@ def caching_http_client(inner: httpx2.AsyncBaseTransport | None = None) -> httpx
 
     transport = CachingTransport(inner or httpx2.AsyncHTTPTransport(limits=httpx2.Limits(max_connections=1000,
                                                                                           max_keepalive_connections=100)))
-    return openai.DefaultAsyncHttpxClient(transport=transport)
+    return openai.DefaultAsyncHttpxClient(transport=transport, event_hooks=event_hooks)

@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from extract.align import folded_text
 from extract.articles import Article
 from extract.backends.base import Backend
+from extract.backends.llm import sendgate
 from extract.backends.llm.answer import CURRENT, ArticleFacts, FactAnswer, new_context
 from extract.backends.llm.budget import Budget, BudgetSpent
 from extract.backends.llm.chunking import Chunk, split_text
@@ -279,7 +280,8 @@ class LLMBackend(Backend):
         if self._transport is None:
             # The store's response cache sits in the HTTP layer: it sees every request whole (extract/store/http_cache.py).
             client = openai.AsyncOpenAI(api_key=self.settings.secret_key(), base_url=self.settings.base_url or OPENAI_BASE_URL,
-                                        timeout=self.settings.timeout, max_retries=0, http_client=caching_http_client())
+                                        timeout=self.settings.timeout, max_retries=0,
+                                        http_client=caching_http_client(event_hooks={"request": [sendgate.on_request]}))
             self._transport = Transport(self.settings, client)
         return self._transport
 
@@ -527,8 +529,8 @@ class LLMBackend(Backend):
             modes, mode = call.modes, call.mode
             current = (lambda: modes.current == mode) if modes is not None else None
             completion = await call.transport.complete(job.meter, job.budget, current, **kwargs)
-            # Checking the answer runs without a break: first let a request waiting for the slot this answer freed
-            # be sent, so the server works on it meanwhile.
-            await asyncio.sleep(0)
+            # Checking the answer runs without a break: first let the requests waiting for a slot (this answer's
+            # among them) be written, so the server works on them meanwhile (extract/backends/llm/sendgate.py).
+            await call.transport.gate.clear()
         job.outcome.cleaned += clean_completion(completion)
         return completion

@@ -24,10 +24,12 @@ import httpx2
 import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from extract.backends.llm import sendgate
 from extract.backends.llm.budget import Budget
 from extract.backends.llm.chat_body import post_chat
 from extract.backends.llm.modes import lacks_feature
 from extract.backends.llm.ratelimit import RateLimiter
+from extract.backends.llm.sendgate import SendGate
 from extract.backends.llm.settings import LLMSettings
 from extract.errors import BackendError, EndpointUnavailable
 from extract.store.cache import current_stage
@@ -133,6 +135,7 @@ class Transport:
         # (the pipeline starts no more articles either; extract.pipeline's _Halt).
         self._down: str | None = None
         self._limiter = RateLimiter(settings.requests_per_minute)
+        self.gate = SendGate()  # requests with a slot not yet written: answer checks wait for them
 
     def _wait(self, state: RetryCallState) -> float:
         """Exponential backoff with equal jitter, never shorter than Retry-After."""
@@ -177,7 +180,12 @@ class Transport:
                             raise StaleMode("the run stepped down from this request's mode while it waited")
                         await self._limiter.acquire()
                         meter.requests += 1
-                        completion = await post_chat(self.client, kwargs)
+                        mark, token = self.gate.sending()
+                        try:
+                            completion = await post_chat(self.client, kwargs)
+                        finally:
+                            mark.done()
+                            sendgate.reset(token)
                     stage = current_stage()
                     if budget is not None and stage is not None and stage.hit:
                         budget.refund()
