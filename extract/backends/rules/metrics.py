@@ -182,8 +182,8 @@ def _kind(q: Quantity, before: str, after: str = "") -> tuple[str, int]:
 
 
 _FROM_NOW = re.compile(r"\bfrom\s+(?:about|around|nearly|some|over|more\s+than|the\s+current)?\s*$", re.I)
-_TO_LATER = re.compile(r"(?:\s+[a-z]+){0,2}\s+to\s+(?:about|around|under|less\s+than|below|just|only)?\s*[\d]|"
-                       r"(?:\s+[a-z]+){0,2}\s+to\s+(?:about|around|under|less\s+than|below|just|only)?\s*(?:one|two|three|four|five|six|seven|eight|nine|ten)\b")
+_TO_LATER = re.compile(r"(?:\s+[a-z]+){0,2}\s+to\s+(?:about|around|under|less\s+than|below|just|only)?\s*"
+                       r"(?:\d|(?:one|two|three|four|five|six|seven|eight|nine|ten)\b)")
 # Targets of no year: a proposal ("suggested that the city set up a fund of ..."), a design figure, what a
 # project will do once completed.
 _PROPOSED = re.compile(r"\b(?:suggest(?:s|ed)?|propos(?:e|es|ed)|recommend(?:s|ed)?|call(?:s|ed)\s+for|urg(?:e|es|ed)|"
@@ -312,8 +312,8 @@ def _crosses_border(text: str, sentence: Span) -> bool:
     for m in _LINE_NAME.finditer(text, sentence.start, sentence.end):
         first, second = find_places(m.group(1)), find_places(m.group(2))
         # "The China-Laos Railway": the first end is the place that ends just before the hyphen.
-        ends = [p for p in (first[-1:] if first and first[-1].end == len(m.group(1)) else []) +
-                (second[:1] if second and second[0].start == 0 else [])]
+        ends = ((first[-1:] if first and first[-1].end == len(m.group(1)) else []) +
+                (second[:1] if second and second[0].start == 0 else []))
         if len(ends) == 2 and not any(e.name in lexicon().words("broad_regions") for e in ends):
             countries = {_country(e.name) for e in ends}
             if None not in countries and len(countries) == 2:
