@@ -99,7 +99,6 @@ class NameIndex:
 
     def __init__(self) -> None:
         self.names: dict[str, set[str]] = {}
-        self.longest = 0
         self._lengths: dict[str, set[int]] = {}  # first word -> the word counts of the names it starts
 
     def add(self, name: str, owner: str) -> None:
@@ -108,7 +107,6 @@ class NameIndex:
         if len(key) < 4:  # too short to name a project on its own
             return
         self.names.setdefault(key, set()).add(owner)
-        self.longest = max(self.longest, len(key.split()))
         self._lengths.setdefault(words[0], set()).add(len(words))
 
     def find(self, text: str) -> set[str]:

@@ -30,8 +30,7 @@ PROJECT_CSV_COLUMNS = ("id", "name", "kind", "status", "locations", "partners", 
 STATEMENT_CSV_COLUMNS = ("id", "actor", "actor_role", "jurisdiction", "kind", "summary", "initiatives", "venue",
                          *SOURCE_COLUMNS)
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_FIRST = frozenset(_FORMULA_START)
+_FORMULA_FIRST = frozenset(("=", "+", "-", "@", "\t", "\r"))  # first characters a spreadsheet reads as a formula
 _NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
