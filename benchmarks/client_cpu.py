@@ -28,7 +28,6 @@ import cProfile
 import json
 import pstats
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -78,8 +77,9 @@ SERVER = {"lean": [str(Path(__file__).resolve().parent / "lean_server.py")], "sc
 
 
 @contextlib.contextmanager
-def server_process(delay: float, kind: str) -> Iterator[tuple[str, dict[str, float]]]:
-    proc = subprocess.Popen([sys.executable, *SERVER[kind], str(delay)], cwd=ROOT, text=True,
+def server_process(delay: float, kind: str, folder: Path | None = None) -> Iterator[tuple[str, dict[str, float]]]:
+    extra = [str(folder)] if kind == "lean" and folder is not None else []  # the lean server precomputes them
+    proc = subprocess.Popen([sys.executable, *SERVER[kind], str(delay), *extra], cwd=ROOT, text=True,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert proc.stdout is not None and proc.stdin is not None
     stats: dict[str, float] = {}
@@ -91,12 +91,15 @@ def server_process(delay: float, kind: str) -> Iterator[tuple[str, dict[str, flo
 
 
 def corpus(folder: Path, n: int) -> None:
+    """n articles, copies of the seeds in turn, each made distinct by a last line of its own: no cache of texts
+    (folded articles, their words) serves one article from another's work, as none would in a real corpus."""
     from llm_helpers import GOLD_IDS, SEEDS
 
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(n):
         article_id = GOLD_IDS[i % len(GOLD_IDS)]
-        shutil.copy(SEEDS / f"{article_id}.txt", folder / f"c{i:03d}_{article_id}.txt")
+        text = (SEEDS / f"{article_id}.txt").read_text(encoding="utf-8").rstrip("\n")
+        (folder / f"c{i:03d}_{article_id}.txt").write_text(f"{text}\n\nCopy {i} of this report.\n", encoding="utf-8")
 
 
 def measure(delay: float, concurrency: int, folder: Path, kind: str, profile: cProfile.Profile | None = None
@@ -109,7 +112,7 @@ def measure(delay: float, concurrency: int, folder: Path, kind: str, profile: cP
     from extract.backends.llm.settings import LLMSettings
     from extract.pipeline import RunOptions, run
 
-    with server_process(delay, kind) as (url, server), tempfile.TemporaryDirectory() as out:
+    with server_process(delay, kind, folder) as (url, server), tempfile.TemporaryDirectory() as out:
         settings = LLMSettings(base_url=url, concurrency=concurrency, chunk_tokens=100_000,
                                **{**FAST, "timeout": 30.0})
         sources = list(discover([str(folder)]))

@@ -17,8 +17,9 @@ works them out before the timing starts:
 It is a real HTTP server on 127.0.0.1; the real openai client and instructor talk to it. It counts the
 requests and how many were in flight at once, and reports its own CPU time.
 
-Run as a child process: `python benchmarks/lean_server.py DELAY` prints the URL, serves until its
-stdin closes, then prints one JSON line with its figures.
+Run as a child process: `python benchmarks/lean_server.py DELAY [FOLDER ...]` (the articles of each FOLDER,
+copies of seeds, precomputed too) prints the URL, serves until its stdin closes, then prints one JSON line with
+its figures.
 """
 
 from __future__ import annotations
@@ -52,11 +53,14 @@ def _body_for(text: str) -> dict[str, Any]:
     return {"messages": [{"role": "user", "content": MARK + text}]}
 
 
-def precompute() -> dict[str, dict[str, Any]]:
-    """text key -> the gold answer payload of that seed article, as gold_responder gives it for the whole text."""
+def precompute(folders: list[Path] | None = None) -> dict[str, dict[str, Any]]:
+    """text key -> the gold answer payload of each seed article, and of each article in `folders` (copies of seeds,
+    benchmarks/client_cpu.py), as gold_responder gives it for the whole text."""
     answers = {}
-    for article_id in GOLD_IDS:
-        article = load(ArticleSource(id=article_id, path=SEEDS / f"{article_id}.txt"))
+    paths = [SEEDS / f"{article_id}.txt" for article_id in GOLD_IDS]
+    paths += [path for folder in folders or [] for path in sorted(folder.glob("*.txt"))]
+    for path in paths:
+        article = load(ArticleSource(id=path.stem, path=path))
         answers[text_key(article.text)] = gold_responder(_body_for(article.text))
     return answers
 
@@ -137,7 +141,7 @@ async def _serve(server: LeanServer, stop: asyncio.Event) -> None:
 
 def main() -> None:
     delay = float(sys.argv[1]) if len(sys.argv) > 1 else 0.0
-    server = LeanServer(delay, precompute())
+    server = LeanServer(delay, precompute([Path(folder) for folder in sys.argv[2:]]))
     started = resource.getrusage(resource.RUSAGE_SELF)
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()

@@ -31,6 +31,7 @@ _DIGITS = re.compile(r"(?<![A-Za-z0-9_.])(\d{1,3}(?:[, \u00a0\u202f]\d{3})+|\d+)
 _SCALE_AFTER = re.compile(rf"\s*-?\s*({_SCALE_ALT})\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z]+", re.IGNORECASE)
 REL_TOLERANCE = 1e-6
+NUMBERS_MEMO = "quote_numbers"  # the key of a FoldedText's memo (extract.align) under which its quotes' numbers are kept
 
 
 def _digit_numbers(text: str) -> Iterable[float]:
@@ -75,12 +76,17 @@ def _word_numbers(text: str) -> Iterable[float]:
         i = max(j, i + 1)
 
 
-def stated_numbers(quotes: Iterable[str]) -> set[float]:
-    """Every number the quotes write, with the scales written after it applied."""
+def stated_numbers(quotes: Iterable[str], memo: dict[str, frozenset[float]] | None = None) -> set[float]:
+    """Every number the quotes write, with the scales written after it applied; `memo` keeps each quote's numbers
+    (one per article: the same quote is read for each metric it states, and again by the final check)."""
     numbers: set[float] = set()
     for quote in quotes:
-        numbers.update(_digit_numbers(quote))
-        numbers.update(_word_numbers(quote))
+        found = memo.get(quote) if memo is not None else None
+        if found is None:
+            found = frozenset((*_digit_numbers(quote), *_word_numbers(quote)))
+            if memo is not None:
+                memo[quote] = found
+        numbers.update(found)
     return numbers
 
 
@@ -88,7 +94,8 @@ def _same(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=REL_TOLERANCE, abs_tol=1e-9)
 
 
-def value_problem(value: float, unit: str, kind: str, quotes: Iterable[str]) -> str | None:
+def value_problem(value: float, unit: str, kind: str, quotes: Iterable[str],
+                  memo: dict[str, frozenset[float]] | None = None) -> str | None:
     """None when the quotes state `value` in some written form; else the reason, saying how to fix it.
 
     `unit` and `kind` shape the hint only: a share or growth is stated as it stands
@@ -96,7 +103,7 @@ def value_problem(value: float, unit: str, kind: str, quotes: Iterable[str]) -> 
     """
     quotes = list(quotes)
     magnitude = abs(value)
-    numbers = stated_numbers(quotes)
+    numbers = stated_numbers(quotes, memo)
     if any(_same(magnitude, n) for n in numbers):
         return None
     written = ", ".join(f"{n:g}" for n in sorted(numbers)[:8]) or "none"

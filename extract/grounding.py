@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from pydantic import BaseModel
 
 from extract.align import FoldedText
 from extract.errors import ConfigError
-from extract.figures import value_problem
+from extract.figures import NUMBERS_MEMO, value_problem
 from schemas import Evidence, FactSheet
 
 FACT_LISTS = ("metrics", "infrastructure_projects", "policy_statements")
@@ -69,6 +70,13 @@ def count_words(quote: str) -> int:
     return len(_CJK.findall(quote)) + len(_WORD.findall(_CJK.sub(" ", quote)))
 
 
+def _words_up_to(quote: str, limit: int) -> int:
+    """`count_words(quote)`, or `limit` when it has at least that many: most quotes are long, so counting stops early."""
+    if _CJK.search(quote):
+        return min(count_words(quote), limit)
+    return sum(1 for _ in islice(_WORD.finditer(quote), limit))
+
+
 def _short(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -98,7 +106,7 @@ def clause_span(text: str, start: int, end: int) -> tuple[int, int]:
                     f"evidence quote {_short(text[start:end])!r} starts or ends inside a word: quote whole words, "
                     "the whole clause or sentence that states the fact, copied exactly from the article")
             start, end = (moved, end) if step < 0 else (start, moved)
-    words = count_words(text[start:end])
+    words = _words_up_to(text[start:end], MIN_CLAUSE_WORDS)
     if words < MIN_CLAUSE_WORDS:
         raise NotAClause(
             f"evidence quote {_short(text[start:end])!r} has only {words} word{'' if words == 1 else 's'}: quote the "
@@ -173,27 +181,24 @@ class AnswerLimits:
 
     def field_problem(self, fact: BaseModel) -> str | None:
         """Why a fact is too long to keep: its longest string field or quote over `max_field_chars`."""
+        limit = self.max_field_chars
         for name, value in _strings(fact):
-            if len(value) > self.max_field_chars:
-                return (f"{name} is {len(value)} characters long, over the limit of {self.max_field_chars} "
-                        f"({MAX_FIELD_CHARS_ENV})")
+            if len(value) > limit:
+                return f"{name} is {len(value)} characters long, over the limit of {limit} ({MAX_FIELD_CHARS_ENV})"
         return None
 
 
-def _strings(fact: BaseModel) -> list[tuple[str, str]]:
+def _strings(fact: BaseModel) -> Iterator[tuple[str, str]]:
     """(field name, text) of every string a fact holds: its fields, list items and evidence quotes."""
-    found: list[tuple[str, str]] = []
-    for name in type(fact).model_fields:
-        value: Any = getattr(fact, name)
+    for name, value in fact.__dict__.items():  # the fields, in order (fact models forbid extra keys)
         if isinstance(value, str):
-            found.append((name, value))
+            yield name, value
         elif isinstance(value, list):
             for item in value:
                 if isinstance(item, str):
-                    found.append((name, item))
+                    yield name, item
                 elif isinstance(item, Evidence):
-                    found.append(("evidence quote", item.quote))
-    return found
+                    yield "evidence quote", item.quote
 
 
 def cap_facts(lists: dict[str, list[Any]], max_facts: int) -> tuple[dict[str, list[Any]], int]:
@@ -295,12 +300,15 @@ def ground_sheet(text: str, sheet: FactSheet, folded: FoldedText | None = None,
     return GroundingResult(sheet=sheet.model_copy(update={**kept, "provenance": provenance}), dropped=dropped, count=count)
 
 
-def check_values(sheet: FactSheet) -> GroundingResult:
+def check_values(sheet: FactSheet, folded: FoldedText | None = None) -> GroundingResult:
     """The grounded sheet without the metrics whose value their quotes do not state (extract.figures):
-    no figure leaves the tool without a quote that states it, whatever the backend."""
+    no figure leaves the tool without a quote that states it, whatever the backend. With the article's folded
+    text, the numbers of each quote are read once per article (kept in its memo)."""
     kept, dropped = [], []
+    memo = folded.memo.setdefault(NUMBERS_MEMO, {}) if folded is not None else None
     for metric in sheet.metrics:
-        problem = value_problem(metric.value, metric.unit, metric.kind.value, [e.quote for e in metric.evidence])
+        problem = value_problem(metric.value, metric.unit, metric.kind.value, [e.quote for e in metric.evidence],
+                                memo)
         if problem:
             dropped.append(f"metrics: {problem}")
         else:

@@ -161,8 +161,9 @@ class RunReport:
 def complete_sheet(article: Article, sheet: FactSheet, canonicaliser: Canonicaliser) -> tuple[FactSheet, list[str]]:
     """A backend's sheet grounded and canonicalised, and one reason per fact dropped (nothing logged)."""
     sheet = sheet.model_copy(update={"article": article.meta})
-    grounded = ground_sheet(article.text, sheet, folded_text(article.text))  # folded once, also for the backend
-    stated = check_values(grounded.sheet)
+    folded = folded_text(article.text)  # folded once, also for the backend
+    grounded = ground_sheet(article.text, sheet, folded)
+    stated = check_values(grounded.sheet, folded)
     result = canonicaliser.sheet(stated.sheet)
     provenance = result.provenance.model_copy(update={"aliases_version": canonicaliser.version})
     return result.model_copy(update={"provenance": provenance}), grounded.dropped + stated.dropped

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextvars import ContextVar
 from typing import Any
 
 import httpx2
@@ -20,6 +21,9 @@ from extract.store.cache import ResponseCache, active_cache, current_meter, curr
 from extract.store.calls import ANSWER_FIGURES, PARSED_BODY, REQUEST_KEY, answer_figures, record_http
 
 _CACHEABLE_PATHS = ("/chat/completions", "/completions", "/responses")
+# The request being sent, as (its bytes, the JSON body they encode), when the sender encoded it itself
+# (extract.backends.llm.chat_body.post_chat): a request with these very bytes is not parsed back.
+SENDING: ContextVar[tuple[bytes, dict[str, Any]] | None] = ContextVar("factsheet_sending", default=None)
 _DROP_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 
 
@@ -90,8 +94,10 @@ class CachingTransport(httpx2.AsyncBaseTransport):
     def _json_body(request: httpx2.Request) -> dict | None:
         if request.method != "POST" or not request.url.path.endswith(_CACHEABLE_PATHS):
             return None
+        sending = SENDING.get()
         try:
-            body = json.loads(request.content)
+            content = request.content
+            body = sending[1] if sending is not None and content == sending[0] else json.loads(content)
         except (ValueError, httpx2.RequestNotRead):
             return None
         if not isinstance(body, dict) or body.get("stream"):

@@ -41,7 +41,7 @@ from extract.backends.llm.nearmiss import Words, near_miss
 from extract.backends.llm.reask import Rejected
 from extract.backends.llm.repair import repair_fact
 from extract.canonical import validated
-from extract.figures import value_problem
+from extract.figures import NUMBERS_MEMO, value_problem
 from extract.grounding import folded_clause_problem
 from schemas import FACT_TYPES, Evidence, InfrastructureProject, Metric, PolicyStatement, check_period, check_unit
 
@@ -173,7 +173,9 @@ class FactAnswer(BaseModel):
         except ValidationError as e:
             raise ValueError(_messages(e)) from None
         if "value" in type(self).model_fields:
-            problem = value_problem(self.value, self.unit, str(self.kind), [q.quote for q in self.evidence])  # type: ignore[attr-defined]
+            memo = folded.memo.setdefault(NUMBERS_MEMO, {}) if folded is not None else None
+            problem = value_problem(self.value, self.unit, str(self.kind), [q.quote for q in self.evidence],  # type: ignore[attr-defined]
+                                    memo)
             if problem:
                 raise ValueError(problem)
         self._checked = (checked, folded, offset)
@@ -220,18 +222,31 @@ StatementAnswer = _answer_model(PolicyStatement)
 
 def _without_duplicates(items: list[Any], context: dict[str, Any]) -> list[Any]:
     """Exact duplicate facts (same JSON) kept once; each merge counted."""
-    seen: set[str] = set()
+    # Candidates are found by their scalar fields and `==` (cheap); only a candidate pays for the JSON comparison,
+    # which tells apart what `==` does not (1 and 1.0, 1 and true).
+    seen: dict[frozenset[Any], list[dict[str, Any]]] = {}
     kept = []
     for item in items:
-        key = json.dumps(item, sort_keys=True, default=str) if isinstance(item, dict) else None
-        if key is not None and key in seen:
-            if "repairs" in context:
-                context["repairs"]["duplicate"] += 1
-            continue
-        if key is not None:
-            seen.add(key)
+        if isinstance(item, dict):
+            bucket = seen.setdefault(_scalars(item), [])
+            if any(item == other and _json(item) == _json(other) for other in bucket):
+                if "repairs" in context:
+                    context["repairs"]["duplicate"] += 1
+                continue
+            bucket.append(item)
         kept.append(item)
     return kept
+
+
+def _scalars(item: dict[str, Any]) -> frozenset[Any]:
+    return frozenset((key, value) for key, value in item.items() if type(value) in _SCALAR_TYPES)
+
+
+_SCALAR_TYPES = (str, int, float, bool, type(None))
+
+
+def _json(item: Any) -> str:
+    return json.dumps(item, sort_keys=True, default=str)
 
 
 class ArticleFacts(BaseModel):

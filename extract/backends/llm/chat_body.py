@@ -7,7 +7,9 @@ models and drops omitted values. The chat-completion parameter types have no ali
 formats, so for a body of plain JSON values (dict, list, str, int, float, bool, None) the walk gives
 back the same body. `post_chat` sends such a body as `create` would (same keys in the same order,
 same options, same response type, through the same client, httpx transport and error handling);
-anything else (another value type, an unknown or extra_* key, streaming) goes through `create`.
+anything else (another value type, an unknown or extra_* key, streaming) goes through `create`. The body is
+encoded here (with openai's own encoder, as `post(body=...)` would) and handed to the response cache's layer
+with its bytes, which then needs not parse them back.
 tests/extract/backends/llm/test_chat_body.py checks the body against openai's own transform.
 """
 
@@ -19,8 +21,11 @@ from typing import Any
 import openai
 from openai import AsyncStream
 from openai._base_client import make_request_options
+from openai._utils._json import openapi_dumps
 from openai.resources.chat.completions.completions import AsyncCompletions, validate_response_format
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+from extract.store.http_cache import SENDING
 
 # The body parameters of `create`, in the order its body dict lists them (the request's key order).
 BODY_KEYS = tuple(name for name, p in inspect.signature(AsyncCompletions.create).parameters.items()
@@ -57,6 +62,13 @@ async def post_chat(client: openai.AsyncOpenAI, kwargs: dict[str, Any]) -> Any:
     if body is None:
         return await client.chat.completions.create(**kwargs)
     validate_response_format(body.get("response_format"))
-    return await client.post("/chat/completions", body=body, cast_to=ChatCompletion,
-                             options=make_request_options(security={"bearer_auth": True}),
-                             stream=False, stream_cls=AsyncStream[ChatCompletionChunk])
+    # Encoded here as openai would encode `body=`, so that the response cache's layer reads the body from SENDING
+    # instead of parsing these bytes back.
+    content = openapi_dumps(body)
+    token = SENDING.set((content, body))
+    try:
+        return await client.post("/chat/completions", content=content, cast_to=ChatCompletion,
+                                 options=make_request_options(security={"bearer_auth": True}),
+                                 stream=False, stream_cls=AsyncStream[ChatCompletionChunk])
+    finally:
+        SENDING.reset(token)

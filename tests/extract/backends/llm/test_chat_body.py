@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import httpx2
@@ -88,3 +89,33 @@ def test_anything_openai_might_rewrite_goes_through_create(fake_llm: FakeLLM) ->
 
     assert asyncio.run(send()).choices
     assert fake_llm.records[-1].body == kwargs
+
+
+def test_the_cache_layer_takes_the_body_post_chat_encoded_instead_of_parsing_it_back(fake_llm: FakeLLM) -> None:
+    from extract.store.calls import PARSED_BODY
+    from extract.store.http_cache import CachingTransport
+
+    kwargs = first_request(fake_llm.url, "JSON_SCHEMA")
+    seen: list[tuple[Any, bytes]] = []
+
+    class Noting(httpx2.AsyncBaseTransport):
+        inner = httpx2.AsyncHTTPTransport()
+
+        async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+            seen.append((request.extensions.get(PARSED_BODY), request.content))
+            return await self.inner.handle_async_request(request)
+
+    async def send() -> None:
+        client = openai.AsyncOpenAI(api_key="sk-test", base_url=fake_llm.url, max_retries=0,
+                                    http_client=openai.DefaultAsyncHttpxClient(transport=CachingTransport(Noting())))
+        try:
+            await post_chat(client, kwargs)  # the body handed over with its bytes
+            await client.chat.completions.create(**kwargs)  # bytes encoded by openai: parsed back
+        finally:
+            await client.close()
+
+    asyncio.run(send())
+    (handed, content), (parsed, content2) = seen
+    assert content == content2 and handed == parsed == json.loads(content)
+    assert handed["messages"] is kwargs["messages"]  # post_chat's own body: not parsed back
+    assert parsed["messages"] is not kwargs["messages"]

@@ -110,6 +110,17 @@ def test_what_code_can_decide_is_repaired_and_counted_not_re_asked() -> None:
                                   "duplicate": 1, "null_list": 1}
 
 
+def test_exact_duplicates_are_merged_whatever_their_key_order_and_near_duplicates_kept() -> None:
+    raw = metric()
+    reordered = dict(reversed(list(raw.items())))
+    other_quote = metric(evidence=[{"quote": "In 2020, trade reached 100 billion yuan"}])
+    answer, context = validate({"metrics": [raw, reordered, other_quote, metric(period="2021"), raw]})
+    assert [(m.period, m.evidence[0].quote) for m in answer.metrics] == [
+        ("2020", "In 2020, trade reached 100 billion yuan, up 7.2%."), ("2020", "In 2020, trade reached 100 billion yuan"),
+        ("2021", "In 2020, trade reached 100 billion yuan, up 7.2%.")]
+    assert context["repairs"]["duplicate"] == 2
+
+
 def test_a_fact_given_again_in_a_follow_up_is_recognised_whatever_its_key_order() -> None:
     from extract.backends.llm.backend import _fact_key
 

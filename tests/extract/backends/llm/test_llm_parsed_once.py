@@ -58,13 +58,14 @@ def test_the_call_log_reads_what_the_cache_layer_parsed(server: FakeLLM, tmp_pat
     out = tmp_path / "out"
     assert cli_main(["run", str(folder), "-o", str(out)]) == 0
     sent = len(server.records)
-    assert sent == 2 and layer.count == 2 * sent  # each request body once, each answer once
+    # Each answer parsed once; no request body: post_chat hands the layer the body it encoded (chat_body.py).
+    assert sent == 2 and layer.count == sent
     # The store forgets the articles: they are answered from the cache, logged the same way, nothing parsed twice.
     with Store.open(out / STORE_NAME) as store:
         for article_id in (A, B):
             store.delete(article_id)
     assert cli_main(["run", str(folder), "-o", str(out)]) == 0
-    assert len(server.records) == sent and layer.count == 2 * sent + 2 * sent  # each body and each cached answer
+    assert len(server.records) == sent and layer.count == sent + sent  # each cached answer
     with Store.open(out / STORE_NAME) as store:
         rows = read_calls(store, limit=None)
         stored = {row["key"] for row in store.query("SELECT key FROM llm_cache")}
