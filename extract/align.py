@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -66,23 +67,30 @@ class FoldedText:
     def __init__(self, text: str) -> None:
         self.text = text
         parts: list[str] = []
-        origin: list[int] = []  # original index of each folded character
-        first = bytearray()  # 1: the folded character is the first one its original produced
+        # The map back to the original, by segments of folded characters whose originals follow one another:
+        # segment i starts at folded position starts[i], from original position origins[i]. Most of a text is
+        # a few long plain runs, so this is far smaller (and faster to build) than a position per character.
+        starts: list[int] = []
+        origins: list[int] = []
+        not_first: set[int] = set()  # folded positions that are not the first character their original produced
+        size = 0  # length of the folded text so far
         last_space = False  # the folded text so far ends in a space
         for match in _TOKENS.finditer(text):
             kind, start, end = match.lastgroup, match.start(), match.end()
             if kind == "space":
                 if not last_space:
                     parts.append(" ")
-                    origin.append(start)
-                    first.append(1)
+                    starts.append(size)
+                    origins.append(start)
+                    size += 1
                     last_space = True
                 continue
             run = match.group()
             if kind == "plain" or (not _TYPOGRAPHY_CHARS.search(run) and unicodedata.is_normalized("NFKD", run)):
                 parts.append(run)
-                origin.extend(range(start, end))
-                first.extend(b"\x01" * (end - start))
+                starts.append(size)
+                origins.append(start)
+                size += end - start
                 last_space = False
                 continue
             for i in range(start, end):  # rare: compatibility forms, typography, unnormalised accents
@@ -92,26 +100,33 @@ class FoldedText:
                             continue
                         c = " "
                     parts.append(c)
-                    origin.append(i)
-                    first.append(j == 0)
+                    starts.append(size)
+                    origins.append(i)
+                    if j:
+                        not_first.add(size)
+                    size += 1
                     last_space = c == " "
         self.folded = "".join(parts)
-        self._origin = origin
-        self._first = first
+        self._starts, self._origins, self._not_first = starts, origins, not_first
         self._found: dict[str, tuple[Span, ...]] = {}  # quote -> its spans: a quote is looked up by several checks
         self.memo: dict[Any, Any] = {}  # other results derived from the text alone, e.g. clause checks (grounding)
 
+    def _origin(self, k: int) -> int:
+        """The original position of folded position k."""
+        i = bisect_right(self._starts, k) - 1
+        return self._origins[i] + k - self._starts[i]
+
     def _to_span(self, k: int, n: int) -> Span | None:
         """Map folded [k, k+n) to original offsets, if it starts and ends on whole characters."""
-        if not self._first[k] or unicodedata.combining(self.folded[k]):
+        if k in self._not_first or unicodedata.combining(self.folded[k]):
             return None
         stop = k + n
         # Not inside one original character, nor before an accent the quote leaves out ("cafe" in "café").
-        if stop < len(self._first) and (not self._first[stop] or unicodedata.combining(self.folded[stop])):
+        if stop < len(self.folded) and (stop in self._not_first or unicodedata.combining(self.folded[stop])):
             return None
         # End just past the last matched character: the needle ends on a non-space character, and
         # zero-width characters or white space after it are not part of the quote.
-        return Span(self._origin[k], self._origin[stop - 1] + 1)
+        return Span(self._origin(k), self._origin(stop - 1) + 1)
 
     def find_all(self, quote: str) -> list[Span]:
         """Every place the quote stands in the text, in order."""

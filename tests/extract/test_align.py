@@ -280,7 +280,9 @@ WIDE_ALPHABET = [*ODD_ALPHABET, "\t", "`", "\u00a8", "\u2017", "\u3000", "中", 
 @given(text=st.lists(st.sampled_from(WIDE_ALPHABET), max_size=40).map("".join))
 def test_run_wise_fold_agrees_with_the_character_wise_definition(text):
     folded = FoldedText(text)
-    assert (folded.folded, folded._origin, [bool(b) for b in folded._first]) == _reference_fold(text)
+    positions = range(len(folded.folded))
+    origin, first = [folded._origin(k) for k in positions], [k not in folded._not_first for k in positions]
+    assert (folded.folded, origin, first) == _reference_fold(text)
 
 
 def test_folded_text_is_cached_per_text():

@@ -22,6 +22,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import pydantic_core
+
 from extract.figures import SCALES
 from schemas.facts import NON_CANONICAL_UNITS
 
@@ -40,12 +42,24 @@ def without_thinking(text: str) -> str:
 def extract_json(text: str) -> str:
     """The first JSON object in `text`, or `text` unchanged when there is none to find."""
     stripped = without_thinking(text)
+    if stripped.startswith("{") and stripped.endswith("}") and "```" not in stripped and _one_value(stripped):
+        return stripped  # the common answer: one object and nothing else (what the loop below finds, read faster)
     for fenced in _FENCE.findall(stripped):
         found = _first_object(fenced)
         if found is not None:
             return found
     found = _first_object(stripped)
     return found if found is not None else text
+
+
+def _one_value(text: str) -> bool:
+    """Whether `text` is one JSON value and nothing more; pydantic_core's parser, several times faster than json's.
+    Whatever it accepts, json reads as one value over the whole text (the reverse need not hold: the loop decides)."""
+    try:
+        pydantic_core.from_json(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _first_object(text: str) -> str | None:
