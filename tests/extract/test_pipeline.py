@@ -160,3 +160,33 @@ def test_finish_sheet_grounds_and_canonicalises(seed_texts):
     (metric,) = done.metrics
     assert metric.unit == "trains"
     assert (metric.evidence[0].start, metric.evidence[0].end) == (start, start + len(quote))
+
+
+def test_sheet_files_are_written_off_the_event_loop_after_their_group_is_committed(mixed_folder, tmp_path, monkeypatch):
+    import threading
+
+    from extract import pipeline
+    from extract.store import Store
+
+    out = tmp_path / "out"
+    loop_thread = threading.get_ident()  # asyncio.run runs the loop in this thread
+    written: list[tuple[str, bool, bool]] = []  # (article, off the loop thread, its row done when written)
+    write = pipeline.write_atomic
+
+    def noting(path: Path, data: str | bytes) -> None:
+        with Store.open(out / "factsheet.sqlite") as store:  # a second connection sees only committed rows
+            done = [r["status"] for r in store.query("SELECT status FROM articles WHERE id = ?", (path.stem,))]
+        written.append((path.stem, threading.get_ident() != loop_thread, done == ["done"]))
+        if path.stem.startswith("002_"):
+            raise OSError(28, "No space left on device")
+        write(path, data)
+
+    monkeypatch.setattr(pipeline, "write_atomic", noting)
+    report = run(list(discover([str(mixed_folder)])), FakeBackend(), RunOptions(out_dir=out))
+    seeds = {p.stem for p in mixed_folder.glob("*.txt")} - {"empty", "gbk"}
+    assert {name for name, _, _ in written} == seeds
+    assert all(off_loop and committed for _, off_loop, committed in written)
+    errors = {r.source.id: r.error for r in report.failed}
+    assert errors["002_04d536c7ce22d398"] == "cannot write its sheet: No space left on device"
+    assert not (out / "002_04d536c7ce22d398.json").exists()
+    assert all((out / f"{name}.json").exists() for name in seeds - {"002_04d536c7ce22d398"})
