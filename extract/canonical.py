@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from schemas import FactSheet, InfrastructureProject, Metric, PolicyStatement
+from schemas import Evidence, FactSheet, InfrastructureProject, Metric, PolicyStatement
 
 M = TypeVar("M", bound=BaseModel)
 _TABLES = ("initiatives", "provinces", "cities", "partners", "regions", "demonyms")
@@ -34,8 +34,15 @@ def name_key(name: str) -> str:
     return name.casefold()
 
 
-# Facts that came out of a full validation of their type: id -> (the instance, its JSON at that moment).
-_VALIDATED: dict[int, tuple[weakref.ref[BaseModel], str]] = {}
+# Facts that came out of a full validation of their type: id -> (the instance, its content at that moment).
+_VALIDATED: dict[int, tuple[weakref.ref[BaseModel], tuple[Any, ...]]] = {}
+
+
+def _content(fact: BaseModel) -> tuple[Any, ...]:
+    """A fact's field values, lists (and the evidence in them) as tuples: equal while the fact is unchanged.
+    Cheaper than its JSON; a change that compares equal (0.0 to -0.0) changes nothing a rule of schemas/ reads."""
+    return tuple(tuple((item.quote, item.start, item.end) if isinstance(item, Evidence) else item for item in value)
+                 if type(value) is list else value for value in fact.__dict__.values())
 
 
 def validated(model: type[M], data: Any) -> M:
@@ -48,14 +55,14 @@ def validated(model: type[M], data: Any) -> M:
         if _VALIDATED.get(key, (None,))[0] is ref:
             del _VALIDATED[key]
 
-    _VALIDATED[key] = (weakref.ref(fact, forget), fact.model_dump_json())
+    _VALIDATED[key] = (weakref.ref(fact, forget), _content(fact))
     return fact
 
 
 def known_valid(fact: BaseModel) -> bool:
     """Whether `fact` is an instance `validated` returned, with the same content as when it was validated."""
     entry = _VALIDATED.get(id(fact))
-    return entry is not None and entry[0]() is fact and entry[1] == fact.model_dump_json()
+    return entry is not None and entry[0]() is fact and entry[1] == _content(fact)
 
 
 @dataclass
@@ -151,13 +158,9 @@ class Canonicaliser:
     def _initiatives(self, names: list[str]) -> list[str]:
         return list(dict.fromkeys(self.initiative(n) for n in names if n.strip()))
 
-    def metric(self, metric: Metric) -> Metric:
-        return metric.model_copy(
-            update={
-                "unit": self.unit(metric.unit),
-                "location": self.place(metric.location) if metric.location else None,
-            }
-        )
+    def _metric(self, metric: Metric) -> dict[str, Any]:
+        """The metric's names and unit in canonical form, by field."""
+        return {"unit": self.unit(metric.unit), "location": self.place(metric.location) if metric.location else None}
 
     def project_name(self, name: str) -> str:
         """A service of an initiative branded with a place takes the initiative's canonical
@@ -169,23 +172,13 @@ class Canonicaliser:
         initiative = self.initiatives.find(base)
         return f"{initiative} ({self.place(m.group('place'))})" if initiative else name
 
-    def project(self, project: InfrastructureProject) -> InfrastructureProject:
-        return project.model_copy(
-            update={
-                "name": self.project_name(project.name),
-                "locations": self._places(project.locations),
-                "partners": self._places(project.partners),
-                "initiatives": self._initiatives(project.initiatives),
-            }
-        )
+    def _project(self, project: InfrastructureProject) -> dict[str, Any]:
+        return {"name": self.project_name(project.name), "locations": self._places(project.locations),
+                "partners": self._places(project.partners), "initiatives": self._initiatives(project.initiatives)}
 
-    def statement(self, statement: PolicyStatement) -> PolicyStatement:
-        return statement.model_copy(
-            update={
-                "jurisdiction": self.place(statement.jurisdiction) if statement.jurisdiction else None,
-                "initiatives": self._initiatives(statement.initiatives),
-            }
-        )
+    def _statement(self, statement: PolicyStatement) -> dict[str, Any]:
+        return {"jurisdiction": self.place(statement.jurisdiction) if statement.jurisdiction else None,
+                "initiatives": self._initiatives(statement.initiatives)}
 
     def sheet(self, sheet: FactSheet) -> FactSheet:
         """The sheet with every name and unit in canonical form, re-validated."""
@@ -195,16 +188,17 @@ class Canonicaliser:
         # validated again only if it did not come out of a full validation unchanged (`known_valid`).
         kept: dict[str, list[Any]] = {}
         dropped = 0
-        for list_name, canonical in (("metrics", self.metric), ("infrastructure_projects", self.project),
-                                     ("policy_statements", self.statement)):
+        for list_name, canonical in (("metrics", self._metric), ("infrastructure_projects", self._project),
+                                     ("policy_statements", self._statement)):
             kept[list_name] = []
             for fact in getattr(sheet, list_name):
-                named = canonical(fact)
-                if named == fact and known_valid(fact):  # nothing changed since a full validation of this fact
+                update = canonical(fact)
+                # Nothing changed since a full validation of this fact: kept as it is, not copied.
+                if all(getattr(fact, name) == value for name, value in update.items()) and known_valid(fact):
                     kept[list_name].append(fact)
                     continue
                 try:
-                    kept[list_name].append(type(fact).model_validate(named.model_dump()))
+                    kept[list_name].append(type(fact).model_validate(fact.model_copy(update=update).model_dump()))
                 except ValidationError:
                     dropped += 1
         provenance = sheet.provenance.model_copy(update={"dropped_facts": sheet.provenance.dropped_facts + dropped})

@@ -15,12 +15,11 @@ never the prompt or the answer (the response cache keeps answers, joined by `req
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,15 +45,14 @@ class CallRecorder:
     store: Store
     run_id: int | None
     article_id: str | None
-    _lengths: dict[str, set[int]] = field(default_factory=dict)  # conversation -> message counts sent
+    _lengths: dict[Hashable, set[int]] = field(default_factory=dict)  # conversation -> message counts sent
     _sent: set[str] = field(default_factory=set)  # request keys sent
 
     def classify(self, body: dict[str, Any], key: str) -> tuple[int, bool]:
         """(re-ask number, is a retry) of a request. A re-ask extends a conversation already sent
         (same opening messages, more of them); a retry repeats a request exactly."""
         messages = body.get("messages") if isinstance(body.get("messages"), list) else []
-        opening = hashlib.sha256(json.dumps(messages[:2], sort_keys=True, default=str).encode()).hexdigest()
-        lengths = self._lengths.setdefault(opening, set())
+        lengths = self._lengths.setdefault(_opening(messages[:2]), set())
         length = len(messages)
         retry = key in self._sent
         self._sent.add(key)
@@ -98,6 +96,14 @@ def request_mode(body: dict[str, Any]) -> str:
     if kind == "json_object":
         return "JSON"
     return "MD_JSON"
+
+
+def _opening(messages: list[Any]) -> Hashable:
+    """Equal for equal opening messages, whatever their key order; kept for one run only, so in-process hashing
+    does (the message texts are the article and the prompt: hashing them is cheaper than encoding them as JSON)."""
+    return tuple(tuple(sorted((str(key), value if type(value) is str else json.dumps(value, sort_keys=True, default=str))
+                              for key, value in message.items()))
+                 if isinstance(message, dict) else json.dumps(message, sort_keys=True, default=str) for message in messages)
 
 
 def _answer(content: bytes) -> tuple[int, int, str | None]:

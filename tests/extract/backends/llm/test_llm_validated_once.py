@@ -55,6 +55,10 @@ def test_a_fact_changed_after_validation_is_not_known_valid_and_is_validated_aga
     emptied = validated(Metric, fact.model_dump())
     emptied.evidence.clear()  # changed in place, behind validation's back
     assert not known_valid(emptied)
+    shifted = validated(Metric, fact.model_dump())
+    shifted.evidence[0] = Evidence(quote=QUOTE, start=8, end=8 + len(QUOTE))  # a quote replaced in place
+    assert not known_valid(shifted)
+    assert known_valid(fact)
     result = Canonicaliser.default().sheet(sheet_of({"metrics": [fact, broken, emptied]}))
     assert result.metrics == [fact] and result.metrics[0] is fact
     assert result.provenance.dropped_facts == 2
