@@ -31,11 +31,35 @@ from typing import Any
 
 from extract.store.db import Store, TokenCount, now
 
+_KEY_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+# Parts that many requests carry as the very same object (the answer schema): id -> (the object, its key JSON).
+_CONSTANTS: dict[int, tuple[Any, str]] = {}
+
+
+def constant_part(value: dict[str, Any]) -> dict[str, Any]:
+    """Mark `value` as a part requests carry unchanged, returned as is: its key JSON is made once, not per request.
+    The caller must never change it afterwards (the key would still be that of the old content)."""
+    _CONSTANTS.setdefault(id(value), (value, _KEY_JSON.encode(value)))
+    return value
+
 
 def request_key(request: Mapping[str, Any]) -> str:
     """A stable hash of a request: key order and white space do not matter."""
-    blob = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_key_json(request).encode("utf-8")).hexdigest()
+
+
+def _key_json(value: Any) -> str:
+    """`json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)`, with the
+    JSON of constant parts taken as made (the same text: dicts are walked here only down to them)."""
+    known = _CONSTANTS.get(id(value)) if _CONSTANTS else None
+    if known is not None and known[0] is value:
+        return known[1]
+    kind = type(value)
+    if kind is dict and _CONSTANTS and all(type(key) is str for key in value):
+        return "{" + ",".join(f"{_KEY_JSON.encode(key)}:{_key_json(value[key])}" for key in sorted(value)) + "}"
+    if kind is list and _CONSTANTS:
+        return "[" + ",".join(_key_json(item) for item in value) + "]"
+    return _KEY_JSON.encode(value)
 
 
 def response_usage(response_json: str | bytes) -> tuple[int, int]:

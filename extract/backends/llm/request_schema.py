@@ -30,6 +30,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from extract.backends.llm.answer import ArticleFacts
+from extract.store.cache import constant_part
 
 EVIDENCE_FIELD = "evidence"
 SCHEMA_MODES = ("TOOLS", "JSON_SCHEMA", "JSON", "MD_JSON")
@@ -118,6 +119,12 @@ def strict_schema(model: type[BaseModel] = ArticleFacts) -> dict[str, Any]:
     return json.loads(_schema_text(model))
 
 
+@cache
+def _shared_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """`strict_schema(model)`, one object for every request (never changed): the cache key's JSON of it is made once."""
+    return constant_part(strict_schema(model))
+
+
 def request_schema_sha256(model: type[BaseModel] = ArticleFacts) -> str:
     """SHA-256 of the request schema, for fingerprints and provenance."""
     return hashlib.sha256(_schema_text(model).encode("utf-8")).hexdigest()
@@ -158,7 +165,7 @@ def with_request_schema(kwargs: dict[str, Any], mode: str | Enum, *, strict: boo
     The input is not changed. Safe to apply again to kwargs it already rewrote (re-asks)."""
     name = _mode_name(mode)
     out = dict(kwargs)
-    schema = strict_schema(model)
+    schema = _shared_schema(model)
     if name == "TOOLS":
         tools = out.get("tools")
         if not tools or "function" not in tools[0]:

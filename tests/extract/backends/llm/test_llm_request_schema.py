@@ -388,3 +388,30 @@ def test_strict_schema_setting_is_checked_and_changes_the_fingerprint(settings: 
     on = LLMBackend(settings.model_copy(update={"strict_schema": "on"})).fingerprint()
     auto = LLMBackend(settings).fingerprint()
     assert on["strict"] == "true" and auto["strict"] == "false"
+
+
+def test_the_shared_schema_leaves_request_keys_as_they_were_and_stays_unchanged() -> None:
+    import hashlib
+
+    from extract.backends.llm.request_schema import _shared_schema
+    from extract.store.cache import request_key
+
+    def plain_key(request: dict) -> str:  # the key as it was defined before constant parts were known
+        blob = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    for mode in ("TOOLS", "JSON_SCHEMA"):  # the modes that carry the schema as an object (JSON modes: as text)
+        kwargs = with_request_schema({"model": "m", "messages": [{"role": "system", "content": "S"},
+                                                                 {"role": "user", "content": "Article text:\nT é"}],
+                                      "tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}],
+                                      "response_format": {"type": "json_schema", "json_schema": {"name": "A"}},
+                                      "temperature": 0.0, "seed": 1, "stop": None}, mode, strict=True)
+        request = {"url": "http://127.0.0.1/v1/chat/completions", "body": kwargs}
+        carried = kwargs["tools"][0]["function"]["parameters"] if mode == "TOOLS" else \
+            kwargs["response_format"]["json_schema"]["schema"]
+        assert carried is _shared_schema(ArticleFacts)  # its key JSON made once
+        assert request_key(request) == plain_key(request)
+        assert request_key({**request, "body": {**kwargs, "temperature": 0.5}}) != request_key(request)
+        # a copy of the schema, not the shared object, gives the same key
+        assert request_key(json.loads(json.dumps(request))) == request_key(request)
+    assert _shared_schema(ArticleFacts) == strict_schema(ArticleFacts)  # no request changed it
