@@ -52,6 +52,11 @@ from extract.tables import METRIC_CSV_COLUMNS, PROJECT_CSV_COLUMNS, STATEMENT_CS
 SCHEMA = MIGRATIONS[6]
 TABLES = ("corpus_articles", "corpus_claims", "corpus_members", "corpus_units")
 
+# A fact's merge state is kept (container MERGES) once this many articles state it: below, merging it again from
+# its claims reads as few rows as the kept state would, and a full rebuild of a corpus of mostly single-article
+# facts (an LLM's) writes no extra row for them.
+KEEP_MERGE_FROM = 4
+
 CSV_FILES = {"metric": (c.METRICS_CSV, METRIC_CSV_COLUMNS), "infrastructure_project": (c.PROJECTS_CSV, PROJECT_CSV_COLUMNS),
              "policy_statement": (c.STATEMENTS_CSV, STATEMENT_CSV_COLUMNS)}
 
@@ -290,11 +295,11 @@ class CorpusState:
 
     def _merge(self, key: str) -> FactMerge | None:
         """The fact's merge state after this update: the kept one with this update's changes applied (only the
-        changed articles' claims decoded), or, when that cannot say (corpus_fact.FactMerge.remove), from all its
-        claims."""
+        changed articles' claims decoded), or, when that cannot say (corpus_fact.FactMerge.remove) or none is kept,
+        from all its claims."""
         claims = self._claims_of.get(key)
         if claims is not None:  # a full rebuild: the update holds every claim
-            return self._keep_merge(key, FactMerge.from_claims(key, claims))
+            return self._keep_merge(key, FactMerge.from_claims(key, claims), False)
         changes = self._changes.get(key, [])
         row = self.conn.execute("SELECT data FROM corpus_members WHERE container = ? AND fact = ?",
                                 (MERGES, key)).fetchone()
@@ -309,11 +314,16 @@ class CorpusState:
         if merge is None:  # by article, each article's in its sheet's order
             claims = [x for (text,) in self.conn.execute(
                 "SELECT claims FROM corpus_claims WHERE fact = ? ORDER BY article", (key,)) for x in json.loads(text)]
-            return self._keep_merge(key, FactMerge.from_claims(key, claims))
-        return self._keep_merge(key, merge) if changes else merge
+            return self._keep_merge(key, FactMerge.from_claims(key, claims), row is not None)
+        return self._keep_merge(key, merge, True) if changes else merge
 
-    def _keep_merge(self, key: str, merge: FactMerge) -> FactMerge:
-        self._merge_rows[key] = merge.dump() if merge else None
+    def _keep_merge(self, key: str, merge: FactMerge, kept: bool) -> FactMerge:
+        """Keep the fact's merge state (`kept`: one is kept now) when enough articles state it to be worth it: a
+        fact stated by fewer is merged from its few claims when it changes (no row to write and read)."""
+        if len(merge.art) >= KEEP_MERGE_FROM:
+            self._merge_rows[key] = merge.dump()
+        elif kept:
+            self._merge_rows[key] = None
         return merge
 
     def _flush_merges(self) -> None:
