@@ -98,6 +98,8 @@ class CorpusState:
         # an incremental update's changes per touched fact, in order: (added?, article, its claims of the fact)
         self._changes: dict[str, list[tuple[bool, str, list[dict[str, Any]]]]] = {}
         self._merge_rows: dict[str, str | None] = {}  # the touched facts' new merge states (None: gone), not yet written
+        self._member_rows: list[tuple[str, str, str, str | None]] = []  # (container, fact, sort, data; None: gone)
+        self._fresh = False  # this update starts from an empty state: no fact has members yet
         self._merged_of: dict[str, dict[str, Any] | None] = {}  # and their merged facts
         self._units: dict[tuple[str, str], tuple[str, int] | None] = {}  # corpus_units rows not yet written
 
@@ -195,6 +197,7 @@ class CorpusState:
             return self._apply(removed, added)
         finally:
             self._claims_of, self._merged_of, self._units, self._changes, self._merge_rows = {}, {}, {}, {}, {}
+            self._member_rows, self._fresh = [], False
 
     def _remove(self, update: Update, article: str, touched: set[str]) -> None:
         """Drop an article's claims and own units (nothing when the state does not hold it)."""
@@ -216,7 +219,7 @@ class CorpusState:
     def _apply(self, removed: Iterable[str], added: Iterable[tuple[str, str]]) -> Update:
         update = Update()
         touched: set[str] = set()
-        fresh = self.conn.execute("SELECT 1 FROM corpus_articles LIMIT 1").fetchone() is None
+        fresh = self._fresh = self.conn.execute("SELECT 1 FROM corpus_articles LIMIT 1").fetchone() is None
         for article in sorted(set(removed)):
             self._remove(update, article, touched)
         new_claims: dict[str, list[dict[str, Any]]] = {}
@@ -261,6 +264,7 @@ class CorpusState:
         todo = sorted(touched | (self._all_linkable() if relink else set()))
         for key in todo:
             containers |= self._refresh_fact(update, key, index)
+        self._flush_members()
         self._refresh_containers(update, containers)
         self._flush_units()
         self._flush_merges()
@@ -335,7 +339,7 @@ class CorpusState:
 
     def _refresh_fact(self, update: Update, key: str, names: NameIndex) -> set[str]:
         """Recompute the fact's line and its memberships; returns the containers whose members changed."""
-        old = {container: (sort, data) for container, sort, data in self.conn.execute(
+        old = {} if self._fresh else {container: (sort, data) for container, sort, data in self.conn.execute(
             "SELECT container, sort, data FROM corpus_members WHERE fact = ?", (key,)) if container != MERGES}
         fact = self._fact(key)
         new: dict[str, tuple[str, str]] = {}
@@ -347,13 +351,16 @@ class CorpusState:
             new = {container: (fact["sort"], _dump(data)) for container, data in memberships(fact, names).items()}
         changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
         for container in changed:
-            if container in new:
-                sort, data = new[container]
-                self.conn.execute("INSERT OR REPLACE INTO corpus_members (container, fact, sort, data) VALUES (?, ?, ?, ?)",
-                                  (container, key, sort, data))
-            else:
-                self.conn.execute("DELETE FROM corpus_members WHERE container = ? AND fact = ?", (container, key))
+            self._member_rows.append((container, key, *new[container]) if container in new else (container, key, "", None))
         return changed
+
+    def _flush_members(self) -> None:
+        """Write the touched facts' changed member rows (one statement per kind, not one per row)."""
+        self.conn.executemany("DELETE FROM corpus_members WHERE container = ? AND fact = ?",
+                              [(container, key) for container, key, _, data in self._member_rows if data is None])
+        self.conn.executemany("INSERT OR REPLACE INTO corpus_members (container, fact, sort, data) VALUES (?, ?, ?, ?)",
+                              [row for row in self._member_rows if row[3] is not None])
+        self._member_rows = []
 
     def _members(self, container: str) -> list[dict[str, Any]]:
         return [json.loads(data) for (data,) in self.conn.execute(

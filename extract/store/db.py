@@ -108,6 +108,15 @@ def _sheet_line(sheet_text: str) -> str:
     return FactSheet.model_validate_json(sheet_text).model_dump_json()
 
 
+def _keep_line(conn: sqlite3.Connection, sheet: FactSheet, sheet_sha256: str) -> None:
+    """Keep the line of a sheet being recorded, dumped from the sheet in memory instead of parsing its text again
+    (`_sheet_line`): the same bytes, as the text is this sheet's dump and the sheet is valid (every fact of a run's
+    sheet comes out of a validation, and the schema's validators give a valid value back unchanged; the kept lines
+    are compared with parsed sheets by tests/extract/test_corpus_incremental.py and test_store_corpus_lines.py)."""
+    conn.execute("INSERT OR REPLACE INTO corpus_lines (id, made_from, line) VALUES (?, ?, ?)",
+                 (sheet.article.id, _line_key(sheet_sha256), sheet.model_dump_json()))
+
+
 class Store:
     """The run store. Open with `Store.open(path)`; use as a context manager to close it."""
 
@@ -320,6 +329,7 @@ class Store:
         """Record a finished article and what it cost, in one transaction (or in `conn`'s, from a batch)."""
         stamp = now()
         usage = sheet.provenance.usage
+        sheet_sha256 = text_sha256(sheet_text)
         with self._writing(conn) as conn:
             conn.execute(
                 """INSERT INTO articles (id, source, sha256, content_hash, fingerprint, status, error, sheet, backend,
@@ -335,8 +345,9 @@ class Store:
                        sheet_sha256 = excluded.sheet_sha256""",
                 (sheet.article.id, source, sheet.article.sha256, content_hash, fingerprint, sheet_text,
                  sheet.provenance.backend, sheet.provenance.model, usage.requests, usage.prompt_tokens,
-                 usage.completion_tokens, stamp, stamp, stamp, text_sha256(sheet_text)),
+                 usage.completion_tokens, stamp, stamp, stamp, sheet_sha256),
             )
+            _keep_line(conn, sheet, sheet_sha256)
             self._ledger(conn, run_id, sheet.article.id, sheet.provenance.model, spent, stamp)
 
     def record_failure(
