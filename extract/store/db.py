@@ -241,26 +241,30 @@ class Store:
                 return
             after = rows[-1]["id"]
 
-    def _refresh_corpus_lines(self, batch: int = 64) -> None:
-        """Make the missing and out-of-date lines (one transaction per `batch`); drop those of articles not done."""
+    def _refresh_corpus_lines(self, batch: int = 64) -> dict[str, str]:
+        """Make the missing and out-of-date lines (one transaction per `batch`); drop those of articles not done.
+        Returns what each done article's line is made from (one pass over the articles index: a done article
+        always has its sheet, `record_done` being the only way to 'done')."""
         with self.transaction() as conn:
             conn.execute("DELETE FROM corpus_lines WHERE id NOT IN (SELECT id FROM articles WHERE status = 'done')")
-        stale = [(r["id"], r["sheet_sha256"]) for r in self.query(
-            """SELECT a.id, a.sheet_sha256, c.made_from FROM articles a LEFT JOIN corpus_lines c ON c.id = a.id
-               WHERE a.status = 'done' AND a.sheet IS NOT NULL AND a.sheet_sha256 IS NOT NULL""")
-            if r["made_from"] != _line_key(r["sheet_sha256"])]
+        keys: dict[str, str] = {}
+        stale: list[tuple[str, str]] = []
+        for r in self.query("""SELECT a.id, a.sheet_sha256, c.made_from FROM articles a
+                               LEFT JOIN corpus_lines c ON c.id = a.id WHERE a.status = 'done'"""):
+            key = keys[r["id"]] = _line_key(r["sheet_sha256"])
+            if r["sheet_sha256"] is not None and r["made_from"] != key:
+                stale.append((r["id"], r["sheet_sha256"]))
         for start in range(0, len(stale), batch):
             made = [(article_id, _line_key(sha), _sheet_line(self.sheet_text(article_id) or ""))
                     for article_id, sha in stale[start : start + batch]]
             with self.transaction() as conn:
                 conn.executemany("INSERT OR REPLACE INTO corpus_lines (id, made_from, line) VALUES (?, ?, ?)", made)
+        return keys
 
     def corpus_line_keys(self) -> dict[str, str]:
         """What each done article's factsheets.jsonl line is made from (its sheet's hash and LINE_VERSION),
         after making the missing lines: a key changes whenever the article's line does."""
-        self._refresh_corpus_lines()
-        return {r["id"]: _line_key(r["sheet_sha256"]) for r in self.query(
-            "SELECT id, sheet_sha256 FROM articles WHERE status = 'done' AND sheet IS NOT NULL")}
+        return self._refresh_corpus_lines()
 
     def corpus_line(self, article_id: str) -> str:
         """A done article's factsheets.jsonl line: the kept one when current, else made now."""
