@@ -31,7 +31,9 @@ from typing import Any
 
 from extract import corpus as c
 from extract.canonical import Canonicaliser, name_key
+from extract.corpus_fact import FactMerge
 from extract.corpus_units import (
+    MERGES,
     NAMES,
     SECTIONS,
     entity_id,
@@ -39,7 +41,6 @@ from extract.corpus_units import (
     hash_id_of,
     header_line,
     memberships,
-    merged_fact,
 )
 from extract.entities import NameIndex
 from extract.splice import splice_file
@@ -50,6 +51,11 @@ from extract.tables import METRIC_CSV_COLUMNS, PROJECT_CSV_COLUMNS, STATEMENT_CS
 # derived: dropping their rows makes the next run rebuild the files from every stored sheet.
 SCHEMA = MIGRATIONS[6]
 TABLES = ("corpus_articles", "corpus_claims", "corpus_members", "corpus_units")
+
+# A fact's merge state is kept (container MERGES) once this many articles state it: below, merging it again from
+# its claims reads as few rows as the kept state would, and a full rebuild of a corpus of mostly single-article
+# facts (an LLM's) writes no extra row for them.
+KEEP_MERGE_FROM = 4
 
 CSV_FILES = {"metric": (c.METRICS_CSV, METRIC_CSV_COLUMNS), "infrastructure_project": (c.PROJECTS_CSV, PROJECT_CSV_COLUMNS),
              "policy_statement": (c.STATEMENTS_CSV, STATEMENT_CSV_COLUMNS)}
@@ -88,7 +94,12 @@ class CorpusState:
         self._keys: dict[str, str] = {}
         self._fact_keys: dict[tuple[Any, ...], str] = {}
         self._ids: dict[str, str] = {}
-        self._claims_of: dict[str, list[dict[str, Any]]] = {}  # this update's claims per touched fact
+        self._claims_of: dict[str, list[dict[str, Any]]] = {}  # this update's claims per touched fact (a full rebuild)
+        # an incremental update's changes per touched fact, in order: (added?, article, its claims of the fact)
+        self._changes: dict[str, list[tuple[bool, str, list[dict[str, Any]]]]] = {}
+        self._merge_rows: dict[str, str | None] = {}  # the touched facts' new merge states (None: gone), not yet written
+        self._member_rows: list[tuple[str, str, str, str | None]] = []  # (container, fact, sort, data; None: gone)
+        self._fresh = False  # this update starts from an empty state: no fact has members yet
         self._merged_of: dict[str, dict[str, Any] | None] = {}  # and their merged facts
         self._units: dict[tuple[str, str], tuple[str, int] | None] = {}  # corpus_units rows not yet written
 
@@ -185,7 +196,8 @@ class CorpusState:
         try:
             return self._apply(removed, added)
         finally:
-            self._claims_of, self._merged_of, self._units = {}, {}, {}
+            self._claims_of, self._merged_of, self._units, self._changes, self._merge_rows = {}, {}, {}, {}, {}
+            self._member_rows, self._fresh = [], False
 
     def _remove(self, update: Update, article: str, touched: set[str]) -> None:
         """Drop an article's claims and own units (nothing when the state does not hold it)."""
@@ -194,6 +206,11 @@ class CorpusState:
             return
         facts = json.loads(row[0])
         touched.update(facts)
+        for fact in facts:
+            found = self.conn.execute("SELECT claims FROM corpus_claims WHERE fact = ? AND article = ?",
+                                      (fact, article)).fetchone()
+            if found is not None:
+                self._changes.setdefault(fact, []).append((False, article, json.loads(found[0])))
         self.conn.execute("DELETE FROM corpus_articles WHERE article = ?", (article,))
         self.conn.executemany("DELETE FROM corpus_claims WHERE fact = ? AND article = ?", [(f, article) for f in facts])
         for name in (c.FACTSHEETS_JSONL, *(n for n, _ in CSV_FILES.values())):
@@ -202,7 +219,7 @@ class CorpusState:
     def _apply(self, removed: Iterable[str], added: Iterable[tuple[str, str]]) -> Update:
         update = Update()
         touched: set[str] = set()
-        fresh = self.conn.execute("SELECT 1 FROM corpus_articles LIMIT 1").fetchone() is None
+        fresh = self._fresh = self.conn.execute("SELECT 1 FROM corpus_articles LIMIT 1").fetchone() is None
         for article in sorted(set(removed)):
             self._remove(update, article, touched)
         new_claims: dict[str, list[dict[str, Any]]] = {}
@@ -227,6 +244,8 @@ class CorpusState:
                     new_claims.setdefault(key, []).extend(found)
             else:
                 touched.update(claims)
+                for key, found in claims.items():
+                    self._changes.setdefault(key, []).append((True, article, found))
         for key, found in new_claims.items():
             found.sort(key=lambda x: (x["a"], x["o"]))
             self._claims_of[key] = found
@@ -245,8 +264,10 @@ class CorpusState:
         todo = sorted(touched | (self._all_linkable() if relink else set()))
         for key in todo:
             containers |= self._refresh_fact(update, key, index)
+        self._flush_members()
         self._refresh_containers(update, containers)
         self._flush_units()
+        self._flush_merges()
         return update
 
     def _project_names(self) -> dict[str, str]:
@@ -269,20 +290,57 @@ class CorpusState:
                 if not key.startswith('["project"')}
 
     def _fact(self, key: str) -> dict[str, Any] | None:
-        """The merged fact of `key` from its claims (None when no article states it any more)."""
+        """The merged fact of `key` (None when no article states it any more)."""
         if key in self._merged_of:
             return self._merged_of[key]
+        merge = self._merge(key)
+        merged = self._merged_of[key] = merge.result() if merge else None
+        return merged
+
+    def _merge(self, key: str) -> FactMerge | None:
+        """The fact's merge state after this update: the kept one with this update's changes applied (only the
+        changed articles' claims decoded), or, when that cannot say (corpus_fact.FactMerge.remove) or none is kept,
+        from all its claims."""
         claims = self._claims_of.get(key)
-        if claims is None:  # by article, each article's in its sheet's order
+        if claims is not None:  # a full rebuild: the update holds every claim
+            return self._keep_merge(key, FactMerge.from_claims(key, claims), False)
+        changes = self._changes.get(key, [])
+        row = self.conn.execute("SELECT data FROM corpus_members WHERE container = ? AND fact = ?",
+                                (MERGES, key)).fetchone()
+        merge: FactMerge | None = None if row is None else FactMerge.load(key, row[0])
+        for added, article, found in changes:
+            if merge is None:
+                break
+            if added and article not in merge.art:
+                merge.add(article, found)
+            elif added or not merge.remove(article, found):
+                merge = None
+        if merge is None:  # by article, each article's in its sheet's order
             claims = [x for (text,) in self.conn.execute(
                 "SELECT claims FROM corpus_claims WHERE fact = ? ORDER BY article", (key,)) for x in json.loads(text)]
-        merged = self._merged_of[key] = merged_fact(key, claims) if claims else None
-        return merged
+            return self._keep_merge(key, FactMerge.from_claims(key, claims), row is not None)
+        return self._keep_merge(key, merge, True) if changes else merge
+
+    def _keep_merge(self, key: str, merge: FactMerge, kept: bool) -> FactMerge:
+        """Keep the fact's merge state (`kept`: one is kept now) when enough articles state it to be worth it: a
+        fact stated by fewer is merged from its few claims when it changes (no row to write and read)."""
+        if len(merge.art) >= KEEP_MERGE_FROM:
+            self._merge_rows[key] = merge.dump()
+        elif kept:
+            self._merge_rows[key] = None
+        return merge
+
+    def _flush_merges(self) -> None:
+        self.conn.executemany("DELETE FROM corpus_members WHERE container = ? AND fact = ?",
+                              [(MERGES, key) for key, text in self._merge_rows.items() if text is None])
+        self.conn.executemany("INSERT OR REPLACE INTO corpus_members (container, fact, sort, data) VALUES (?, ?, '', ?)",
+                              [(MERGES, key, text) for key, text in self._merge_rows.items() if text is not None])
+        self._merge_rows = {}
 
     def _refresh_fact(self, update: Update, key: str, names: NameIndex) -> set[str]:
         """Recompute the fact's line and its memberships; returns the containers whose members changed."""
-        old = {container: (sort, data) for container, sort, data in self.conn.execute(
-            "SELECT container, sort, data FROM corpus_members WHERE fact = ?", (key,))}
+        old = {} if self._fresh else {container: (sort, data) for container, sort, data in self.conn.execute(
+            "SELECT container, sort, data FROM corpus_members WHERE fact = ?", (key,)) if container != MERGES}
         fact = self._fact(key)
         new: dict[str, tuple[str, str]] = {}
         if fact is None:
@@ -293,17 +351,22 @@ class CorpusState:
             new = {container: (fact["sort"], _dump(data)) for container, data in memberships(fact, names).items()}
         changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
         for container in changed:
-            if container in new:
-                sort, data = new[container]
-                self.conn.execute("INSERT OR REPLACE INTO corpus_members (container, fact, sort, data) VALUES (?, ?, ?, ?)",
-                                  (container, key, sort, data))
-            else:
-                self.conn.execute("DELETE FROM corpus_members WHERE container = ? AND fact = ?", (container, key))
+            self._member_rows.append((container, key, *new[container]) if container in new else (container, key, "", None))
         return changed
 
+    def _flush_members(self) -> None:
+        """Write the touched facts' changed member rows (one statement per kind, not one per row)."""
+        self.conn.executemany("DELETE FROM corpus_members WHERE container = ? AND fact = ?",
+                              [(container, key) for container, key, _, data in self._member_rows if data is None])
+        self.conn.executemany("INSERT OR REPLACE INTO corpus_members (container, fact, sort, data) VALUES (?, ?, ?, ?)",
+                              [row for row in self._member_rows if row[3] is not None])
+        self._member_rows = []
+
     def _members(self, container: str) -> list[dict[str, Any]]:
-        return [json.loads(data) for (data,) in self.conn.execute(
-            "SELECT data FROM corpus_members WHERE container = ? ORDER BY sort, fact", (container,))]
+        """The container's members in order (their rows decoded as one JSON array: a place has thousands)."""
+        rows = self.conn.execute("SELECT data FROM corpus_members WHERE container = ? ORDER BY sort, fact", (container,))
+        members: list[dict[str, Any]] = json.loads("[" + ",".join(data for (data,) in rows) + "]")
+        return members
 
     def _refresh_containers(self, update: Update, containers: set[str]) -> None:
         extra: set[str] = set()

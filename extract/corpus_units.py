@@ -16,77 +16,19 @@ from typing import Any
 
 from extract import corpus as c
 from extract.canonical import name_key
+from extract.corpus_fact import SECTIONS, FactMerge, hash_id, hash_id_of
 from extract.entities import NameIndex
 
-SECTIONS = (("metrics", "metric", "m"), ("infrastructure_projects", "infrastructure_project", "p"),
-            ("policy_statements", "policy_statement", "s"))
-LISTS = {"infrastructure_project": ("locations", "partners", "initiatives"), "policy_statement": ("initiatives",)}
-KEY_TYPES = {"metric": "metric", "project": "infrastructure_project", "statement": "policy_statement"}
+__all__ = ["MERGES", "NAMES", "SECTIONS", "FactMerge", "entity_id", "group_line", "hash_id", "hash_id_of",
+           "header_line", "memberships", "merged_fact"]
+
 NAMES = "N"  # the container of every project's name (no unit of its own)
-
-
-def hash_id(prefix: str, key: str) -> str:
-    return f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
-
-
-def fact_sort(claim: dict[str, Any]) -> str:
-    section, index = claim["o"]
-    return f"{claim['a']}\x00{section}{index:06d}"
-
-
-def hash_id_of(fact_type: str, key: str) -> str:
-    """The fact id of corpus.MergedFact (`_id` of the key tuple), from the key's JSON."""
-    prefix = next(p for _, t, p in SECTIONS if t == fact_type)
-    return f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+MERGES = "F"  # the container of every fact's own merge state (corpus_fact.FactMerge; no unit of its own)
 
 
 def merged_fact(key: str, claims: list[dict[str, Any]]) -> dict[str, Any]:
     """A merged fact: its facts.jsonl record and what its containers need. `claims` are sorted."""
-    fact_type = KEY_TYPES[key.split('"', 2)[1]]
-    lists = LISTS.get(fact_type, ())
-    first = claims[0]
-    fields = {k: v for k, v in first["f"].items() if k not in lists}
-    for name in lists:
-        fields[name] = list(dict.fromkeys(v for x in claims for v in x["f"][name]))
-    articles = sorted({x["a"] for x in claims})
-    fact_id = hash_id_of(fact_type, key)
-    spans: dict[str, list[tuple[int, int, str]]] = {}
-    for x in claims:
-        own = spans.setdefault(x["a"], [])
-        for s, e, ends in x["sp"]:
-            if not any(o[0] == s and o[1] == e for o in own):
-                own.append((s, e, "." if ends else ""))
-    record: dict[str, Any] = {"type": fact_type, "id": fact_id, **fields, "articles": articles,
-                              "n_articles": len(articles)}
-    out: dict[str, Any] = {"type": fact_type, "id": fact_id, "key": key, "fields": fields, "articles": articles, "spans": spans,
-                           "sort": fact_sort(first), "record": record, "claims": claims}
-    if fact_type == "metric":
-        wording: dict[str, str] = {}
-        for x in claims:
-            wording.setdefault(name_key(x["f"]["subject"]), x["f"]["subject"])
-        out["wording"] = wording
-        subjects = sorted(wording)
-        groups = [] if fields["period"] is None else [
-            [s, fields["kind"], fields["status"], fields["unit"], fields["period"], c.place_key(fields["location"])]
-            for s in subjects]
-        out["groups"] = groups
-        record["groups"] = [hash_id("g", json.dumps(g, ensure_ascii=False)) for g in groups]
-    elif fact_type == "infrastructure_project":
-        merged = c.MergedFact(fact_type, fact_id, dict(fields), list(articles))
-        for x in claims:
-            state = merged.states.setdefault(x["a"], {"status": c.OrderedSet(), "timeline": c.OrderedSet()})
-            if x["f"]["status"] != "unknown":
-                state["status"].add_all([x["f"]["status"]])
-            if x["f"]["timeline"]:
-                state["timeline"].add_all([x["f"]["timeline"]])
-        dates = {x["a"]: x["pub"] for x in claims}
-        c.settle_project(merged, dates)
-        record.update(merged.fields)
-        record["conflicts"] = merged.conflicts
-        out["fields"] = merged.fields
-        out["conflicts"] = merged.conflicts
-        out["meta"] = {x["a"]: (x["t"], x["src"], x["url"]) for x in claims}
-    return out
+    return FactMerge.from_claims(key, claims).result()
 
 
 def memberships(fact: dict[str, Any], names: NameIndex) -> dict[str, dict[str, Any]]:
@@ -131,10 +73,7 @@ def memberships(fact: dict[str, Any], names: NameIndex) -> dict[str, dict[str, A
 
 
 def _owners(fact: dict[str, Any], names: NameIndex, text: str) -> list[str]:
-    owners = set(names.find(text))
-    for x in fact["claims"]:
-        owners.update(x.get("pl", ()))
-    return sorted(owners)
+    return sorted(set(names.find(text)).union(fact["links"]))
 
 
 def entity_id(container: str) -> str:

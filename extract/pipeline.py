@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extract import canonical, corpus, corpus_state, corpus_units, entities, splice, tables
+from extract import canonical, corpus, corpus_fact, corpus_state, corpus_units, entities, splice, tables
 from extract.align import folded_text
 from extract.articles import DEFAULT_MAX_BYTES, Article, ArticleSource, load
 from extract.backends.base import Backend
@@ -671,7 +671,7 @@ CORPUS_STATE_OF = "corpus-state-of"  # meta: the output folder whose files the k
 
 def _code_hash() -> str:
     code = hashlib.sha256()
-    for module in (corpus, canonical, corpus_state, corpus_units, splice, tables, entities):
+    for module in (corpus, canonical, corpus_fact, corpus_state, corpus_units, splice, tables, entities):
         code.update(Path(module.__file__ or "").read_bytes())
     return code.hexdigest()[:16]
 

@@ -49,4 +49,4 @@ def number(value: float) -> str:
 
 
 def joined(values: Iterable[Any]) -> str:
-    return "; ".join(str(v) for v in values)
+    return "; ".join(map(str, values))

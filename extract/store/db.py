@@ -108,6 +108,15 @@ def _sheet_line(sheet_text: str) -> str:
     return FactSheet.model_validate_json(sheet_text).model_dump_json()
 
 
+def _keep_line(conn: sqlite3.Connection, sheet: FactSheet, sheet_sha256: str) -> None:
+    """Keep the line of a sheet being recorded, dumped from the sheet in memory instead of parsing its text again
+    (`_sheet_line`): the same bytes, as the text is this sheet's dump and the sheet is valid (every fact of a run's
+    sheet comes out of a validation, and the schema's validators give a valid value back unchanged; the kept lines
+    are compared with parsed sheets by tests/extract/test_corpus_incremental.py and test_store_corpus_lines.py)."""
+    conn.execute("INSERT OR REPLACE INTO corpus_lines (id, made_from, line) VALUES (?, ?, ?)",
+                 (sheet.article.id, _line_key(sheet_sha256), sheet.model_dump_json()))
+
+
 class Store:
     """The run store. Open with `Store.open(path)`; use as a context manager to close it."""
 
@@ -232,26 +241,30 @@ class Store:
                 return
             after = rows[-1]["id"]
 
-    def _refresh_corpus_lines(self, batch: int = 64) -> None:
-        """Make the missing and out-of-date lines (one transaction per `batch`); drop those of articles not done."""
+    def _refresh_corpus_lines(self, batch: int = 64) -> dict[str, str]:
+        """Make the missing and out-of-date lines (one transaction per `batch`); drop those of articles not done.
+        Returns what each done article's line is made from (one pass over the articles index: a done article
+        always has its sheet, `record_done` being the only way to 'done')."""
         with self.transaction() as conn:
             conn.execute("DELETE FROM corpus_lines WHERE id NOT IN (SELECT id FROM articles WHERE status = 'done')")
-        stale = [(r["id"], r["sheet_sha256"]) for r in self.query(
-            """SELECT a.id, a.sheet_sha256, c.made_from FROM articles a LEFT JOIN corpus_lines c ON c.id = a.id
-               WHERE a.status = 'done' AND a.sheet IS NOT NULL AND a.sheet_sha256 IS NOT NULL""")
-            if r["made_from"] != _line_key(r["sheet_sha256"])]
+        keys: dict[str, str] = {}
+        stale: list[tuple[str, str]] = []
+        for r in self.query("""SELECT a.id, a.sheet_sha256, c.made_from FROM articles a
+                               LEFT JOIN corpus_lines c ON c.id = a.id WHERE a.status = 'done'"""):
+            key = keys[r["id"]] = _line_key(r["sheet_sha256"])
+            if r["sheet_sha256"] is not None and r["made_from"] != key:
+                stale.append((r["id"], r["sheet_sha256"]))
         for start in range(0, len(stale), batch):
             made = [(article_id, _line_key(sha), _sheet_line(self.sheet_text(article_id) or ""))
                     for article_id, sha in stale[start : start + batch]]
             with self.transaction() as conn:
                 conn.executemany("INSERT OR REPLACE INTO corpus_lines (id, made_from, line) VALUES (?, ?, ?)", made)
+        return keys
 
     def corpus_line_keys(self) -> dict[str, str]:
         """What each done article's factsheets.jsonl line is made from (its sheet's hash and LINE_VERSION),
         after making the missing lines: a key changes whenever the article's line does."""
-        self._refresh_corpus_lines()
-        return {r["id"]: _line_key(r["sheet_sha256"]) for r in self.query(
-            "SELECT id, sheet_sha256 FROM articles WHERE status = 'done' AND sheet IS NOT NULL")}
+        return self._refresh_corpus_lines()
 
     def corpus_line(self, article_id: str) -> str:
         """A done article's factsheets.jsonl line: the kept one when current, else made now."""
@@ -320,6 +333,7 @@ class Store:
         """Record a finished article and what it cost, in one transaction (or in `conn`'s, from a batch)."""
         stamp = now()
         usage = sheet.provenance.usage
+        sheet_sha256 = text_sha256(sheet_text)
         with self._writing(conn) as conn:
             conn.execute(
                 """INSERT INTO articles (id, source, sha256, content_hash, fingerprint, status, error, sheet, backend,
@@ -335,8 +349,9 @@ class Store:
                        sheet_sha256 = excluded.sheet_sha256""",
                 (sheet.article.id, source, sheet.article.sha256, content_hash, fingerprint, sheet_text,
                  sheet.provenance.backend, sheet.provenance.model, usage.requests, usage.prompt_tokens,
-                 usage.completion_tokens, stamp, stamp, stamp, text_sha256(sheet_text)),
+                 usage.completion_tokens, stamp, stamp, stamp, sheet_sha256),
             )
+            _keep_line(conn, sheet, sheet_sha256)
             self._ledger(conn, run_id, sheet.article.id, sheet.provenance.model, spent, stamp)
 
     def record_failure(
