@@ -556,12 +556,18 @@ def _continues(out: list[PolicyStatement], said: PolicyStatement, verb: str, par
         return False  # a speaker's next sentence of assessment goes on with the same view (GUIDELINES 4.3)
     previous = out[-1]
     i = para_sentences.index(sentence)
-    if i == 0 or previous.actor != said.actor or previous.kind != said.kind or previous.evidence[-1].end < para_sentences[i - 1].start:
+    same_kind = previous.kind == said.kind or (previous.kind in ("plan", "target", "proposal")
+                                               and _GOAL_IS.search(sentence.text) is not None)
+    if i == 0 or previous.actor != said.actor or not same_kind or previous.evidence[-1].end < para_sentences[i - 1].start:
         return False
     if len(previous.evidence) < 3:
         previous.evidence.append(said.evidence[0])
         previous.initiatives = list(dict.fromkeys([*previous.initiatives, *said.initiatives]))
     return True
+
+
+# "Our goal is to ...", "The aim is to ...": the goal of the plan the speaker has just stated.
+_GOAL_IS = re.compile(r"\b(?:our|the|its|their)\s+(?:\w+\s+)?(?:goal|aim|target|objective)\s+is\s+to\b", re.I)
 
 
 def _quote_start(text: str, para_sentences: list[Span], sentence: Span) -> Span:
@@ -594,6 +600,12 @@ def _quantified(complement: str) -> bool:
     return False
 
 
+def _planned_count(complement: str) -> bool:
+    """A plan word followed by a figure to reach ("..., and the group plans to open 5,200 trains this
+    year"): the plan's goal, wherever it stands in the sentence."""
+    return any(_quantified(complement[m.end() :]) for m in _PLANS.finditer(complement))
+
+
 def _is_city(name: str) -> bool:
     return name in Canonicaliser.default().tables["cities"]["names"] and Canonicaliser.default().region_of(name) is not None
 
@@ -607,7 +619,7 @@ def _statement(actor: Actor, kind: str, verb: str, complement: str, evidence: Sp
                home: str | None = None) -> PolicyStatement:
     if kind == "plan" and _quantified(complement):
         kind = "target"  # a plan with a figure to reach is a quantified goal
-    elif kind == "assessment" and _PLANS.search(complement[:120]) and _quantified(complement):
+    elif kind == "assessment" and _planned_count(complement):
         kind = "target"  # "said the group plans to run more than 5,200 trains this year"
     jurisdiction = actor.jurisdiction
     if jurisdiction is None and _is_government(actor):

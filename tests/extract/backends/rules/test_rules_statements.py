@@ -435,3 +435,23 @@ def test_told_a_press_conference_after_a_view_keeps_the_view() -> None:
     text = "The new port is a bridge between the two coasts, Ana Lopez, spokeswoman for the ministry, told a press conference."
     found = _statements(text)
     assert len(found) == 1 and "bridge" in found[0].summary
+
+
+def test_a_plan_to_reach_a_count_late_in_a_said_sentence_is_a_target() -> None:
+    text = ("Maria Costa said that in the first half of the year the ferry line carried 2,100 trucks, "
+            "up 12 percent on a year earlier, and the operator plans to carry more than 4,500 trucks this year.")
+    assert [s.kind for s in _statements(text)] == ["target"]
+
+
+def test_a_figure_before_a_later_plan_word_is_no_target() -> None:
+    text = "Maria Costa said the ferry line carried 2,100 trucks in the first half, which shows the plan to open it worked."
+    assert all(s.kind != "target" for s in _statements(text))
+
+
+def test_our_goal_is_to_after_a_speakers_plan_joins_that_plan() -> None:
+    text = ("Maria Costa, general manager of the harbour operator, said the company plans to add two cranes "
+            "next year and to attract 12 companies by 2027. "
+            "\"Our goal is to make the harbour the busiest on the coast,\" Costa said.")
+    found = _statements(text)
+    assert [(s.actor, s.kind) for s in found] == [("Maria Costa", "target")]
+    assert len(found[0].evidence) == 2
