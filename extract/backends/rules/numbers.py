@@ -161,10 +161,33 @@ def _joined_unit(text: str, unit: str, group: str, noun_start: int, end: int, wo
         if kinds and unit in lexicon().words("classifier_nouns"):
             return (f"{unit} of {kinds.group(1).lower()}", group, noun_start, kinds.end())  # "1,000 types of goods"
     if group == "count" and nxt + 1 < len(words) and words[nxt][0].lower() == "and":
-        second = words[nxt + 1][0].lower()
-        if _plural_noun(words[nxt + 1][0]) and second not in lexicon().words("stop_words_between") and second != unit:
-            return (f"{unit} and {second}", group, noun_start, words[nxt + 1][2])
+        second = _second_kind(text, words[nxt : nxt + 3], unit)
+        if second:
+            return (f"{unit} and {second[0]}", group, noun_start, second[1])
     return (unit, group, noun_start, end)
+
+
+def _second_kind(text: str, words: list, unit: str) -> tuple[str, int] | None:
+    """The second kind of thing in "86 countries and international organizations", "40 think tanks
+    and research institutes": a counted noun (with one modifier) right after the "and" (words[0]);
+    "137 countries and 30 international organizations" counts each kind by itself."""
+    lex = lexicon()
+    if len(words) < 2 or text[words[0][2] : words[1][1]].strip():
+        return None  # a number of its own after "and"
+    words = words[1:]
+    stops = lex.words("stop_words_between")
+    if len(words) == 2 and words[0][0].islower() and words[0][0].isalpha() and words[0][0].lower() not in stops \
+            and _plural_noun(words[1][0]) and words[1][0].lower() not in stops:
+        phrase = f"{words[0][0].lower()} {words[1][0].lower()}"
+        known = lex.unit_map.get(phrase)
+        if known and known[1] == "count":
+            return (known[0], words[1][2])  # "international organizations": one unit of its own
+        if words[0][0].lower() not in lex.words("counted_adjectives") and not _plural_noun(words[0][0]):
+            return (phrase, words[1][2])  # "research institutes"
+    first = words[0][0]
+    if _plural_noun(first) and first.lower() not in stops and first.lower() != unit:
+        return (first.lower(), words[0][2])
+    return None
 
 
 def _prefixed_money(m: re.Match[str]) -> str | None:

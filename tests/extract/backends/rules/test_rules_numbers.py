@@ -77,6 +77,27 @@ def test_countries_and_regions_is_one_unit() -> None:
     assert (value, unit) == (40, "countries and regions")
 
 
+@pytest.mark.parametrize(
+    ("sentence", "unit"),
+    [
+        ("The treaty has been signed by 45 countries and international organizations so far.",
+         "countries and international organizations"),
+        ("Experts from 60 think tanks and research institutes met in the capital.", "think tanks and research institutes"),
+        ("The fair drew 300 companies and business associations from the region.", "companies and business associations"),
+    ],
+)
+def test_two_kinds_counted_together_keep_both_in_the_unit(sentence: str, unit: str) -> None:
+    assert _one(sentence)[1] == unit
+
+
+def test_a_second_kind_with_its_own_number_is_counted_by_itself() -> None:
+    sentence = "The pact links 120 countries and 25 international organizations."
+    assert [(q.value, q.unit) for q in find_quantities(sentence)] == [
+        (120, "countries"), (25, "international organizations")]
+    sentence = "The line carried 1.5 million passengers and 2.1 million tonnes of goods."
+    assert [q.unit for q in find_quantities(sentence)] == ["passengers", "tonnes"]
+
+
 def test_offsets_point_into_the_text() -> None:
     text = "Officials said that, since its launch, the line has carried 1.2 million TEUs of goods."
     q = find_quantities(text)[0]
