@@ -100,7 +100,10 @@ def _without_headline_repeats(metrics: list[Metric], first: Span | None, title: 
     def in_headline(m: Metric) -> bool:
         return first.start <= m.evidence[0].start < first.end
     body = {(m.value, m.unit) for m in metrics if not in_headline(m)}
-    return [m for m in metrics if not (in_headline(m) and (m.value, m.unit) in body)]
+    # A headline names what it counts more shortly ("86 entities" for "86 countries and international
+    # organizations"): the same count in the body is the same fact.
+    counts = {m.value for m in metrics if not in_headline(m) and m.kind == "count"}
+    return [m for m in metrics if not (in_headline(m) and ((m.value, m.unit) in body or (m.kind == "count" and m.value in counts)))]
 
 
 def extract_sheet(article: Article) -> FactSheet:
