@@ -61,7 +61,9 @@ def _target_frame(text: str, published: date | None) -> str | None:
     return None
 
 
-_FRAME_KINDS = ("first_n", "months", "quarter", "half", "year_to_date", "to_month", "last_year", "this_year", "year")
+_FRAME_KINDS = ("first_n", "months", "quarter", "half", "year_to_date", "to_month", "last_year", "this_year", "year",
+                "weekday", "on_day", "recent")
+_EVENT_KINDS = ("weekday", "on_day", "recent")
 
 
 def _article_frame(metrics: list[Metric], mentions: list[TimeMention], lead_end: int) -> str | None:
@@ -71,7 +73,7 @@ def _article_frame(metrics: list[Metric], mentions: list[TimeMention], lead_end:
         if mention.start >= lead_end:
             break
         reporting = mention.kind in _FRAME_KINDS and mention.period and not mention.future and not mention.milestone
-        if reporting and any(m.period == mention.period for m in metrics):
+        if reporting and (mention.kind in _EVENT_KINDS or any(m.period == mention.period for m in metrics)):
             return mention.period
     return None
 

@@ -203,3 +203,26 @@ def test_the_day_of_a_report_is_not_the_period_of_its_figures() -> None:
     text = ("In the first half of 2021, the line carried 2 million tonnes, with transit cargo reaching 300,000 tonnes, "
             "up 85 percent, Xinhua News Agency reported on Tuesday.")
     assert period(text, 85) == "2021-01/2021-06"
+
+
+def test_the_later_figures_of_a_dated_event_take_its_month():
+    text = ("A new ferry service between the two islands was launched on Tuesday.\n"
+            "The first ferry carried 120 cars and 400 passengers.\n"
+            "It travelled for 6 hours.\n"
+            "The ferry's operator has 14 ships.")
+    assert period(text, 120) == "2021-12"
+    assert period(text, 6) == "2021-12"
+    assert period(text, 14) is None  # a stock with no time phrase keeps no period
+
+
+def test_recently_is_the_month_of_writing():
+    text = "A cargo train recently returned from Warsaw.\nThe train was loaded with 41 containers of furniture."
+    assert period(text, 41) == "2021-12"
+
+
+def test_the_year_in_an_events_name_is_not_the_period():
+    text = ("Release time: 2021-11-04 10:12\n"
+            "On the morning of the 3rd, the 2021 Riverside Trade Forum was held in the city.\n"
+            "At the forum, 35 projects were signed, and the organizer also held 6 matchmaking events.")
+    assert period(text, 35, date(2021, 11, 4)) == "2021-11"
+    assert period(text, 6, date(2021, 11, 4)) == "2021-11"
