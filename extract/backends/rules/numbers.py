@@ -149,7 +149,8 @@ _HYPHENED = re.compile(r"-([a-z]+)\b(?!-)")
 
 def _plural_noun(word: str) -> bool:
     low = word.lower()
-    return low.isalpha() and len(low) > 3 and word[0].islower() and low.endswith("s") and not low.endswith(("ss", "us", "is"))
+    # "logistics", "electronics": a mass noun in -ics, not a plural ("23 logistics projects" counts projects).
+    return low.isalpha() and len(low) > 3 and word[0].islower() and low.endswith("s") and not low.endswith(("ss", "us", "is", "ics"))
 
 
 def _joined_unit(text: str, unit: str, group: str, noun_start: int, end: int, words: list, nxt: int):

@@ -175,3 +175,17 @@ def test_twenty_foot_equivalent_units_written_with_digits_are_teu():
     metrics = sheet(text).metrics
     assert [(m.value, m.unit) for m in metrics if m.unit == "TEU"] == [(936000, "TEU")]
     assert not [m for m in metrics if m.value == 20], "the '20' of '20-foot' is a size, not a figure"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "unit"),
+    [
+        ("The new line is built for trains running at 250 km per hour.", "km/h"),
+        ("Trucks on the road may not exceed 80 kilometres per hour.", "km/h"),
+        ("The port signed 12 logistics cooperation projects at the fair.", "projects"),
+        ("The province has built five logistics centers along the border.", "logistics centers"),
+        ("Sales of electronics rose to 40 shops in the mall.", "shops"),
+    ],
+)
+def test_speed_units_and_nouns_in_ics(sentence: str, unit: str) -> None:
+    assert _one(sentence)[1] == unit
