@@ -92,6 +92,20 @@ def _with_article_frame(metrics: list[Metric], frame: str | None, untimed: set[i
     return out
 
 
+def _totals_to_reported_year(metrics: list[Metric], frame: str | None, published: date | None) -> list[Metric]:
+    """In a report on an ended year ("663 trips in 2017", published January 2018), a total "since 2011"
+    runs to the end of that year, not to the year of writing (GUIDELINES 7.2)."""
+    if frame is None or published is None or not re.fullmatch(r"\d{4}", frame) or int(frame) >= published.year:
+        return metrics
+    out = []
+    for m in metrics:
+        since = re.fullmatch(r"(\d{4})/(\d{4})", m.period or "")
+        if since and int(since.group(2)) == published.year and since.group(1) < frame:
+            m = m.model_copy(update={"period": f"{since.group(1)}/{frame}"})
+        out.append(m)
+    return out
+
+
 def _without_headline_repeats(metrics: list[Metric], first: Span | None, title: str | None) -> list[Metric]:
     """A headline's figure that the body states again is one fact: the body's sentence is its evidence."""
     if first is None:
@@ -136,6 +150,7 @@ def extract_sheet(article: Article) -> FactSheet:
     lead = paras[min(2, len(paras) - 1)].end if paras else 0
     frame = _article_frame(metrics, time_mentions(text, 0, lead, published), lead) if published else None
     metrics = _with_article_frame(metrics, frame, {i for i, m in enumerate(metrics) if m.period is None})
+    metrics = _totals_to_reported_year(metrics, frame, published)
     projects = extract_projects(text, all_sentences, fallback)
     statements = extract_statements(text, paragraphs(text), all_sentences, fallback, published)
     return FactSheet(

@@ -291,7 +291,7 @@ def _pronoun_units(found: list[Quantity]) -> list[Quantity]:
 
 _ELLIPSIS_BEFORE = re.compile(r"(?:,|\band|\bto|\bfrom|\bwhile)\s*$", re.I)
 _ELLIPSIS_AFTER = re.compile(
-    r"\s*(?:in\b|to\b|on\b|at\b|,|;|\.|and\b|respectively|now\b|last\b|this\b|during\b|over\b|compared\b|"
+    r"\s*(?:in\b|to\b|on\b|at\b|,|;|\.|and\b|respectively|now\b|last\b|this\b|during\b|over\b|compared\b|since\b|"
     r"year-on-year|year\s+on\s+year|$)",
     re.I,
 )

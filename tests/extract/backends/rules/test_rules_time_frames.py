@@ -226,3 +226,15 @@ def test_the_year_in_an_events_name_is_not_the_period():
             "At the forum, 35 projects were signed, and the organizer also held 6 matchmaking events.")
     assert period(text, 35, date(2021, 11, 4)) == "2021-11"
     assert period(text, 6, date(2021, 11, 4)) == "2021-11"
+
+
+def test_a_total_since_a_year_in_a_report_on_last_year_ends_that_year():
+    text = ("A total of 410 cargo flights left the airport in 2021, officials said.\n\n"
+            "This brings the total number of such flights to 2,300 since the airport opened the route in 2016.")
+    found = [m for m in sheet(text, date(2022, 1, 12)).metrics if m.value == 2300]
+    assert [(m.unit, m.period) for m in found] == [("flights", "2016/2021")]
+
+
+def test_a_total_since_a_year_in_a_story_on_this_year_runs_to_the_year_of_writing():
+    text = "The airport has handled 2,300 cargo flights since it opened the route in 2016."
+    assert period(text, 2300, date(2022, 5, 12)) == "2016/2022"
