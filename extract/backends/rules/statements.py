@@ -150,13 +150,18 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
             return Actor(part, _clean_role(role), "person", _jurisdiction(role, subject))
         # "the Governor of Hubei Province Li Hua"
         m = re.fullmatch(rf"(?:the\s+)?(.+?)\s+({_NAME2})", part)
-        if m and any(r in m.group(1).lower() for r in role_nouns) and not find_places(m.group(2)):
+        if m and any(r in m.group(1).lower() for r in role_nouns) and not find_places(m.group(2)) \
+                and not _NOT_A_NAME.search(m.group(2)):
             return Actor(m.group(2), _clean_role(m.group(1)), "person", _jurisdiction(m.group(1)))
     actor = _body_place_or_group(parts[-1], low)
     if actor is None and len(parts) > 1 and _APPOSITIVE.match(parts[-1]):
         # "Hunan Province, one of the largest inland provinces, will": the actor stands before the appositive.
         actor = _body_place_or_group(parts[-2], parts[-2].lower())
     return actor
+
+
+# "President X's proposed the Belt and Road Initiative has been ...": a policy's or a facility's name, no person.
+_NOT_A_NAME = re.compile(r"\b(?:Initiative|Road|Belt|Agreement|Strategy|Plan|Corridor|Railway|Port|Zone|Park|Forum)\b")
 
 
 def _body_place_or_group(last_part: str, low: str) -> Actor | None:
@@ -308,6 +313,9 @@ _LEADER = re.compile(r"\b(?:president|premier|general secretary|party secretary|
 _DELEGATE = re.compile(r"\b(?:representative|deputy|delegate|member of the|cppcc)\b", re.I)
 
 
+_OUGHT = re.compile(r"\b(?:should|must|ought\s+to|needs?\s+to)\b", re.I)
+
+
 def _kind(verb_class: str, actor: Actor, complement: str, verb: str = "") -> str:
     future = lexicon().regex("future_cues").search(complement[:200]) is not None
     role = (actor.role or "").lower()
@@ -320,6 +328,8 @@ def _kind(verb_class: str, actor: Actor, complement: str, verb: str = "") -> str
     if verb_class == "directive":
         return "directive" if actor.kind == "person" else "plan"
     if verb_class == "assessment":
+        if actor.kind == "person" and _DELEGATE.search(role) and _OUGHT.search(complement):
+            return "proposal"  # a deputy's "We should open up ..." is a suggestion (GUIDELINES 4.2)
         return "plan" if future and government else "assessment"
     return "plan"
 

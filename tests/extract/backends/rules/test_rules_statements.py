@@ -455,3 +455,19 @@ def test_our_goal_is_to_after_a_speakers_plan_joins_that_plan() -> None:
     found = _statements(text)
     assert [(s.actor, s.kind) for s in found] == [("Maria Costa", "target")]
     assert len(found[0].evidence) == 2
+
+
+def test_a_deputys_quote_with_we_should_is_a_proposal() -> None:
+    text = ("“Ports in the north are a big bottleneck for us. We should open more routes to the south,” "
+            "NPC Deputy Maria Costa said.")
+    assert [(s.actor, s.kind) for s in _statements(text)] == [("Maria Costa", "proposal")]
+
+
+def test_a_deputys_view_without_should_stays_an_assessment() -> None:
+    text = "“The new routes have brought many opportunities to our region,” NPC Deputy Maria Costa said."
+    assert [s.kind for s in _statements(text)] == ["assessment"]
+
+
+def test_a_leaders_proposed_initiative_is_no_speaker() -> None:
+    text = "President Ana Lopez’s proposed the Coastal Trade Initiative has been a hot topic during the session."
+    assert _statements(text) == []
