@@ -313,7 +313,8 @@ _LEADER = re.compile(r"\b(?:president|premier|general secretary|party secretary|
 _DELEGATE = re.compile(r"\b(?:representative|deputy|delegate|member of the|cppcc)\b", re.I)
 
 
-_OUGHT = re.compile(r"\b(?:should|must|ought\s+to|needs?\s+to)\b", re.I)
+_OUGHT = re.compile(r"\b(?:should|must|ought\s+to|needs?\s+to|would\s+like\s+to\s+see|want\s+to\s+see|hope\s+to\s+see)\b", re.I)
+_DELEGATES = re.compile(r"(?:Delegates|Deputies|Representatives|Lawmakers|Legislators|Experts)", re.I)
 
 
 def _kind(verb_class: str, actor: Actor, complement: str, verb: str = "") -> str:
@@ -328,7 +329,8 @@ def _kind(verb_class: str, actor: Actor, complement: str, verb: str = "") -> str
     if verb_class == "directive":
         return "directive" if actor.kind == "person" else "plan"
     if verb_class == "assessment":
-        if actor.kind == "person" and _DELEGATE.search(role) and _OUGHT.search(complement):
+        delegates = actor.kind == "group" and _DELEGATES.fullmatch(actor.name) is not None
+        if ((actor.kind == "person" and _DELEGATE.search(role)) or delegates) and _OUGHT.search(complement):
             return "proposal"  # a deputy's "We should open up ..." is a suggestion (GUIDELINES 4.2)
         return "plan" if future and government else "assessment"
     return "plan"

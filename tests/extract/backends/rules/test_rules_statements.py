@@ -471,3 +471,13 @@ def test_a_deputys_view_without_should_stays_an_assessment() -> None:
 def test_a_leaders_proposed_initiative_is_no_speaker() -> None:
     text = "President Ana Lopez’s proposed the Coastal Trade Initiative has been a hot topic during the session."
     assert _statements(text) == []
+
+
+def test_lawmakers_who_would_like_to_see_something_propose_it() -> None:
+    text = "Legislators say they would like to see more ferry links between the islands."
+    assert [(s.actor, s.kind) for s in _statements(text)] == [("Legislators", "proposal")]
+
+
+def test_officials_who_say_what_happened_give_an_assessment() -> None:
+    text = "Officials say the new ferry links have brought many visitors to the islands."
+    assert [(s.actor, s.kind) for s in _statements(text)] == [("Officials", "assessment")]
