@@ -517,6 +517,7 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
             if not _continues(out, said, verb, para_sentences, sentence):
                 out.append(said)
     spelled = _acronyms(text)
+    out = _restatements_merged(out)
     out = _venues_carried(out, work_report)
     return [s.model_copy(update={"actor": spelled[s.actor]}) if s.actor in spelled else s for s in out]
 
@@ -527,6 +528,38 @@ _REVIEW = re.compile(r"\b(?:work\s+)?report\b|\b(?:through|by)\s+(?:\w+ly\s+)?\w
 _ADDING = re.compile(r"\s*(?:In\s+addition|Besides|Moreover|Furthermore|What\s+is\s+more),\s+")
 _THE_REPORT = re.compile(r"\b(?:in|of)\s+the\s+report\b|\bthe\s+report\s+(?:proposes|proposed|says|said|points\s+out|pointed\s+out|noted)\b",
                          re.I)
+
+
+def _content_words(quote: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]{4,}", quote.lower()) if w not in _PLAIN_WORDS}
+
+
+_PLAIN_WORDS = frozenset(("that", "this", "with", "into", "from", "will", "would", "should", "have", "said", "asked",
+                          "urged", "also", "their", "they", "them", "which", "while", "been", "more", "than"))
+
+
+def _restates(a: set[str], b: set[str]) -> bool:
+    shared = len(a & b)
+    return shared >= 4 and shared >= _RESTATED * min(len(a), len(b))
+
+
+_RESTATED = 0.5  # share of the shorter quote's content words the two quotes share
+
+
+def _restatements_merged(out: list[PolicyStatement]) -> list[PolicyStatement]:
+    """A news lead says in short what a speaker says again later ("X has asked the city to build itself
+    into a hub" ... "He urged building the city into a hub and ..."): one statement, both quotes."""
+    kept: list[PolicyStatement] = []
+    for s in out:
+        words = _content_words(s.evidence[0].quote)
+        same = next((k for k in kept if k.actor == s.actor and k.kind == s.kind and len(k.evidence) < 3
+                     and _restates(words, _content_words(k.evidence[0].quote))), None)
+        if same is None:
+            kept.append(s)
+            continue
+        same.evidence.append(s.evidence[0])
+        same.initiatives = list(dict.fromkeys([*same.initiatives, *s.initiatives]))
+    return kept
 
 
 def _venues_carried(out: list[PolicyStatement], work_report: bool) -> list[PolicyStatement]:
