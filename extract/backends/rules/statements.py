@@ -205,6 +205,8 @@ def _speaker_actor(who: str, role: str | None, known: dict[str, Actor], last: Ac
     if bare.lower() in ("he", "she", "him", "her"):
         return last if last and last.kind == "person" else (list(known.values())[-1] if known else None)
     roles = [*_words("role_nouns"), *_SPEAKER_ROLES]
+    if who.lower().startswith("the ") and bare.lower() in roles and last is not None and last.kind == "person":
+        return last  # "According to the official, ...": the person just named with a role
     if re.fullmatch(_NAME, bare) and not find_places(bare) and not _is_org(bare):
         titled = role and any(r in role.lower() for r in roles)
         clean = _clean_role(role) if titled else None
@@ -429,7 +431,13 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
                 last = para_actor = actor
                 said_end = sentence.end
                 evidence = _quote_start(text, para_sentences, sentence)
-                said = _statement(actor, _kind("assessment", actor, position), verb, position, evidence, sentence.text, home)
+                kind = _kind("assessment", actor, position)
+                items = _gerund_items(text, sentence) if kind == "plan" and evidence is sentence else []
+                if items:
+                    # "According to the mayor, the city will focus on building X and optimizing Y": two goals.
+                    out.extend(_statement(actor, kind, verb, item.text, item, sentence.text, home) for item in items)
+                    continue
+                said = _statement(actor, kind, verb, position, evidence, sentence.text, home)
                 if not _continues(out, said, verb, para_sentences, sentence):
                     out.append(said)
                 continue
@@ -683,6 +691,24 @@ def _statement(actor: Actor, kind: str, verb: str, complement: str, evidence: Sp
         venue=_venue(sentence_text),
         evidence=[Evidence(quote=evidence.text, start=evidence.start, end=evidence.end)],
     )
+
+
+def _gerund_items(text: str, sentence: Span) -> list[Span]:
+    """"... will focus on building X and optimizing Y": one span per goal (GUIDELINES 4.3), the first from
+    the sentence's start, so that it names the speaker; [] when the sentence holds one goal."""
+    stems = "|".join(re.escape(v.rstrip("e")) for v in _words("imperative_verbs") if v.isalpha() and not v.endswith("ly"))
+    first = re.search(rf"\b(?:on|to|by|in)\s+(?:{stems})(?:e|i)?ing\b", sentence.text, re.I)
+    if first is None:
+        return []
+    cuts = list(re.finditer(rf",?\s+and\s+(?=(?:{stems})(?:e|i)?ing\b)", text[sentence.start + first.end() : sentence.end], re.I))
+    if not cuts:
+        return []
+    out, start = [], sentence.start
+    for cut in cuts:
+        out.append(_trimmed(text, start, sentence.start + first.end() + cut.start()))
+        start = sentence.start + first.end() + cut.end()
+    out.append(_trimmed(text, start, sentence.end))
+    return out
 
 
 def _plan_items(text: str, actor: Actor, verb: str, sentence: Span, complement: Span,

@@ -496,3 +496,21 @@ def test_two_different_goals_of_one_speaker_stay_two_statements() -> None:
     text = ("Governor Ana Lopez urged the port city to build a regional shipping hub for the coast.\n\n"
             "Lopez also urged farmers to grow more rice and sell it in the new markets of the north.")
     assert len(_statements(text)) == 2
+
+
+def test_according_to_the_official_is_the_official_just_named() -> None:
+    text = ("The port has grown fast, stated Ana Lopez, the mayor of the city, at the fair.\n"
+            "According to the official, the city will focus on building a regional shipping hub for the coast.")
+    found = _statements(text)
+    assert [(s.actor, s.kind) for s in found] == [("Ana Lopez", "assessment"), ("Ana Lopez", "plan")]
+
+
+def test_a_said_plan_of_building_x_and_optimizing_y_gives_two_plans() -> None:
+    text = ("The port has grown fast, stated Ana Lopez, the mayor of the city, at the fair.\n"
+            "According to the official, the city will focus on building a regional shipping hub for the coast "
+            "and optimizing its business environment to attract more investment.")
+    plans = [s for s in _statements(text) if s.kind == "plan"]
+    assert [s.evidence[0].quote for s in plans] == [
+        "According to the official, the city will focus on building a regional shipping hub for the coast",
+        "optimizing its business environment to attract more investment",
+    ]
