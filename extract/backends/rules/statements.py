@@ -525,6 +525,7 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
             if not _continues(out, said, verb, para_sentences, sentence):
                 out.append(said)
     spelled = _acronyms(text)
+    out = [part for s in out for part in _targets_split(text, s)]
     out = _restatements_merged(out)
     out = _venues_carried(out, work_report)
     return [s.model_copy(update={"actor": spelled[s.actor]}) if s.actor in spelled else s for s in out]
@@ -536,6 +537,30 @@ _REVIEW = re.compile(r"\b(?:work\s+)?report\b|\b(?:through|by)\s+(?:\w+ly\s+)?\w
 _ADDING = re.compile(r"\s*(?:In\s+addition|Besides|Moreover|Furthermore|What\s+is\s+more),\s+")
 _THE_REPORT = re.compile(r"\b(?:in|of)\s+the\s+report\b|\bthe\s+report\s+(?:proposes|proposed|says|said|points\s+out|pointed\s+out|noted)\b",
                          re.I)
+
+
+_AND_THE = re.compile(r",\s+and\s+(?:the\s+)?(?=[a-z])")
+
+
+def _targets_split(text: str, s: PolicyStatement) -> list[PolicyStatement]:
+    """"... make the port's throughput exceed 9 million TEU, and the trains exceed 10,000": two figures
+    to reach, joined by ", and", are two targets (GUIDELINES 4.3: one statement per goal)."""
+    if s.kind != "target" or len(s.evidence) != 1:
+        return [s]
+    ev = s.evidence[0]
+    cuts = [m for m in _AND_THE.finditer(ev.quote)]
+    if len(cuts) != 1:
+        return [s]
+    cut = cuts[0]
+    head, tail = ev.quote[: cut.start()], ev.quote[cut.start() + 1 :]
+    if not (_quantified(head) and _quantified(tail) and _REPORT_GOAL.search(head)):
+        return [s]  # "exports rose 5%, and the group plans to ...": a record, then one goal
+    first = _trimmed(text, ev.start, ev.start + cut.start())
+    second = _trimmed(text, ev.start + cut.start() + 1, ev.end)
+    return [s.model_copy(update={"evidence": [Evidence(quote=p.text, start=p.start, end=p.end)],
+                                 "summary": s.summary if i == 0 else f"{s.actor} aims for {p.text.removeprefix('and ')}.",
+                                 "initiatives": initiatives_in(p.text)})
+            for i, p in enumerate((first, second))]
 
 
 def _content_words(quote: str) -> set[str]:

@@ -514,3 +514,17 @@ def test_a_said_plan_of_building_x_and_optimizing_y_gives_two_plans() -> None:
         "According to the official, the city will focus on building a regional shipping hub for the coast",
         "optimizing its business environment to attract more investment",
     ]
+
+
+def test_two_figures_to_reach_joined_by_and_are_two_targets() -> None:
+    text = ("Maria Costa, director of the port authority, said the port will strive to make its throughput "
+            "exceed 5 million TEU, and the rail-sea trains exceed 2,000 trips.")
+    found = _statements(text)
+    assert [s.kind for s in found] == ["target", "target"]
+    assert found[1].evidence[0].quote == "and the rail-sea trains exceed 2,000 trips"
+
+
+def test_a_record_then_a_goal_joined_by_and_stay_one_target() -> None:
+    text = ("Maria Costa said that in the first half the line ran 1,200 trains, up 12 percent, "
+            "and the operator plans to run more than 2,600 trains this year.")
+    assert [s.kind for s in _statements(text)] == ["target"]
