@@ -238,3 +238,14 @@ def test_a_total_since_a_year_in_a_report_on_last_year_ends_that_year():
 def test_a_total_since_a_year_in_a_story_on_this_year_runs_to_the_year_of_writing():
     text = "The airport has handled 2,300 cargo flights since it opened the route in 2016."
     assert period(text, 2300, date(2022, 5, 12)) == "2016/2022"
+
+
+def test_the_length_of_a_route_takes_no_period():
+    text = "On Tuesday a train with 41 containers left the city for the 9,800-km journey to Madrid."
+    assert period(text, 41) == "2021-12"
+    assert period(text, 9800) is None
+    assert period("In 2020 the new line, which covers 420 kilometers, opened to traffic.", 420) is None
+
+
+def test_kilometres_built_in_a_year_keep_the_year():
+    assert period("In 2020 the province built 420 kilometers of new expressways.", 420) == "2020"
