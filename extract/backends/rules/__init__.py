@@ -92,6 +92,29 @@ def _with_article_frame(metrics: list[Metric], frame: str | None, untimed: set[i
     return out
 
 
+_SINCE_LAUNCH = re.compile(r"\bsince\s+(?:the|its|their)\s+(?:launch|opening|start|inauguration)\b(?![^,;]*\b(?:19|20)\d\d\b)", re.I)
+_LAUNCHED_IN = re.compile(r"\b(?:went\s+into\s+operation|was\s+launched|were\s+launched|launched|opened|started\s+operation|"
+                          r"began\s+operation|was\s+put\s+into\s+operation)\s+in\s+(?:[A-Z][a-z]+\s+)?((?:19|20)\d\d)\b")
+
+
+def _totals_since_a_launch(text: str, metrics: list[Metric], published: date | None) -> list[Metric]:
+    """"Since the launch of the link, trains have linked 92 cities" after "The route went into operation
+    in March 2011": a total from that year, to the year the figure is for (or of writing)."""
+    if published is None:
+        return metrics
+    out = []
+    for m in metrics:
+        quote = m.evidence[0]
+        since = _SINCE_LAUNCH.search(quote.quote)
+        launched = list(_LAUNCHED_IN.finditer(text, 0, quote.start)) if since and m.status.value == "actual" else []
+        if launched and (m.period is None or re.fullmatch(r"\d{4}", m.period)):
+            start, end = launched[-1].group(1), m.period or str(published.year)
+            if start < end:
+                m = m.model_copy(update={"period": f"{start}/{end}"})
+        out.append(m)
+    return out
+
+
 def _totals_to_reported_year(metrics: list[Metric], frame: str | None, published: date | None) -> list[Metric]:
     """In a report on an ended year ("663 trips in 2017", published January 2018), a total "since 2011"
     runs to the end of that year, not to the year of writing (GUIDELINES 7.2)."""
@@ -150,6 +173,7 @@ def extract_sheet(article: Article) -> FactSheet:
     lead = paras[min(2, len(paras) - 1)].end if paras else 0
     frame = _article_frame(metrics, time_mentions(text, 0, lead, published), lead) if published else None
     metrics = _with_article_frame(metrics, frame, {i for i, m in enumerate(metrics) if m.period is None})
+    metrics = _totals_since_a_launch(text, metrics, published)
     metrics = _totals_to_reported_year(metrics, frame, published)
     projects = extract_projects(text, all_sentences, fallback)
     statements = extract_statements(text, paragraphs(text), all_sentences, fallback, published)

@@ -249,3 +249,16 @@ def test_the_length_of_a_route_takes_no_period():
 
 def test_kilometres_built_in_a_year_keep_the_year():
     assert period("In 2020 the province built 420 kilometers of new expressways.", 420) == "2020"
+
+
+def test_since_the_launch_takes_the_launch_year_named_before():
+    text = ("The ferry line went into operation in May 2016.\n\n"
+            "Since the launch of the line, ferries have carried 310,000 trucks, according to 2020 data.")
+    assert period(text, 310000, date(2021, 3, 1)) == "2016/2020"
+    text = "The ferry line went into operation in May 2016.\n\nSince its launch, ferries have carried 310,000 trucks."
+    assert period(text, 310000, date(2021, 3, 1)) == "2016/2021"
+
+
+def test_since_the_launch_without_a_launch_year_keeps_its_own_period():
+    text = "Since the launch of the line, ferries have carried 310,000 trucks, according to 2020 data."
+    assert period(text, 310000, date(2021, 3, 1)) == "2020"
