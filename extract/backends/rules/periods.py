@@ -242,7 +242,7 @@ def _year_so_far(mention: TimeMention) -> TimeMention:
 _CLAUSE_BREAK = re.compile(r"[;:；：]|,\s+(?:and|while|but|with|up|down|an?\s+(?:increase|decrease|rise|drop))\b|,\s+(?=[a-z])")
 
 
-_RIGHT_AFTER = re.compile(r"\s*(?:[a-z-]+\s+){0,3}?(?:in|during|for)\s+$", re.I)
+_RIGHT_AFTER = re.compile(r"\s*(?:[a-z-]+\s+){0,3}?(?:in|during|for|by)\s+$", re.I)
 
 
 def period_for(position: int, mentions: list[TimeMention], text: str | None = None,

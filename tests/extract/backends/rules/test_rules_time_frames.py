@@ -262,3 +262,18 @@ def test_since_the_launch_takes_the_launch_year_named_before():
 def test_since_the_launch_without_a_launch_year_keeps_its_own_period():
     text = "Since the launch of the line, ferries have carried 310,000 trucks, according to 2020 data."
     assert period(text, 310000, date(2021, 3, 1)) == "2020"
+
+
+def _status(text: str, value: float) -> str:
+    return next(m.status.value for m in sheet(text).metrics if m.value == pytest.approx(value))
+
+
+def test_an_estimated_investment_is_a_target():
+    text = "The new bridge is 12 km long, with an estimated total investment of 4 billion yuan."
+    assert _status(text, 4e9) == "target"  # GUIDELINES 7.4: the planner's budget
+    assert _status("The bridge cost 4 billion yuan to build.", 4e9) == "actual"
+
+
+def test_a_goal_by_a_year_right_after_the_figure_is_for_that_year():
+    text = "The operator plans to open a depot next year and to attract another 15 firms by 2026."
+    assert period(text, 15) == "2026"
