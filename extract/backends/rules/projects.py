@@ -269,6 +269,7 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
         if _AS_OPERATOR.match(text, end):
             continue  # "X Park, the operator of the freight train, told ...": a source, not the project talked of
         out.append(Candidate(name, kind, start, end, sentence))
+    out.extend(_port_area(text, sentence, out))
     out.extend(_port_of(text, sentence, out))
     out.extend(_described(text, sentence, out))
     out.extend(_parts(text, sentence, out))
@@ -342,6 +343,20 @@ def _overlaps(text: str, earlier: Candidate, start: int, end: int) -> bool:
     return not (holds and re.search(r"\s[a-z][\w-]*\s", text[earlier.end : end]))
 
 
+_PORT_AREA = re.compile(r"\b([A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s+(port\s+area)\s+of\s+(?:the\s+)?"
+                        r"((?:[A-Z][\w'’-]+\s+){1,3}Port)\b")
+
+
+def _port_area(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]:
+    """"the Caofeidian port area of Tangshan Port": one part of a port, named with the port; neither
+    "Caofeidian Port" nor the port itself is what this mention is about."""
+    out = []
+    for m in _PORT_AREA.finditer(text, sentence.start, sentence.end):
+        found[:] = [c for c in found if not (m.start() <= c.start < m.end())]
+        out.append(Candidate(f"{m.group(1)} {m.group(2).lower()} of {m.group(3)}", "port", m.start(), m.end(), sentence))
+    return out
+
+
 def _port_of(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]:
     """"the Caspian Sea port of Aktau", "the Port of Piraeus": the port is named by its city."""
     out = []
@@ -375,8 +390,9 @@ def _parts(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]
             name = f"{part} {section.group(2)} of the {cand.name}"
             start = cand.start - len(before) + section.start(1)
             out.append(Candidate(name, cand.kind, start, cand.end, sentence))
-    # "the second phase of X": this mention is of the phase; X is a project of its own only where
-    # another sentence names it.
+            phased.append(cand)
+    # "the second phase of X", "the A-B section of X": this mention is of the part; X is a project of
+    # its own only where another sentence names it.
     found[:] = [c for c in found if c not in phased]
     return out
 

@@ -196,3 +196,14 @@ def test_the_initiative_written_with_a_hyphen_and_service_is_not_a_project() -> 
 def test_a_named_operator_quoted_as_a_source_is_not_a_project_there() -> None:
     found = projects("The train made 300 trips, Harbin Logistics Park, the operator of the train, said on Monday.")
     assert "Harbin Logistics Park" not in found
+
+
+def test_a_section_named_in_a_sentence_is_not_also_its_railway_there():
+    found = projects("Work has begun on the Vientiane - Vang Vieng section of the Laos-Thailand railway, officials said.")
+    assert any("section of the Laos-Thailand" in name for name in found)
+    assert "Laos-Thailand Railway" not in found and "Laos-Thailand railway" not in found
+
+
+def test_the_x_port_area_of_y_port_is_one_part_of_the_port():
+    found = projects("The first ship left from the Donghai port area of Haibin Port on Monday.")
+    assert list(found) == ["Donghai port area of Haibin Port"]
