@@ -433,10 +433,16 @@ _FIGURE = re.compile(r"\d[\d,.]*\s*(?:%|percent|per cent|billion|million|thousan
                      r"containers|passengers|columns|flights|km)", re.I)
 
 
+_VIA = re.compile(r"\b(?:via|through)\s+(?:the\s+)?$", re.I)
+_CHANNEL_KINDS = ("port", "land_port", "railway", "airport")
+
+
 def _status_of(text: str, cand: Candidate, spans: list[Span]) -> str:
     """Status from the first mention's clause, then its sentence; a project that reports figures
     for a past or present period in a later mention, and says nothing of its status, is running."""
     status = _status(text, cand)
+    if status == "planned" and cand.kind in _CHANNEL_KINDS and _VIA.search(text, max(0, cand.start - 20), cand.start):
+        return "unknown"  # "the train will exit via X Port": the train is planned, not the port it passes
     if status != "unknown":
         return status
     future = lexicon().regex("future_cues")
@@ -559,6 +565,11 @@ def _anchored(text: str, sentence: Span, found: list[Candidate], home: str | Non
     return out
 
 
+# "exit the country via Hunchun Port": a port trains cross a border at is a land port (a border crossing).
+_BORDER_CROSSED = re.compile(r"\b(?:exit|exits|exited|exiting|leave|leaves|left|leaving|enter|enters|entered|entering)\s+"
+                             r"(?:the\s+country|China|the\s+border)\s+(?:via|through|at|from)\s+(?:the\s+)?$", re.I)
+
+
 def extract_projects(text: str, sentences: list[Span], fallback_place: str | None) -> list[InfrastructureProject]:
     canonical = Canonicaliser.default()
     merged: dict[str, tuple[Candidate, list[Span]]] = {}
@@ -584,7 +595,8 @@ def extract_projects(text: str, sentences: list[Span], fallback_place: str | Non
         first = spans[0].text
         projects.append(InfrastructureProject(
             name=cand.name,
-            kind=cand.kind,
+            kind="land_port" if cand.kind == "port" and _BORDER_CROSSED.search(text, max(0, cand.start - 60), cand.start)
+            else cand.kind,
             status=_status_of(text, cand, spans),
             locations=_locations(text, cand, fallback_place, canonical),
             partners=[],

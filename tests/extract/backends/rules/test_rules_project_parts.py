@@ -207,3 +207,13 @@ def test_a_section_named_in_a_sentence_is_not_also_its_railway_there():
 def test_the_x_port_area_of_y_port_is_one_part_of_the_port():
     found = projects("The first ship left from the Donghai port area of Haibin Port on Monday.")
     assert list(found) == ["Donghai port area of Haibin Port"]
+
+
+def test_a_port_a_train_will_leave_the_country_through_is_a_land_port_of_unknown_status():
+    found = projects("The new train will run from Harbin and exit the country via Suifen Port next month.")
+    assert found.get("Suifen Port") == ("land_port", "unknown")
+
+
+def test_a_sea_port_ships_sail_from_stays_a_port():
+    found = projects("The new ship will sail from Haibin Port to Lagos next month.")
+    assert found.get("Haibin Port", ("", ""))[0] == "port"
