@@ -59,7 +59,14 @@ def _compound_word(token: str) -> bool:
     stops = lexicon().words("stop_words_between") + lexicon().words("imperative_verbs")
     return (low.replace("-", "").isalpha() and token.islower() and low not in stops
             and low not in ("a", "an", "the") and not low.endswith("ed") and low not in _verb_words()
-            and low not in lexicon().words("quantity_words"))
+            and low not in _present_verbs() and low not in lexicon().words("quantity_words"))
+
+
+@lru_cache(maxsize=1)
+def _present_verbs() -> frozenset[str]:
+    """'Shanxi opens freight train service': a verb in the present ('opens', 'launches') ends a name."""
+    verbs = [v for v in lexicon().words("imperative_verbs") if v.isalpha() and not v.endswith(("ly", "ed"))]
+    return frozenset([*(v + "s" for v in verbs), *(v + "es" for v in verbs if v.endswith(("h", "s", "x")))])
 
 
 @lru_cache(maxsize=1)

@@ -217,3 +217,10 @@ def test_a_port_a_train_will_leave_the_country_through_is_a_land_port_of_unknown
 def test_a_sea_port_ships_sail_from_stays_a_port():
     found = projects("The new ship will sail from Haibin Port to Lagos next month.")
     assert found.get("Haibin Port", ("", ""))[0] == "port"
+
+
+def test_a_present_verb_ends_a_name():
+    found = projects("Hainan opens freight train service to Laos")
+    assert not any("opens" in name for name in found)
+    found = projects("Hainan launches ferry line to Vietnam")
+    assert not any("launches" in name for name in found)
