@@ -224,3 +224,8 @@ def test_a_present_verb_ends_a_name():
     assert not any("opens" in name for name in found)
     found = projects("Hainan launches ferry line to Vietnam")
     assert not any("launches" in name for name in found)
+
+
+def test_a_service_that_celebrated_an_anniversary_runs():
+    found = projects("The Harbin-Hamburg Railway has celebrated its fifth anniversary.")
+    assert found.get("Harbin-Hamburg Railway", ("", ""))[1] == "operational"
