@@ -277,6 +277,7 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
             continue  # "X Park, the operator of the freight train, told ...": a source, not the project talked of
         out.append(Candidate(name, kind, start, end, sentence))
     out.extend(_port_area(text, sentence, out))
+    out.extend(_checkpoint_of(text, sentence, out))
     out.extend(_port_of(text, sentence, out))
     out.extend(_described(text, sentence, out))
     out.extend(_parts(text, sentence, out))
@@ -352,6 +353,16 @@ def _overlaps(text: str, earlier: Candidate, start: int, end: int) -> bool:
 
 _PORT_AREA = re.compile(r"\b([A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s+(port\s+area)\s+of\s+(?:the\s+)?"
                         r"((?:[A-Z][\w'’-]+\s+){1,3}Port)\b")
+
+
+_CHECKPOINT_OF = re.compile(r"\b(border\s+(?:checkpoint|crossing|port))\s+of\s+([A-Z][\w'’-]+)")
+
+
+def _checkpoint_of(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]:
+    """"China's border checkpoint of Erenhot": a land port named by its town, as "the port of X" is."""
+    return [Candidate(f"{m.group(2)} {' '.join(m.group(1).split()).lower()}", "land_port", m.start(), m.end(), sentence)
+            for m in _CHECKPOINT_OF.finditer(text, sentence.start, sentence.end)
+            if not any(c.start <= m.start(2) < c.end for c in found)]
 
 
 def _port_area(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]:
@@ -440,7 +451,7 @@ _FIGURE = re.compile(r"\d[\d,.]*\s*(?:%|percent|per cent|billion|million|thousan
                      r"containers|passengers|columns|flights|km)", re.I)
 
 
-_VIA = re.compile(r"\b(?:via|through)\s+(?:the\s+)?$", re.I)
+_VIA = re.compile(r"\b(?:via|through|out\s+of)\s+(?:the\s+|\w+['’]s\s+)?$", re.I)
 _CHANNEL_KINDS = ("port", "land_port", "railway", "airport")
 
 

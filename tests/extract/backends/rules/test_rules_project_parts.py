@@ -229,3 +229,8 @@ def test_a_present_verb_ends_a_name():
 def test_a_service_that_celebrated_an_anniversary_runs():
     found = projects("The Harbin-Hamburg Railway has celebrated its fifth anniversary.")
     assert found.get("Harbin-Hamburg Railway", ("", ""))[1] == "operational"
+
+
+def test_the_border_checkpoint_of_a_town_is_a_land_port():
+    found = projects("The train will leave through the border checkpoint of Zamyn next week.")
+    assert found.get("Zamyn border checkpoint") == ("land_port", "unknown")
