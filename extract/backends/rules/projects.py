@@ -452,14 +452,14 @@ _FIGURE = re.compile(r"\d[\d,.]*\s*(?:%|percent|per cent|billion|million|thousan
 
 
 _VIA = re.compile(r"\b(?:via|through|out\s+of)\s+(?:the\s+|\w+['’]s\s+)?$", re.I)
-_CHANNEL_KINDS = ("port", "land_port", "railway", "airport")
+_CHANNEL_KINDS = ("port", "land_port", "railway", "high_speed_railway", "airport")
 
 
 def _status_of(text: str, cand: Candidate, spans: list[Span]) -> str:
     """Status from the first mention's clause, then its sentence; a project that reports figures
     for a past or present period in a later mention, and says nothing of its status, is running."""
     status = _status(text, cand)
-    if status == "planned" and cand.kind in _CHANNEL_KINDS and _VIA.search(text, max(0, cand.start - 20), cand.start):
+    if status in ("planned", "proposed") and cand.kind in _CHANNEL_KINDS and _VIA.search(text, max(0, cand.start - 20), cand.start):
         return "unknown"  # "the train will exit via X Port": the train is planned, not the port it passes
     if status != "unknown":
         return status

@@ -234,3 +234,8 @@ def test_a_service_that_celebrated_an_anniversary_runs():
 def test_the_border_checkpoint_of_a_town_is_a_land_port():
     found = projects("The train will leave through the border checkpoint of Zamyn next week.")
     assert found.get("Zamyn border checkpoint") == ("land_port", "unknown")
+
+
+def test_a_railway_a_proposal_would_connect_cities_through_keeps_an_unknown_status():
+    found = projects("The deputy proposed to connect the two cities through the Haibin High-speed Railway.")
+    assert found.get("Haibin High-speed Railway", ("", ""))[1] == "unknown"
