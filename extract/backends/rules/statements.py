@@ -526,7 +526,6 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
                 out.append(said)
     spelled = _acronyms(text)
     out = [part for s in out for part in _targets_split(text, s)]
-    out = _restatements_merged(out)
     out = _venues_carried(out, work_report)
     return [s.model_copy(update={"actor": spelled[s.actor]}) if s.actor in spelled else s for s in out]
 
@@ -561,38 +560,6 @@ def _targets_split(text: str, s: PolicyStatement) -> list[PolicyStatement]:
                                  "summary": s.summary if i == 0 else f"{s.actor} aims for {p.text.removeprefix('and ')}.",
                                  "initiatives": initiatives_in(p.text)})
             for i, p in enumerate((first, second))]
-
-
-def _content_words(quote: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z]{4,}", quote.lower()) if w not in _PLAIN_WORDS}
-
-
-_PLAIN_WORDS = frozenset(("that", "this", "with", "into", "from", "will", "would", "should", "have", "said", "asked",
-                          "urged", "also", "their", "they", "them", "which", "while", "been", "more", "than"))
-
-
-def _restates(a: set[str], b: set[str]) -> bool:
-    shared = len(a & b)
-    return shared >= 4 and shared >= _RESTATED * min(len(a), len(b))
-
-
-_RESTATED = 0.5  # share of the shorter quote's content words the two quotes share
-
-
-def _restatements_merged(out: list[PolicyStatement]) -> list[PolicyStatement]:
-    """A news lead says in short what a speaker says again later ("X has asked the city to build itself
-    into a hub" ... "He urged building the city into a hub and ..."): one statement, both quotes."""
-    kept: list[PolicyStatement] = []
-    for s in out:
-        words = _content_words(s.evidence[0].quote)
-        same = next((k for k in kept if k.actor == s.actor and k.kind == s.kind and len(k.evidence) < 3
-                     and _restates(words, _content_words(k.evidence[0].quote))), None)
-        if same is None:
-            kept.append(s)
-            continue
-        same.evidence.append(s.evidence[0])
-        same.initiatives = list(dict.fromkeys([*same.initiatives, *s.initiatives]))
-    return kept
 
 
 def _venues_carried(out: list[PolicyStatement], work_report: bool) -> list[PolicyStatement]:
@@ -718,14 +685,21 @@ def _statement(actor: Actor, kind: str, verb: str, complement: str, evidence: Sp
     )
 
 
+@lru_cache(maxsize=1)
+def _gerund_regexes() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    stems = "|".join(re.escape(v.rstrip("e")) for v in _words("imperative_verbs") if v.isalpha() and not v.endswith("ly"))
+    return (re.compile(rf"\b(?:on|to|by|in)\s+(?:{stems})(?:e|i)?ing\b", re.I),
+            re.compile(rf",?\s+and\s+(?=(?:{stems})(?:e|i)?ing\b)", re.I))
+
+
 def _gerund_items(text: str, sentence: Span) -> list[Span]:
     """"... will focus on building X and optimizing Y": one span per goal (GUIDELINES 4.3), the first from
     the sentence's start, so that it names the speaker; [] when the sentence holds one goal."""
-    stems = "|".join(re.escape(v.rstrip("e")) for v in _words("imperative_verbs") if v.isalpha() and not v.endswith("ly"))
-    first = re.search(rf"\b(?:on|to|by|in)\s+(?:{stems})(?:e|i)?ing\b", sentence.text, re.I)
+    opener, joiner = _gerund_regexes()
+    first = opener.search(sentence.text)
     if first is None:
         return []
-    cuts = list(re.finditer(rf",?\s+and\s+(?=(?:{stems})(?:e|i)?ing\b)", text[sentence.start + first.end() : sentence.end], re.I))
+    cuts = list(joiner.finditer(text[sentence.start + first.end() : sentence.end]))
     if not cuts:
         return []
     out, start = [], sentence.start

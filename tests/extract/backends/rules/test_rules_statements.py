@@ -483,21 +483,6 @@ def test_officials_who_say_what_happened_give_an_assessment() -> None:
     assert [(s.actor, s.kind) for s in _statements(text)] == [("Officials", "assessment")]
 
 
-def test_a_lead_that_restates_a_speakers_later_words_is_one_statement() -> None:
-    text = ("Governor Ana Lopez has urged the port city to build itself into a regional shipping hub for the coast.\n\n"
-            "The city opened a new container terminal last year.\n\n"
-            "Lopez urged the port city to build itself into a regional shipping hub and a green port.")
-    found = _statements(text)
-    assert len(found) == 1, [s.summary for s in found]
-    assert len(found[0].evidence) == 2
-
-
-def test_two_different_goals_of_one_speaker_stay_two_statements() -> None:
-    text = ("Governor Ana Lopez urged the port city to build a regional shipping hub for the coast.\n\n"
-            "Lopez also urged farmers to grow more rice and sell it in the new markets of the north.")
-    assert len(_statements(text)) == 2
-
-
 def test_according_to_the_official_is_the_official_just_named() -> None:
     text = ("The port has grown fast, stated Ana Lopez, the mayor of the city, at the fair.\n"
             "According to the official, the city will focus on building a regional shipping hub for the coast.")
