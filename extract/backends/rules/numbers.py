@@ -289,7 +289,8 @@ def _pronoun_units(found: list[Quantity]) -> list[Quantity]:
     return out
 
 
-_ELLIPSIS_BEFORE = re.compile(r"(?:,|\band|\bto|\bfrom|\bwhile)\s*$", re.I)
+_ELLIPSIS_BEFORE = re.compile(r"(?:,|\band|\bto|\bfrom|\bwhile)\s*(?:(?:more\s+than|less\s+than|over|about|around|nearly|some)\s+)?$",
+                              re.I)
 _ELLIPSIS_AFTER = re.compile(
     r"\s*(?:in\b|to\b|on\b|at\b|,|;|\.|and\b|respectively|now\b|last\b|this\b|during\b|over\b|compared\b|since\b|"
     r"year-on-year|year\s+on\s+year|$)",
@@ -298,6 +299,12 @@ _ELLIPSIS_AFTER = re.compile(
 # "The number of trains reached 1,515": a verb of level states the number that a "number of" names.
 _LEVEL_BEFORE = re.compile(r"\b(?:reached|hit|totaled|totalled|stood\s+at|exceeded|topped|amounted\s+to)\s*$", re.I)
 _NUMBER_OF = re.compile(r"\bnumber\s+of\s+(?:[a-z-]+\s+){0,2}?([a-z]+s)\b", re.I)
+
+
+# "Trips have increased from 17 in the first year to 3,673", "the cargo varieties for trade have expanded
+# from 583 ...": the plural noun before a verb of change names what the bare numbers after it count.
+_RISING_FROM = re.compile(r"\b([a-z]{3,}s)\b(?:\s+(?:for|of|on|in)\s+[a-z][a-z\s-]{0,40}?)?\s+(?:have\s+|has\s+)?"
+                          r"(?:increased|rose|risen|grown|grew|surged|jumped|climbed|expanded|soared)\s+from\b", re.I)
 
 
 def _elliptical(text: str, start: int, bare: list[re.Match[str]], found: list[Quantity]) -> list[Quantity]:
@@ -312,16 +319,21 @@ def _elliptical(text: str, start: int, bare: list[re.Match[str]], found: list[Qu
         level = bool(_LEVEL_BEFORE.search(text, max(start, m.start() - 20), m.start()))
         if m.group("scale") and not level:
             continue
-        if not (level or _ELLIPSIS_BEFORE.search(text[max(start, m.start() - 8) : m.start()])):
+        if not (level or _ELLIPSIS_BEFORE.search(text[max(start, m.start() - 18) : m.start()])):
             continue
         if not _ELLIPSIS_AFTER.match(text, m.end()):
             continue
         earlier = [q for q in found if q.end <= m.start() and q.group in ("count", "volume")]
         named = list(_NUMBER_OF.finditer(text, start, m.start()))
+        rising = _RISING_FROM.search(text, start, m.start())
         if earlier and not level:
             unit, group = earlier[-1].unit, earlier[-1].group
         elif named and named[-1].group(1).lower() in units:
             unit, group = units[named[-1].group(1).lower()]
+        elif rising and rising.group(1).lower() in units and units[rising.group(1).lower()][1] == "count":
+            unit, group = units[rising.group(1).lower()]  # "Trips have increased from 17 ... to 3,673"
+        elif rising and rising.group(1).lower() not in lexicon().words("stop_words_between"):
+            unit, group = rising.group(1).lower(), "count"  # "The cargo varieties have expanded from 583 to 3,000"
         else:
             continue
         out.append(Quantity(start=m.start(), end=m.end(), value=float(_number(m)), unit=unit, group=group,

@@ -189,3 +189,18 @@ def test_twenty_foot_equivalent_units_written_with_digits_are_teu():
 )
 def test_speed_units_and_nouns_in_ics(sentence: str, unit: str) -> None:
     assert _one(sentence)[1] == unit
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Flights have increased from 12 in the first year of the route to 480 in 2020.",
+         [(12, "flights", "eq"), (480, "flights", "eq")]),
+        ("The number of train trips has surged from more than 300 in 2018 to over 2,000 in 2023.",
+         [(300, "trains", "gt"), (2000, "trains", "gt")]),
+        ("The product categories on sale have expanded from 40 at the start to nearly 900 now.",
+         [(40, "categories", "eq"), (900, "categories", "approx")]),
+    ],
+)
+def test_bare_numbers_after_a_noun_and_a_verb_of_change_count_that_noun(sentence: str, expected: list) -> None:
+    assert [(q.value, q.unit, q.comparator) for q in find_quantities(sentence)] == expected
