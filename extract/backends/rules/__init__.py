@@ -92,6 +92,22 @@ def _with_article_frame(metrics: list[Metric], frame: str | None, untimed: set[i
     return out
 
 
+_PART_OPENER = re.compile(r"\s*(?:Among\s+them|Of\s+them|Of\s+these|Of\s+which|Of\s+the\s+total),")
+
+
+def _parts_take_the_whole_period(metrics: list[Metric]) -> list[Metric]:
+    """"63 projects were signed ... Among them, 17 are foreign-invested": the part is of the same time
+    as the whole the sentence before counts."""
+    out: list[Metric] = []
+    for m in metrics:
+        quote = m.evidence[0]
+        before = [p for p in out if p.evidence[0].end <= quote.start]
+        if m.period is None and before and before[-1].period and _PART_OPENER.match(quote.quote):
+            m = m.model_copy(update={"period": before[-1].period})
+        out.append(m)
+    return out
+
+
 _SINCE_LAUNCH = re.compile(r"\bsince\s+(?:the|its|their)\s+(?:launch|opening|start|inauguration)\b(?![^,;]*\b(?:19|20)\d\d\b)", re.I)
 _LAUNCHED_IN = re.compile(r"\b(?:went\s+into\s+operation|was\s+launched|were\s+launched|launched|opened|started\s+operation|"
                           r"began\s+operation|was\s+put\s+into\s+operation)\s+in\s+(?:[A-Z][a-z]+\s+)?((?:19|20)\d\d)\b")
@@ -173,6 +189,7 @@ def extract_sheet(article: Article) -> FactSheet:
     lead = paras[min(2, len(paras) - 1)].end if paras else 0
     frame = _article_frame(metrics, time_mentions(text, 0, lead, published), lead) if published else None
     metrics = _with_article_frame(metrics, frame, {i for i, m in enumerate(metrics) if m.period is None})
+    metrics = _parts_take_the_whole_period(metrics)
     metrics = _totals_since_a_launch(text, metrics, published)
     metrics = _totals_to_reported_year(metrics, frame, published)
     projects = extract_projects(text, all_sentences, fallback)

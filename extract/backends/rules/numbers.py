@@ -298,13 +298,17 @@ _ELLIPSIS_AFTER = re.compile(
 )
 # "The number of trains reached 1,515": a verb of level states the number that a "number of" names.
 _LEVEL_BEFORE = re.compile(r"\b(?:reached|hit|totaled|totalled|stood\s+at|exceeded|topped|amounted\s+to)\s*$", re.I)
-_NUMBER_OF = re.compile(r"\bnumber\s+of\s+(?:[a-z-]+\s+){0,2}?([a-z]+s)\b", re.I)
+_NUMBER_OF = re.compile(r"\bnumber\s+of\s+(?:[a-z-]+\s+){0,2}?([a-z]+(?<!s)s)(?![\w-])", re.I)  # not "cross" of "cross-border"
 
 
 # "Trips have increased from 17 in the first year to 3,673", "the cargo varieties for trade have expanded
 # from 583 ...": the plural noun before a verb of change names what the bare numbers after it count.
 _RISING_FROM = re.compile(r"\b([a-z]{3,}s)\b(?:\s+(?:for|of|on|in)\s+[a-z][a-z\s-]{0,40}?)?\s+(?:have\s+|has\s+)?"
                           r"(?:increased|rose|risen|grown|grew|surged|jumped|climbed|expanded|soared)\s+from\b", re.I)
+
+
+_AMONG_THEM = re.compile(r"\b(?:among\s+them|of\s+them|of\s+these|of\s+which),?\s*$", re.I)
+_PART_ARE = re.compile(r"\s+(?:are|were)\s+(?:[a-z-]+\s+){0,2}?([a-z]+(?<!s)s)\b")
 
 
 def _elliptical(text: str, start: int, bare: list[re.Match[str]], found: list[Quantity]) -> list[Quantity]:
@@ -318,6 +322,15 @@ def _elliptical(text: str, start: int, bare: list[re.Match[str]], found: list[Qu
             continue
         level = bool(_LEVEL_BEFORE.search(text, max(start, m.start() - 20), m.start()))
         if m.group("scale") and not level:
+            continue
+        part = _PART_ARE.match(text, m.end()) if _AMONG_THEM.search(text, max(start, m.start() - 20), m.start()) else None
+        if part:
+            # "Among them, 17 are foreign-invested projects": the part counts what the sentence names.
+            noun = part.group(1).lower()
+            unit, group = units.get(noun, (noun, "count"))
+            out.append(Quantity(start=m.start(), end=part.end(), value=float(_number(m)), unit=unit, group=group,
+                                comparator=_comparator_before(text, m.start()), noun_phrase=part.group(0).strip(),
+                                noun_start=m.end()))
             continue
         if not (level or _ELLIPSIS_BEFORE.search(text[max(start, m.start() - 18) : m.start()])):
             continue

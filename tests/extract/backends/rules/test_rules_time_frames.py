@@ -277,3 +277,16 @@ def test_an_estimated_investment_is_a_target():
 def test_a_goal_by_a_year_right_after_the_figure_is_for_that_year():
     text = "The operator plans to open a depot next year and to attract another 15 firms by 2026."
     assert period(text, 15) == "2026"
+
+
+def test_among_them_counts_a_part_of_the_same_time_as_the_whole():
+    text = ("In 2020 the fair signed 40 contracts worth 2 billion yuan. "
+            "Among them, 12 are foreign-funded projects, and their value is 500 million yuan.")
+    found = {m.value: (m.unit, m.period) for m in sheet(text).metrics}
+    assert found[12] == ("projects", "2020")
+    assert found[5e8] == ("CNY", "2020")
+
+
+def test_the_number_of_cross_border_routes_is_a_count_of_routes():
+    text = "At present, the number of cross-border routes has increased to 11, reaching four countries."
+    assert [(m.value, m.unit) for m in sheet(text).metrics if m.value == 11] == [(11, "routes")]
