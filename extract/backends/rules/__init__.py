@@ -101,9 +101,11 @@ def _parts_take_the_whole_period(metrics: list[Metric]) -> list[Metric]:
     out: list[Metric] = []
     for m in metrics:
         quote = m.evidence[0]
-        before = [p for p in out if p.evidence[0].end <= quote.start]
-        if m.period is None and before and before[-1].period and _PART_OPENER.match(quote.quote):
-            m = m.model_copy(update={"period": before[-1].period})
+        # Metrics come in text order: the last one of an earlier sentence is the whole's (linear, not a scan).
+        before = next((p for p in reversed(out) if p.evidence[0].end <= quote.start), None) \
+            if m.period is None and _PART_OPENER.match(quote.quote) else None
+        if before is not None and before.period:
+            m = m.model_copy(update={"period": before.period})
         out.append(m)
     return out
 
