@@ -61,7 +61,9 @@ def _target_frame(text: str, published: date | None) -> str | None:
     return None
 
 
-_FRAME_KINDS = ("first_n", "months", "quarter", "half", "year_to_date", "to_month", "last_year", "this_year", "year")
+_FRAME_KINDS = ("first_n", "months", "quarter", "half", "year_to_date", "to_month", "last_year", "this_year", "year",
+                "weekday", "on_day", "recent")
+_EVENT_KINDS = ("weekday", "on_day", "recent")
 
 
 def _article_frame(metrics: list[Metric], mentions: list[TimeMention], lead_end: int) -> str | None:
@@ -71,7 +73,7 @@ def _article_frame(metrics: list[Metric], mentions: list[TimeMention], lead_end:
         if mention.start >= lead_end:
             break
         reporting = mention.kind in _FRAME_KINDS and mention.period and not mention.future and not mention.milestone
-        if reporting and any(m.period == mention.period for m in metrics):
+        if reporting and (mention.kind in _EVENT_KINDS or any(m.period == mention.period for m in metrics)):
             return mention.period
     return None
 
@@ -90,6 +92,61 @@ def _with_article_frame(metrics: list[Metric], frame: str | None, untimed: set[i
     return out
 
 
+_PART_OPENER = re.compile(r"\s*(?:Among\s+them|Of\s+them|Of\s+these|Of\s+which|Of\s+the\s+total),")
+
+
+def _parts_take_the_whole_period(metrics: list[Metric]) -> list[Metric]:
+    """"63 projects were signed ... Among them, 17 are foreign-invested": the part is of the same time
+    as the whole the sentence before counts."""
+    out: list[Metric] = []
+    for m in metrics:
+        quote = m.evidence[0]
+        # Metrics come in text order: the last one of an earlier sentence is the whole's (linear, not a scan).
+        before = next((p for p in reversed(out) if p.evidence[0].end <= quote.start), None) \
+            if m.period is None and _PART_OPENER.match(quote.quote) else None
+        if before is not None and before.period:
+            m = m.model_copy(update={"period": before.period})
+        out.append(m)
+    return out
+
+
+_SINCE_LAUNCH = re.compile(r"\bsince\s+(?:the|its|their)\s+(?:launch|opening|start|inauguration)\b(?![^,;]*\b(?:19|20)\d\d\b)", re.I)
+_LAUNCHED_IN = re.compile(r"\b(?:went\s+into\s+operation|was\s+launched|were\s+launched|launched|opened|started\s+operation|"
+                          r"began\s+operation|was\s+put\s+into\s+operation)\s+in\s+(?:[A-Z][a-z]+\s+)?((?:19|20)\d\d)\b")
+
+
+def _totals_since_a_launch(text: str, metrics: list[Metric], published: date | None) -> list[Metric]:
+    """"Since the launch of the link, trains have linked 92 cities" after "The route went into operation
+    in March 2011": a total from that year, to the year the figure is for (or of writing)."""
+    if published is None:
+        return metrics
+    out = []
+    for m in metrics:
+        quote = m.evidence[0]
+        since = _SINCE_LAUNCH.search(quote.quote)
+        launched = list(_LAUNCHED_IN.finditer(text, 0, quote.start)) if since and m.status.value == "actual" else []
+        if launched and (m.period is None or re.fullmatch(r"\d{4}", m.period)):
+            start, end = launched[-1].group(1), m.period or str(published.year)
+            if start < end:
+                m = m.model_copy(update={"period": f"{start}/{end}"})
+        out.append(m)
+    return out
+
+
+def _totals_to_reported_year(metrics: list[Metric], frame: str | None, published: date | None) -> list[Metric]:
+    """In a report on an ended year ("663 trips in 2017", published January 2018), a total "since 2011"
+    runs to the end of that year, not to the year of writing (GUIDELINES 7.2)."""
+    if frame is None or published is None or not re.fullmatch(r"\d{4}", frame) or int(frame) >= published.year:
+        return metrics
+    out = []
+    for m in metrics:
+        since = re.fullmatch(r"(\d{4})/(\d{4})", m.period or "")
+        if since and int(since.group(2)) == published.year and since.group(1) < frame:
+            m = m.model_copy(update={"period": f"{since.group(1)}/{frame}"})
+        out.append(m)
+    return out
+
+
 def _without_headline_repeats(metrics: list[Metric], first: Span | None, title: str | None) -> list[Metric]:
     """A headline's figure that the body states again is one fact: the body's sentence is its evidence."""
     if first is None:
@@ -100,7 +157,10 @@ def _without_headline_repeats(metrics: list[Metric], first: Span | None, title: 
     def in_headline(m: Metric) -> bool:
         return first.start <= m.evidence[0].start < first.end
     body = {(m.value, m.unit) for m in metrics if not in_headline(m)}
-    return [m for m in metrics if not (in_headline(m) and (m.value, m.unit) in body)]
+    # A headline names what it counts more shortly ("86 entities" for "86 countries and international
+    # organizations"): the same count in the body is the same fact.
+    counts = {m.value for m in metrics if not in_headline(m) and m.kind == "count"}
+    return [m for m in metrics if not (in_headline(m) and ((m.value, m.unit) in body or (m.kind == "count" and m.value in counts)))]
 
 
 def extract_sheet(article: Article) -> FactSheet:
@@ -131,6 +191,9 @@ def extract_sheet(article: Article) -> FactSheet:
     lead = paras[min(2, len(paras) - 1)].end if paras else 0
     frame = _article_frame(metrics, time_mentions(text, 0, lead, published), lead) if published else None
     metrics = _with_article_frame(metrics, frame, {i for i, m in enumerate(metrics) if m.period is None})
+    metrics = _parts_take_the_whole_period(metrics)
+    metrics = _totals_since_a_launch(text, metrics, published)
+    metrics = _totals_to_reported_year(metrics, frame, published)
     projects = extract_projects(text, all_sentences, fallback)
     statements = extract_statements(text, paragraphs(text), all_sentences, fallback, published)
     return FactSheet(

@@ -383,6 +383,22 @@ def _so_far_this_year(text: str, mention: TimeMention | None, context: TimeMenti
     return dataclasses.replace(mention, period=period, kind="year_to_date")
 
 
+_LENGTH_WORDS = re.compile(r"\b(?:long|length|covers?|covering|measures?|measuring|distance|speed|designed)\b", re.I)
+
+
+def _is_length(text: str, sentence: Span, q: Quantity) -> bool:
+    """A length or a speed of a line, route or journey (GUIDELINES 2.5: a stock, no period): a
+    distance joined to its noun ("the 11,000-km journey") or stated as a length ("covers 6,360 km")."""
+    if q.unit not in ("km", "km/h"):
+        return False
+    if _JOINED_KM.match(text, q.start, min(sentence.end, q.end + 12)):
+        return True
+    return bool(_LENGTH_WORDS.search(text, max(sentence.start, q.start - 40), min(sentence.end, q.end + 20)))
+
+
+_JOINED_KM = re.compile(r"[\d,.]+-(?:km|kilomet(?:er|re))\b", re.I)
+
+
 def sentence_metrics(
     text: str,
     sentence: Span,
@@ -415,6 +431,8 @@ def sentence_metrics(
         if status == "target" and _FROM_NOW.search(before[-40:]) and _TO_LATER.match(text, q.end, sentence.end):
             status = "actual"  # "will cut the trip from eight hours to three": eight is how it is now
         period = mention.period if mention else None
+        if period and _is_length(text, sentence, q):
+            period = None  # "the 11,000-km journey", "the line is 350 km long": a property of the route
         if period is None and status == "target" and not _PROPOSED.search(sentence.text):
             period = target_frame  # the year the article's plans are for (a delegate's proposal names no year)
         previous = (quantities[len(out) - 1], out[-1]) if out else None

@@ -149,7 +149,8 @@ _HYPHENED = re.compile(r"-([a-z]+)\b(?!-)")
 
 def _plural_noun(word: str) -> bool:
     low = word.lower()
-    return low.isalpha() and len(low) > 3 and word[0].islower() and low.endswith("s") and not low.endswith(("ss", "us", "is"))
+    # "logistics", "electronics": a mass noun in -ics, not a plural ("23 logistics projects" counts projects).
+    return low.isalpha() and len(low) > 3 and word[0].islower() and low.endswith("s") and not low.endswith(("ss", "us", "is", "ics"))
 
 
 def _joined_unit(text: str, unit: str, group: str, noun_start: int, end: int, words: list, nxt: int):
@@ -161,10 +162,33 @@ def _joined_unit(text: str, unit: str, group: str, noun_start: int, end: int, wo
         if kinds and unit in lexicon().words("classifier_nouns"):
             return (f"{unit} of {kinds.group(1).lower()}", group, noun_start, kinds.end())  # "1,000 types of goods"
     if group == "count" and nxt + 1 < len(words) and words[nxt][0].lower() == "and":
-        second = words[nxt + 1][0].lower()
-        if _plural_noun(words[nxt + 1][0]) and second not in lexicon().words("stop_words_between") and second != unit:
-            return (f"{unit} and {second}", group, noun_start, words[nxt + 1][2])
+        second = _second_kind(text, words[nxt : nxt + 3], unit)
+        if second:
+            return (f"{unit} and {second[0]}", group, noun_start, second[1])
     return (unit, group, noun_start, end)
+
+
+def _second_kind(text: str, words: list, unit: str) -> tuple[str, int] | None:
+    """The second kind of thing in "86 countries and international organizations", "40 think tanks
+    and research institutes": a counted noun (with one modifier) right after the "and" (words[0]);
+    "137 countries and 30 international organizations" counts each kind by itself."""
+    lex = lexicon()
+    if len(words) < 2 or text[words[0][2] : words[1][1]].strip():
+        return None  # a number of its own after "and"
+    words = words[1:]
+    stops = lex.words("stop_words_between")
+    if len(words) == 2 and words[0][0].islower() and words[0][0].isalpha() and words[0][0].lower() not in stops \
+            and _plural_noun(words[1][0]) and words[1][0].lower() not in stops:
+        phrase = f"{words[0][0].lower()} {words[1][0].lower()}"
+        known = lex.unit_map.get(phrase)
+        if known and known[1] == "count":
+            return (known[0], words[1][2])  # "international organizations": one unit of its own
+        if words[0][0].lower() not in lex.words("counted_adjectives") and not _plural_noun(words[0][0]):
+            return (phrase, words[1][2])  # "research institutes"
+    first = words[0][0]
+    if _plural_noun(first) and first.lower() not in stops and first.lower() != unit:
+        return (first.lower(), words[0][2])
+    return None
 
 
 def _prefixed_money(m: re.Match[str]) -> str | None:
@@ -265,15 +289,26 @@ def _pronoun_units(found: list[Quantity]) -> list[Quantity]:
     return out
 
 
-_ELLIPSIS_BEFORE = re.compile(r"(?:,|\band|\bto|\bfrom|\bwhile)\s*$", re.I)
+_ELLIPSIS_BEFORE = re.compile(r"(?:,|\band|\bto|\bfrom|\bwhile)\s*(?:(?:more\s+than|less\s+than|over|about|around|nearly|some)\s+)?$",
+                              re.I)
 _ELLIPSIS_AFTER = re.compile(
-    r"\s*(?:in\b|to\b|on\b|at\b|,|;|\.|and\b|respectively|now\b|last\b|this\b|during\b|over\b|compared\b|"
+    r"\s*(?:in\b|to\b|on\b|at\b|,|;|\.|and\b|respectively|now\b|last\b|this\b|during\b|over\b|compared\b|since\b|"
     r"year-on-year|year\s+on\s+year|$)",
     re.I,
 )
 # "The number of trains reached 1,515": a verb of level states the number that a "number of" names.
 _LEVEL_BEFORE = re.compile(r"\b(?:reached|hit|totaled|totalled|stood\s+at|exceeded|topped|amounted\s+to)\s*$", re.I)
-_NUMBER_OF = re.compile(r"\bnumber\s+of\s+(?:[a-z-]+\s+){0,2}?([a-z]+s)\b", re.I)
+_NUMBER_OF = re.compile(r"\bnumber\s+of\s+(?:[a-z-]+\s+){0,2}?([a-z]+(?<!s)s)(?![\w-])", re.I)  # not "cross" of "cross-border"
+
+
+# "Trips have increased from 17 in the first year to 3,673", "the cargo varieties for trade have expanded
+# from 583 ...": the plural noun before a verb of change names what the bare numbers after it count.
+_RISING_FROM = re.compile(r"\b([a-z]{3,}s)\b(?:\s+(?:for|of|on|in)\s+[a-z][a-z\s-]{0,40}?)?\s+(?:have\s+|has\s+)?"
+                          r"(?:increased|rose|risen|grown|grew|surged|jumped|climbed|expanded|soared)\s+from\b", re.I)
+
+
+_AMONG_THEM = re.compile(r"\b(?:among\s+them|of\s+them|of\s+these|of\s+which),?\s*$", re.I)
+_PART_ARE = re.compile(r"\s+(?:are|were)\s+(?:[a-z-]+\s+){0,2}?([a-z]+(?<!s)s)\b")
 
 
 def _elliptical(text: str, start: int, bare: list[re.Match[str]], found: list[Quantity]) -> list[Quantity]:
@@ -288,16 +323,30 @@ def _elliptical(text: str, start: int, bare: list[re.Match[str]], found: list[Qu
         level = bool(_LEVEL_BEFORE.search(text, max(start, m.start() - 20), m.start()))
         if m.group("scale") and not level:
             continue
-        if not (level or _ELLIPSIS_BEFORE.search(text[max(start, m.start() - 8) : m.start()])):
+        part = _PART_ARE.match(text, m.end()) if _AMONG_THEM.search(text, max(start, m.start() - 20), m.start()) else None
+        if part:
+            # "Among them, 17 are foreign-invested projects": the part counts what the sentence names.
+            noun = part.group(1).lower()
+            unit, group = units.get(noun, (noun, "count"))
+            out.append(Quantity(start=m.start(), end=part.end(), value=float(_number(m)), unit=unit, group=group,
+                                comparator=_comparator_before(text, m.start()), noun_phrase=part.group(0).strip(),
+                                noun_start=m.end()))
+            continue
+        if not (level or _ELLIPSIS_BEFORE.search(text[max(start, m.start() - 18) : m.start()])):
             continue
         if not _ELLIPSIS_AFTER.match(text, m.end()):
             continue
         earlier = [q for q in found if q.end <= m.start() and q.group in ("count", "volume")]
         named = list(_NUMBER_OF.finditer(text, start, m.start()))
+        rising = _RISING_FROM.search(text, start, m.start())
         if earlier and not level:
             unit, group = earlier[-1].unit, earlier[-1].group
         elif named and named[-1].group(1).lower() in units:
             unit, group = units[named[-1].group(1).lower()]
+        elif rising and rising.group(1).lower() in units and units[rising.group(1).lower()][1] == "count":
+            unit, group = units[rising.group(1).lower()]  # "Trips have increased from 17 ... to 3,673"
+        elif rising and rising.group(1).lower() not in lexicon().words("stop_words_between"):
+            unit, group = rising.group(1).lower(), "count"  # "The cargo varieties have expanded from 583 to 3,000"
         else:
             continue
         out.append(Quantity(start=m.start(), end=m.end(), value=float(_number(m)), unit=unit, group=group,

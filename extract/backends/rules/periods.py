@@ -24,6 +24,8 @@ _COUNT = "|".join(_COUNTS)
 _DECADES = {"decade": 10, "two decades": 20, "three decades": 30}
 _QUARTERS = {"first": (1, 3), "second": (4, 6), "third": (7, 9), "fourth": (10, 12), "1st": (1, 3), "q1": (1, 3)}
 
+_EVENT_NOUN = r"(?:Forum|Sub-forum|Expo|Summit|Fair|Conference|Games|Olympics|Festival|Exhibition|Week|Congress)\b"
+
 # Each pattern yields a resolver from (match, published) to a period or None.
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # "so far this year", "this year so far": cumulative from January to the month of writing.
@@ -47,8 +49,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # a total at that month.
     (re.compile(rf"\b(?:by|as of|as at|up to|until|till)\s+(?:the\s+end\s+of\s+|(?:early|late|mid)[\s-]+)?({_ANY_MONTH})(?:\s+{_DAY})?"
                 rf"(?:,?\s+({_YEAR}|this year|last year))?(?!\s+to\b)", re.I), "to_month"),
-    (re.compile(r"\b(?:at present|currently|so far|as of now|up to now|to date|(?<!from )(?<!until )now)\b", re.I),
-     "present"),
+    # "recently", "these days" too (GUIDELINES 7.1): the month of writing.
+    (re.compile(r"\b(?:at present|currently|so far|as of now|up to now|to date|(?<!from )(?<!until )now)\b", re.I), "present"),
+    (re.compile(r"\b(?:recently|these days)\b", re.I), "recent"),
     # "On the morning of the 21st" in a story dated the 22nd: the month of writing.
     (re.compile(rf"\bon\s+(?:the\s+(?:morning|afternoon|evening)\s+of\s+)?the\s+({_DAY})(?!\s*(?:session|anniversary|century))\b",
                 re.I), "on_day"),
@@ -74,6 +77,10 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:the\s+)?(?:last|previous|past)\s+year\b(?!s)", re.I), "last_year"),
     (re.compile(r"\bthis\s+year\b|\bthe\s+current\s+year\b", re.I), "this_year"),
     (re.compile(r"\bnext\s+year\b", re.I), "next_year"),
+    # "2023-09-22": a day's date, the month of an event.
+    (re.compile(rf"(?<![\d,.])({_YEAR})-(\d\d)-\d\d\b"), "iso_day"),
+    # "the 2023 Euro-Asia Economic Forum": the year is part of the event's name, not a period.
+    (re.compile(rf"(?<![\d,.]){_YEAR}(?=\s+(?:[A-Z][\w'’-]*\s+){{0,6}}{_EVENT_NOUN})"), "name"),
     (re.compile(rf"(?<![\d,.])({_YEAR})(?![\d,.]*\s*(?:%|percent|billion|million|yuan|dollars|trains|km))(?:'s)?\b", re.I), "year"),
 ]
 # Comparison bases, not the period of a figure.
@@ -133,7 +140,7 @@ def _resolve(kind: str, m: re.Match[str], published: date | None) -> str | None:
         start = f"{m.group(2)}-{_month(m.group(1)):02d}" if m.group(1) else m.group(2)
         end = (f"{published.year}-{published.month:02d}" if m.group(1) else str(year)) if published else None
         return f"{start}/{end}" if end and end > start else start
-    if kind in ("present", "weekday"):
+    if kind in ("present", "recent", "weekday"):
         return f"{published.year}-{published.month:02d}" if published else None
     if kind == "year_to_date":
         return (f"{published.year}-01/{published.year}-{published.month:02d}" if published.month > 1
@@ -196,6 +203,8 @@ def _resolve(kind: str, m: re.Match[str], published: date | None) -> str | None:
             # "by the end of October": a total at that month, from a start the phrase does not give.
             return f"{y}-{last:02d}"
         return f"{y}-01/{y}-{last:02d}" if last > 1 else f"{y}-01"
+    if kind == "iso_day":
+        return f"{m.group(1)}-{m.group(2)}" if 1 <= int(m.group(2)) <= 12 else None
     if kind == "month":
         y = _year_of(m.group(2), published, last_month=_month(m.group(1)))
         return f"{y}-{_month(m.group(1)):02d}" if y else None
@@ -219,8 +228,8 @@ def time_mentions(text: str, start: int, end: int, published: date | None) -> li
     if any(t.kind == "to_month" for t in found) and any(t.kind == "year_to_date" for t in found):
         # "As of August 23, ... so far this year": the year so far, to the stated cut-off month.
         found = [_year_so_far(t) if t.kind == "to_month" else t for t in found if t.kind != "year_to_date"]
-    # A report's day only keeps its weekday from being read as a figure's period.
-    return sorted((t for t in found if t.kind != "report_day"), key=lambda t: t.start)
+    # A report's day only keeps its weekday from being read as a figure's period, an event's name its year.
+    return sorted((t for t in found if t.kind not in ("report_day", "name")), key=lambda t: t.start)
 
 
 def _year_so_far(mention: TimeMention) -> TimeMention:
@@ -233,7 +242,7 @@ def _year_so_far(mention: TimeMention) -> TimeMention:
 _CLAUSE_BREAK = re.compile(r"[;:；：]|,\s+(?:and|while|but|with|up|down|an?\s+(?:increase|decrease|rise|drop))\b|,\s+(?=[a-z])")
 
 
-_RIGHT_AFTER = re.compile(r"\s*(?:[a-z-]+\s+){0,3}?(?:in|during|for)\s+$", re.I)
+_RIGHT_AFTER = re.compile(r"\s*(?:[a-z-]+\s+){0,3}?(?:in|during|for|by)\s+$", re.I)
 
 
 def period_for(position: int, mentions: list[TimeMention], text: str | None = None,

@@ -59,7 +59,14 @@ def _compound_word(token: str) -> bool:
     stops = lexicon().words("stop_words_between") + lexicon().words("imperative_verbs")
     return (low.replace("-", "").isalpha() and token.islower() and low not in stops
             and low not in ("a", "an", "the") and not low.endswith("ed") and low not in _verb_words()
-            and low not in lexicon().words("quantity_words"))
+            and low not in _present_verbs() and low not in lexicon().words("quantity_words"))
+
+
+@lru_cache(maxsize=1)
+def _present_verbs() -> frozenset[str]:
+    """'Shanxi opens freight train service': a verb in the present ('opens', 'launches') ends a name."""
+    verbs = [v for v in lexicon().words("imperative_verbs") if v.isalpha() and not v.endswith(("ly", "ed"))]
+    return frozenset([*(v + "s" for v in verbs), *(v + "es" for v in verbs if v.endswith(("h", "s", "x")))])
 
 
 @lru_cache(maxsize=1)
@@ -269,6 +276,8 @@ def candidates(text: str, sentence: Span) -> list[Candidate]:
         if _AS_OPERATOR.match(text, end):
             continue  # "X Park, the operator of the freight train, told ...": a source, not the project talked of
         out.append(Candidate(name, kind, start, end, sentence))
+    out.extend(_port_area(text, sentence, out))
+    out.extend(_checkpoint_of(text, sentence, out))
     out.extend(_port_of(text, sentence, out))
     out.extend(_described(text, sentence, out))
     out.extend(_parts(text, sentence, out))
@@ -342,6 +351,30 @@ def _overlaps(text: str, earlier: Candidate, start: int, end: int) -> bool:
     return not (holds and re.search(r"\s[a-z][\w-]*\s", text[earlier.end : end]))
 
 
+_PORT_AREA = re.compile(r"\b([A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s+(port\s+area)\s+of\s+(?:the\s+)?"
+                        r"((?:[A-Z][\w'’-]+\s+){1,3}Port)\b")
+
+
+_CHECKPOINT_OF = re.compile(r"\b(border\s+(?:checkpoint|crossing|port))\s+of\s+([A-Z][\w'’-]+)")
+
+
+def _checkpoint_of(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]:
+    """"China's border checkpoint of Erenhot": a land port named by its town, as "the port of X" is."""
+    return [Candidate(f"{m.group(2)} {' '.join(m.group(1).split()).lower()}", "land_port", m.start(), m.end(), sentence)
+            for m in _CHECKPOINT_OF.finditer(text, sentence.start, sentence.end)
+            if not any(c.start <= m.start(2) < c.end for c in found)]
+
+
+def _port_area(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]:
+    """"the Caofeidian port area of Tangshan Port": one part of a port, named with the port; neither
+    "Caofeidian Port" nor the port itself is what this mention is about."""
+    out = []
+    for m in _PORT_AREA.finditer(text, sentence.start, sentence.end):
+        found[:] = [c for c in found if not (m.start() <= c.start < m.end())]
+        out.append(Candidate(f"{m.group(1)} {m.group(2).lower()} of {m.group(3)}", "port", m.start(), m.end(), sentence))
+    return out
+
+
 def _port_of(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]:
     """"the Caspian Sea port of Aktau", "the Port of Piraeus": the port is named by its city."""
     out = []
@@ -375,8 +408,9 @@ def _parts(text: str, sentence: Span, found: list[Candidate]) -> list[Candidate]
             name = f"{part} {section.group(2)} of the {cand.name}"
             start = cand.start - len(before) + section.start(1)
             out.append(Candidate(name, cand.kind, start, cand.end, sentence))
-    # "the second phase of X": this mention is of the phase; X is a project of its own only where
-    # another sentence names it.
+            phased.append(cand)
+    # "the second phase of X", "the A-B section of X": this mention is of the part; X is a project of
+    # its own only where another sentence names it.
     found[:] = [c for c in found if c not in phased]
     return out
 
@@ -417,10 +451,16 @@ _FIGURE = re.compile(r"\d[\d,.]*\s*(?:%|percent|per cent|billion|million|thousan
                      r"containers|passengers|columns|flights|km)", re.I)
 
 
+_VIA = re.compile(r"\b(?:via|through|out\s+of)\s+(?:the\s+|\w+['’]s\s+)?$", re.I)
+_CHANNEL_KINDS = ("port", "land_port", "railway", "high_speed_railway", "airport")
+
+
 def _status_of(text: str, cand: Candidate, spans: list[Span]) -> str:
     """Status from the first mention's clause, then its sentence; a project that reports figures
     for a past or present period in a later mention, and says nothing of its status, is running."""
     status = _status(text, cand)
+    if status in ("planned", "proposed") and cand.kind in _CHANNEL_KINDS and _VIA.search(text, max(0, cand.start - 20), cand.start):
+        return "unknown"  # "the train will exit via X Port": the train is planned, not the port it passes
     if status != "unknown":
         return status
     future = lexicon().regex("future_cues")
@@ -543,6 +583,11 @@ def _anchored(text: str, sentence: Span, found: list[Candidate], home: str | Non
     return out
 
 
+# "exit the country via Hunchun Port": a port trains cross a border at is a land port (a border crossing).
+_BORDER_CROSSED = re.compile(r"\b(?:exit|exits|exited|exiting|leave|leaves|left|leaving|enter|enters|entered|entering)\s+"
+                             r"(?:the\s+country|China|the\s+border)\s+(?:via|through|at|from)\s+(?:the\s+)?$", re.I)
+
+
 def extract_projects(text: str, sentences: list[Span], fallback_place: str | None) -> list[InfrastructureProject]:
     canonical = Canonicaliser.default()
     merged: dict[str, tuple[Candidate, list[Span]]] = {}
@@ -568,7 +613,8 @@ def extract_projects(text: str, sentences: list[Span], fallback_place: str | Non
         first = spans[0].text
         projects.append(InfrastructureProject(
             name=cand.name,
-            kind=cand.kind,
+            kind="land_port" if cand.kind == "port" and _BORDER_CROSSED.search(text, max(0, cand.start - 60), cand.start)
+            else cand.kind,
             status=_status_of(text, cand, spans),
             locations=_locations(text, cand, fallback_place, canonical),
             partners=[],

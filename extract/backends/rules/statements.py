@@ -150,13 +150,18 @@ def _parse_subject(subject: str, last: Actor | None, paragraph_actor: Actor | No
             return Actor(part, _clean_role(role), "person", _jurisdiction(role, subject))
         # "the Governor of Hubei Province Li Hua"
         m = re.fullmatch(rf"(?:the\s+)?(.+?)\s+({_NAME2})", part)
-        if m and any(r in m.group(1).lower() for r in role_nouns) and not find_places(m.group(2)):
+        if m and any(r in m.group(1).lower() for r in role_nouns) and not find_places(m.group(2)) \
+                and not _NOT_A_NAME.search(m.group(2)):
             return Actor(m.group(2), _clean_role(m.group(1)), "person", _jurisdiction(m.group(1)))
     actor = _body_place_or_group(parts[-1], low)
     if actor is None and len(parts) > 1 and _APPOSITIVE.match(parts[-1]):
         # "Hunan Province, one of the largest inland provinces, will": the actor stands before the appositive.
         actor = _body_place_or_group(parts[-2], parts[-2].lower())
     return actor
+
+
+# "President X's proposed the Belt and Road Initiative has been ...": a policy's or a facility's name, no person.
+_NOT_A_NAME = re.compile(r"\b(?:Initiative|Road|Belt|Agreement|Strategy|Plan|Corridor|Railway|Port|Zone|Park|Forum)\b")
 
 
 def _body_place_or_group(last_part: str, low: str) -> Actor | None:
@@ -200,6 +205,8 @@ def _speaker_actor(who: str, role: str | None, known: dict[str, Actor], last: Ac
     if bare.lower() in ("he", "she", "him", "her"):
         return last if last and last.kind == "person" else (list(known.values())[-1] if known else None)
     roles = [*_words("role_nouns"), *_SPEAKER_ROLES]
+    if who.lower().startswith("the ") and bare.lower() in roles and last is not None and last.kind == "person":
+        return last  # "According to the official, ...": the person just named with a role
     if re.fullmatch(_NAME, bare) and not find_places(bare) and not _is_org(bare):
         titled = role and any(r in role.lower() for r in roles)
         clean = _clean_role(role) if titled else None
@@ -308,6 +315,10 @@ _LEADER = re.compile(r"\b(?:president|premier|general secretary|party secretary|
 _DELEGATE = re.compile(r"\b(?:representative|deputy|delegate|member of the|cppcc)\b", re.I)
 
 
+_OUGHT = re.compile(r"\b(?:should|must|ought\s+to|needs?\s+to|would\s+like\s+to\s+see|want\s+to\s+see|hope\s+to\s+see)\b", re.I)
+_DELEGATES = re.compile(r"(?:Delegates|Deputies|Representatives|Lawmakers|Legislators|Experts)", re.I)
+
+
 def _kind(verb_class: str, actor: Actor, complement: str, verb: str = "") -> str:
     future = lexicon().regex("future_cues").search(complement[:200]) is not None
     role = (actor.role or "").lower()
@@ -320,6 +331,9 @@ def _kind(verb_class: str, actor: Actor, complement: str, verb: str = "") -> str
     if verb_class == "directive":
         return "directive" if actor.kind == "person" else "plan"
     if verb_class == "assessment":
+        delegates = actor.kind == "group" and _DELEGATES.fullmatch(actor.name) is not None
+        if ((actor.kind == "person" and _DELEGATE.search(role)) or delegates) and _OUGHT.search(complement):
+            return "proposal"  # a deputy's "We should open up ..." is a suggestion (GUIDELINES 4.2)
         return "plan" if future and government else "assessment"
     return "plan"
 
@@ -417,7 +431,13 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
                 last = para_actor = actor
                 said_end = sentence.end
                 evidence = _quote_start(text, para_sentences, sentence)
-                said = _statement(actor, _kind("assessment", actor, position), verb, position, evidence, sentence.text, home)
+                kind = _kind("assessment", actor, position)
+                items = _gerund_items(text, sentence) if kind == "plan" and evidence is sentence else []
+                if items:
+                    # "According to the mayor, the city will focus on building X and optimizing Y": two goals.
+                    out.extend(_statement(actor, kind, verb, item.text, item, sentence.text, home) for item in items)
+                    continue
+                said = _statement(actor, kind, verb, position, evidence, sentence.text, home)
                 if not _continues(out, said, verb, para_sentences, sentence):
                     out.append(said)
                 continue
@@ -505,6 +525,7 @@ def extract_statements(text: str, paragraphs: list[Span], sentences: list[Span],
             if not _continues(out, said, verb, para_sentences, sentence):
                 out.append(said)
     spelled = _acronyms(text)
+    out = [part for s in out for part in _targets_split(text, s)]
     out = _venues_carried(out, work_report)
     return [s.model_copy(update={"actor": spelled[s.actor]}) if s.actor in spelled else s for s in out]
 
@@ -515,6 +536,30 @@ _REVIEW = re.compile(r"\b(?:work\s+)?report\b|\b(?:through|by)\s+(?:\w+ly\s+)?\w
 _ADDING = re.compile(r"\s*(?:In\s+addition|Besides|Moreover|Furthermore|What\s+is\s+more),\s+")
 _THE_REPORT = re.compile(r"\b(?:in|of)\s+the\s+report\b|\bthe\s+report\s+(?:proposes|proposed|says|said|points\s+out|pointed\s+out|noted)\b",
                          re.I)
+
+
+_AND_THE = re.compile(r",\s+and\s+(?:the\s+)?(?=[a-z])")
+
+
+def _targets_split(text: str, s: PolicyStatement) -> list[PolicyStatement]:
+    """"... make the port's throughput exceed 9 million TEU, and the trains exceed 10,000": two figures
+    to reach, joined by ", and", are two targets (GUIDELINES 4.3: one statement per goal)."""
+    if s.kind != "target" or len(s.evidence) != 1:
+        return [s]
+    ev = s.evidence[0]
+    cuts = [m for m in _AND_THE.finditer(ev.quote)]
+    if len(cuts) != 1:
+        return [s]
+    cut = cuts[0]
+    head, tail = ev.quote[: cut.start()], ev.quote[cut.start() + 1 :]
+    if not (_quantified(head) and _quantified(tail) and _REPORT_GOAL.search(head)):
+        return [s]  # "exports rose 5%, and the group plans to ...": a record, then one goal
+    first = _trimmed(text, ev.start, ev.start + cut.start())
+    second = _trimmed(text, ev.start + cut.start() + 1, ev.end)
+    return [s.model_copy(update={"evidence": [Evidence(quote=p.text, start=p.start, end=p.end)],
+                                 "summary": s.summary if i == 0 else f"{s.actor} aims for {p.text.removeprefix('and ')}.",
+                                 "initiatives": initiatives_in(p.text)})
+            for i, p in enumerate((first, second))]
 
 
 def _venues_carried(out: list[PolicyStatement], work_report: bool) -> list[PolicyStatement]:
@@ -556,12 +601,18 @@ def _continues(out: list[PolicyStatement], said: PolicyStatement, verb: str, par
         return False  # a speaker's next sentence of assessment goes on with the same view (GUIDELINES 4.3)
     previous = out[-1]
     i = para_sentences.index(sentence)
-    if i == 0 or previous.actor != said.actor or previous.kind != said.kind or previous.evidence[-1].end < para_sentences[i - 1].start:
+    same_kind = previous.kind == said.kind or (previous.kind in ("plan", "target", "proposal")
+                                               and _GOAL_IS.search(sentence.text) is not None)
+    if i == 0 or previous.actor != said.actor or not same_kind or previous.evidence[-1].end < para_sentences[i - 1].start:
         return False
     if len(previous.evidence) < 3:
         previous.evidence.append(said.evidence[0])
         previous.initiatives = list(dict.fromkeys([*previous.initiatives, *said.initiatives]))
     return True
+
+
+# "Our goal is to ...", "The aim is to ...": the goal of the plan the speaker has just stated.
+_GOAL_IS = re.compile(r"\b(?:our|the|its|their)\s+(?:\w+\s+)?(?:goal|aim|target|objective)\s+is\s+to\b", re.I)
 
 
 def _quote_start(text: str, para_sentences: list[Span], sentence: Span) -> Span:
@@ -594,6 +645,12 @@ def _quantified(complement: str) -> bool:
     return False
 
 
+def _planned_count(complement: str) -> bool:
+    """A plan word followed by a figure to reach ("..., and the group plans to open 5,200 trains this
+    year"): the plan's goal, wherever it stands in the sentence."""
+    return any(_quantified(complement[m.end() :]) for m in _PLANS.finditer(complement))
+
+
 def _is_city(name: str) -> bool:
     return name in Canonicaliser.default().tables["cities"]["names"] and Canonicaliser.default().region_of(name) is not None
 
@@ -607,7 +664,7 @@ def _statement(actor: Actor, kind: str, verb: str, complement: str, evidence: Sp
                home: str | None = None) -> PolicyStatement:
     if kind == "plan" and _quantified(complement):
         kind = "target"  # a plan with a figure to reach is a quantified goal
-    elif kind == "assessment" and _PLANS.search(complement[:120]) and _quantified(complement):
+    elif kind == "assessment" and _planned_count(complement):
         kind = "target"  # "said the group plans to run more than 5,200 trains this year"
     jurisdiction = actor.jurisdiction
     if jurisdiction is None and _is_government(actor):
@@ -626,6 +683,31 @@ def _statement(actor: Actor, kind: str, verb: str, complement: str, evidence: Sp
         venue=_venue(sentence_text),
         evidence=[Evidence(quote=evidence.text, start=evidence.start, end=evidence.end)],
     )
+
+
+@lru_cache(maxsize=1)
+def _gerund_regexes() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    stems = "|".join(re.escape(v.rstrip("e")) for v in _words("imperative_verbs") if v.isalpha() and not v.endswith("ly"))
+    return (re.compile(rf"\b(?:on|to|by|in)\s+(?:{stems})(?:e|i)?ing\b", re.I),
+            re.compile(rf",?\s+and\s+(?=(?:{stems})(?:e|i)?ing\b)", re.I))
+
+
+def _gerund_items(text: str, sentence: Span) -> list[Span]:
+    """"... will focus on building X and optimizing Y": one span per goal (GUIDELINES 4.3), the first from
+    the sentence's start, so that it names the speaker; [] when the sentence holds one goal."""
+    opener, joiner = _gerund_regexes()
+    first = opener.search(sentence.text)
+    if first is None:
+        return []
+    cuts = list(joiner.finditer(text[sentence.start + first.end() : sentence.end]))
+    if not cuts:
+        return []
+    out, start = [], sentence.start
+    for cut in cuts:
+        out.append(_trimmed(text, start, sentence.start + first.end() + cut.start()))
+        start = sentence.start + first.end() + cut.end()
+    out.append(_trimmed(text, start, sentence.end))
+    return out
 
 
 def _plan_items(text: str, actor: Actor, verb: str, sentence: Span, complement: Span,

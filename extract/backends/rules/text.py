@@ -27,16 +27,22 @@ class Span:
     text: str
 
 
+# "departed on Aug.\n\n26 for Xi'an": a scraped page that broke a line inside a date; one paragraph.
+_BROKEN_DATE = re.compile(r"\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$")
+
+
 def paragraphs(text: str) -> list[Span]:
     """Non-blank lines: translated news often marks paragraphs with a single line break."""
-    spans = []
+    spans: list[Span] = []
     for match in re.finditer(r"[^\n]+", text):
         raw = match.group(0)
         lead = len(raw) - len(raw.lstrip())
         body = raw.strip()
         if body:
             start = match.start() + lead
-            spans.append(Span(start, start + len(body), body))
+            if spans and body[:1].isdigit() and _BROKEN_DATE.search(spans[-1].text):
+                start = spans.pop().start
+            spans.append(Span(start, match.start() + lead + len(body), text[start : match.start() + lead + len(body)]))
     return spans
 
 

@@ -77,6 +77,27 @@ def test_countries_and_regions_is_one_unit() -> None:
     assert (value, unit) == (40, "countries and regions")
 
 
+@pytest.mark.parametrize(
+    ("sentence", "unit"),
+    [
+        ("The treaty has been signed by 45 countries and international organizations so far.",
+         "countries and international organizations"),
+        ("Experts from 60 think tanks and research institutes met in the capital.", "think tanks and research institutes"),
+        ("The fair drew 300 companies and business associations from the region.", "companies and business associations"),
+    ],
+)
+def test_two_kinds_counted_together_keep_both_in_the_unit(sentence: str, unit: str) -> None:
+    assert _one(sentence)[1] == unit
+
+
+def test_a_second_kind_with_its_own_number_is_counted_by_itself() -> None:
+    sentence = "The pact links 120 countries and 25 international organizations."
+    assert [(q.value, q.unit) for q in find_quantities(sentence)] == [
+        (120, "countries"), (25, "international organizations")]
+    sentence = "The line carried 1.5 million passengers and 2.1 million tonnes of goods."
+    assert [q.unit for q in find_quantities(sentence)] == ["passengers", "tonnes"]
+
+
 def test_offsets_point_into_the_text() -> None:
     text = "Officials said that, since its launch, the line has carried 1.2 million TEUs of goods."
     q = find_quantities(text)[0]
@@ -154,3 +175,32 @@ def test_twenty_foot_equivalent_units_written_with_digits_are_teu():
     metrics = sheet(text).metrics
     assert [(m.value, m.unit) for m in metrics if m.unit == "TEU"] == [(936000, "TEU")]
     assert not [m for m in metrics if m.value == 20], "the '20' of '20-foot' is a size, not a figure"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "unit"),
+    [
+        ("The new line is built for trains running at 250 km per hour.", "km/h"),
+        ("Trucks on the road may not exceed 80 kilometres per hour.", "km/h"),
+        ("The port signed 12 logistics cooperation projects at the fair.", "projects"),
+        ("The province has built five logistics centers along the border.", "logistics centers"),
+        ("Sales of electronics rose to 40 shops in the mall.", "shops"),
+    ],
+)
+def test_speed_units_and_nouns_in_ics(sentence: str, unit: str) -> None:
+    assert _one(sentence)[1] == unit
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Flights have increased from 12 in the first year of the route to 480 in 2020.",
+         [(12, "flights", "eq"), (480, "flights", "eq")]),
+        ("The number of train trips has surged from more than 300 in 2018 to over 2,000 in 2023.",
+         [(300, "trains", "gt"), (2000, "trains", "gt")]),
+        ("The product categories on sale have expanded from 40 at the start to nearly 900 now.",
+         [(40, "categories", "eq"), (900, "categories", "approx")]),
+    ],
+)
+def test_bare_numbers_after_a_noun_and_a_verb_of_change_count_that_noun(sentence: str, expected: list) -> None:
+    assert [(q.value, q.unit, q.comparator) for q in find_quantities(sentence)] == expected

@@ -196,3 +196,46 @@ def test_the_initiative_written_with_a_hyphen_and_service_is_not_a_project() -> 
 def test_a_named_operator_quoted_as_a_source_is_not_a_project_there() -> None:
     found = projects("The train made 300 trips, Harbin Logistics Park, the operator of the train, said on Monday.")
     assert "Harbin Logistics Park" not in found
+
+
+def test_a_section_named_in_a_sentence_is_not_also_its_railway_there():
+    found = projects("Work has begun on the Vientiane - Vang Vieng section of the Laos-Thailand railway, officials said.")
+    assert any("section of the Laos-Thailand" in name for name in found)
+    assert "Laos-Thailand Railway" not in found and "Laos-Thailand railway" not in found
+
+
+def test_the_x_port_area_of_y_port_is_one_part_of_the_port():
+    found = projects("The first ship left from the Donghai port area of Haibin Port on Monday.")
+    assert list(found) == ["Donghai port area of Haibin Port"]
+
+
+def test_a_port_a_train_will_leave_the_country_through_is_a_land_port_of_unknown_status():
+    found = projects("The new train will run from Harbin and exit the country via Suifen Port next month.")
+    assert found.get("Suifen Port") == ("land_port", "unknown")
+
+
+def test_a_sea_port_ships_sail_from_stays_a_port():
+    found = projects("The new ship will sail from Haibin Port to Lagos next month.")
+    assert found.get("Haibin Port", ("", ""))[0] == "port"
+
+
+def test_a_present_verb_ends_a_name():
+    found = projects("Hainan opens freight train service to Laos")
+    assert not any("opens" in name for name in found)
+    found = projects("Hainan launches ferry line to Vietnam")
+    assert not any("launches" in name for name in found)
+
+
+def test_a_service_that_celebrated_an_anniversary_runs():
+    found = projects("The Harbin-Hamburg Railway has celebrated its fifth anniversary.")
+    assert found.get("Harbin-Hamburg Railway", ("", ""))[1] == "operational"
+
+
+def test_the_border_checkpoint_of_a_town_is_a_land_port():
+    found = projects("The train will leave through the border checkpoint of Zamyn next week.")
+    assert found.get("Zamyn border checkpoint") == ("land_port", "unknown")
+
+
+def test_a_railway_a_proposal_would_connect_cities_through_keeps_an_unknown_status():
+    found = projects("The deputy proposed to connect the two cities through the Haibin High-speed Railway.")
+    assert found.get("Haibin High-speed Railway", ("", ""))[1] == "unknown"

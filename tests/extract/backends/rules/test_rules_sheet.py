@@ -160,3 +160,16 @@ def test_a_headline_figure_the_body_restates_is_one_metric() -> None:
     metrics = extract_sheet(Article(meta=meta, text=text)).metrics
     assert sorted((m.value, m.unit) for m in metrics) == [(12.0, "%"), (3e6, "tonnes")]
     assert all(m.evidence[0].start >= text.index("In the first") for m in metrics)
+
+
+def test_a_headline_count_named_more_shortly_is_the_bodys_count() -> None:
+    from datetime import date
+
+    from extract.articles import Article, sha256_text
+    from schemas import ArticleMeta
+
+    title = "Kenya signs trade pacts with 40 partners"
+    text = f"{title}\n\nKenya has signed trade pacts with 40 countries and regional blocs, the ministry said on Monday."
+    meta = ArticleMeta(id="h2", title=title, published=date(2024, 4, 9), sha256=sha256_text(text))
+    metrics = extract_sheet(Article(meta=meta, text=text)).metrics
+    assert [(m.value, m.unit) for m in metrics] == [(40.0, "countries and regional blocs")]

@@ -435,3 +435,81 @@ def test_told_a_press_conference_after_a_view_keeps_the_view() -> None:
     text = "The new port is a bridge between the two coasts, Ana Lopez, spokeswoman for the ministry, told a press conference."
     found = _statements(text)
     assert len(found) == 1 and "bridge" in found[0].summary
+
+
+def test_a_plan_to_reach_a_count_late_in_a_said_sentence_is_a_target() -> None:
+    text = ("Maria Costa said that in the first half of the year the ferry line carried 2,100 trucks, "
+            "up 12 percent on a year earlier, and the operator plans to carry more than 4,500 trucks this year.")
+    assert [s.kind for s in _statements(text)] == ["target"]
+
+
+def test_a_figure_before_a_later_plan_word_is_no_target() -> None:
+    text = "Maria Costa said the ferry line carried 2,100 trucks in the first half, which shows the plan to open it worked."
+    assert all(s.kind != "target" for s in _statements(text))
+
+
+def test_our_goal_is_to_after_a_speakers_plan_joins_that_plan() -> None:
+    text = ("Maria Costa, general manager of the harbour operator, said the company plans to add two cranes "
+            "next year and to attract 12 companies by 2027. "
+            "\"Our goal is to make the harbour the busiest on the coast,\" Costa said.")
+    found = _statements(text)
+    assert [(s.actor, s.kind) for s in found] == [("Maria Costa", "target")]
+    assert len(found[0].evidence) == 2
+
+
+def test_a_deputys_quote_with_we_should_is_a_proposal() -> None:
+    text = ("“Ports in the north are a big bottleneck for us. We should open more routes to the south,” "
+            "NPC Deputy Maria Costa said.")
+    assert [(s.actor, s.kind) for s in _statements(text)] == [("Maria Costa", "proposal")]
+
+
+def test_a_deputys_view_without_should_stays_an_assessment() -> None:
+    text = "“The new routes have brought many opportunities to our region,” NPC Deputy Maria Costa said."
+    assert [s.kind for s in _statements(text)] == ["assessment"]
+
+
+def test_a_leaders_proposed_initiative_is_no_speaker() -> None:
+    text = "President Ana Lopez’s proposed the Coastal Trade Initiative has been a hot topic during the session."
+    assert _statements(text) == []
+
+
+def test_lawmakers_who_would_like_to_see_something_propose_it() -> None:
+    text = "Legislators say they would like to see more ferry links between the islands."
+    assert [(s.actor, s.kind) for s in _statements(text)] == [("Legislators", "proposal")]
+
+
+def test_officials_who_say_what_happened_give_an_assessment() -> None:
+    text = "Officials say the new ferry links have brought many visitors to the islands."
+    assert [(s.actor, s.kind) for s in _statements(text)] == [("Officials", "assessment")]
+
+
+def test_according_to_the_official_is_the_official_just_named() -> None:
+    text = ("The port has grown fast, stated Ana Lopez, the mayor of the city, at the fair.\n"
+            "According to the official, the city will focus on building a regional shipping hub for the coast.")
+    found = _statements(text)
+    assert [(s.actor, s.kind) for s in found] == [("Ana Lopez", "assessment"), ("Ana Lopez", "plan")]
+
+
+def test_a_said_plan_of_building_x_and_optimizing_y_gives_two_plans() -> None:
+    text = ("The port has grown fast, stated Ana Lopez, the mayor of the city, at the fair.\n"
+            "According to the official, the city will focus on building a regional shipping hub for the coast "
+            "and optimizing its business environment to attract more investment.")
+    plans = [s for s in _statements(text) if s.kind == "plan"]
+    assert [s.evidence[0].quote for s in plans] == [
+        "According to the official, the city will focus on building a regional shipping hub for the coast",
+        "optimizing its business environment to attract more investment",
+    ]
+
+
+def test_two_figures_to_reach_joined_by_and_are_two_targets() -> None:
+    text = ("Maria Costa, director of the port authority, said the port will strive to make its throughput "
+            "exceed 5 million TEU, and the rail-sea trains exceed 2,000 trips.")
+    found = _statements(text)
+    assert [s.kind for s in found] == ["target", "target"]
+    assert found[1].evidence[0].quote == "and the rail-sea trains exceed 2,000 trips"
+
+
+def test_a_record_then_a_goal_joined_by_and_stay_one_target() -> None:
+    text = ("Maria Costa said that in the first half the line ran 1,200 trains, up 12 percent, "
+            "and the operator plans to run more than 2,600 trains this year.")
+    assert [s.kind for s in _statements(text)] == ["target"]

@@ -63,3 +63,9 @@ def test_a_company_suffix_ends_a_sentence_before_a_number_or_an_opening_word():
     # before a name or a lower-case word the suffix stays inside the sentence
     assert len(sentences("Metro Rail Co., Ltd. Chairman Li said the line opened.")) == 1
     assert len(sentences("Star Inc. announced the route.")) == 1
+
+
+def test_a_line_broken_inside_a_date_stays_one_sentence():
+    text = "The ship left the harbour on Sept.\n\n14 for Lagos, officials said.\n\nIt carried cars."
+    assert texts(text) == ["The ship left the harbour on Sept.\n\n14 for Lagos, officials said.", "It carried cars."]
+    assert texts("Exports grew.\n\n14 ships left.") == ["Exports grew.", "14 ships left."]

@@ -203,3 +203,90 @@ def test_the_day_of_a_report_is_not_the_period_of_its_figures() -> None:
     text = ("In the first half of 2021, the line carried 2 million tonnes, with transit cargo reaching 300,000 tonnes, "
             "up 85 percent, Xinhua News Agency reported on Tuesday.")
     assert period(text, 85) == "2021-01/2021-06"
+
+
+def test_the_later_figures_of_a_dated_event_take_its_month():
+    text = ("A new ferry service between the two islands was launched on Tuesday.\n"
+            "The first ferry carried 120 cars and 400 passengers.\n"
+            "It travelled for 6 hours.\n"
+            "The ferry's operator has 14 ships.")
+    assert period(text, 120) == "2021-12"
+    assert period(text, 6) == "2021-12"
+    assert period(text, 14) is None  # a stock with no time phrase keeps no period
+
+
+def test_recently_is_the_month_of_writing():
+    text = "A cargo train recently returned from Warsaw.\nThe train was loaded with 41 containers of furniture."
+    assert period(text, 41) == "2021-12"
+
+
+def test_the_year_in_an_events_name_is_not_the_period():
+    text = ("Release time: 2021-11-04 10:12\n"
+            "On the morning of the 3rd, the 2021 Riverside Trade Forum was held in the city.\n"
+            "At the forum, 35 projects were signed, and the organizer also held 6 matchmaking events.")
+    assert period(text, 35, date(2021, 11, 4)) == "2021-11"
+    assert period(text, 6, date(2021, 11, 4)) == "2021-11"
+
+
+def test_a_total_since_a_year_in_a_report_on_last_year_ends_that_year():
+    text = ("A total of 410 cargo flights left the airport in 2021, officials said.\n\n"
+            "This brings the total number of such flights to 2,300 since the airport opened the route in 2016.")
+    found = [m for m in sheet(text, date(2022, 1, 12)).metrics if m.value == 2300]
+    assert [(m.unit, m.period) for m in found] == [("flights", "2016/2021")]
+
+
+def test_a_total_since_a_year_in_a_story_on_this_year_runs_to_the_year_of_writing():
+    text = "The airport has handled 2,300 cargo flights since it opened the route in 2016."
+    assert period(text, 2300, date(2022, 5, 12)) == "2016/2022"
+
+
+def test_the_length_of_a_route_takes_no_period():
+    text = "On Tuesday a train with 41 containers left the city for the 9,800-km journey to Madrid."
+    assert period(text, 41) == "2021-12"
+    assert period(text, 9800) is None
+    assert period("In 2020 the new line, which covers 420 kilometers, opened to traffic.", 420) is None
+
+
+def test_kilometres_built_in_a_year_keep_the_year():
+    assert period("In 2020 the province built 420 kilometers of new expressways.", 420) == "2020"
+
+
+def test_since_the_launch_takes_the_launch_year_named_before():
+    text = ("The ferry line went into operation in May 2016.\n\n"
+            "Since the launch of the line, ferries have carried 310,000 trucks, according to 2020 data.")
+    assert period(text, 310000, date(2021, 3, 1)) == "2016/2020"
+    text = "The ferry line went into operation in May 2016.\n\nSince its launch, ferries have carried 310,000 trucks."
+    assert period(text, 310000, date(2021, 3, 1)) == "2016/2021"
+
+
+def test_since_the_launch_without_a_launch_year_keeps_its_own_period():
+    text = "Since the launch of the line, ferries have carried 310,000 trucks, according to 2020 data."
+    assert period(text, 310000, date(2021, 3, 1)) == "2020"
+
+
+def _status(text: str, value: float) -> str:
+    return next(m.status.value for m in sheet(text).metrics if m.value == pytest.approx(value))
+
+
+def test_an_estimated_investment_is_a_target():
+    text = "The new bridge is 12 km long, with an estimated total investment of 4 billion yuan."
+    assert _status(text, 4e9) == "target"  # GUIDELINES 7.4: the planner's budget
+    assert _status("The bridge cost 4 billion yuan to build.", 4e9) == "actual"
+
+
+def test_a_goal_by_a_year_right_after_the_figure_is_for_that_year():
+    text = "The operator plans to open a depot next year and to attract another 15 firms by 2026."
+    assert period(text, 15) == "2026"
+
+
+def test_among_them_counts_a_part_of_the_same_time_as_the_whole():
+    text = ("In 2020 the fair signed 40 contracts worth 2 billion yuan. "
+            "Among them, 12 are foreign-funded projects, and their value is 500 million yuan.")
+    found = {m.value: (m.unit, m.period) for m in sheet(text).metrics}
+    assert found[12] == ("projects", "2020")
+    assert found[5e8] == ("CNY", "2020")
+
+
+def test_the_number_of_cross_border_routes_is_a_count_of_routes():
+    text = "At present, the number of cross-border routes has increased to 11, reaching four countries."
+    assert [(m.value, m.unit) for m in sheet(text).metrics if m.value == 11] == [(11, "routes")]
