@@ -75,7 +75,7 @@ def test_phase_ii_of_a_named_project():
 
 def test_a_city_branded_service_written_china_city_europe():
     text = "The first China (Hefei)-Europe freight train began service in 2014."
-    names = [Canonicaliser.default().project(p).name for p in sheet(text).infrastructure_projects]
+    names = [Canonicaliser.default().project_name(p.name) for p in sheet(text).infrastructure_projects]
     assert names == ["China-Europe Railway Express (Hefei)"]
 
 
