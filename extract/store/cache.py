@@ -34,6 +34,7 @@ from extract.store.db import Store, TokenCount, now
 _KEY_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 # Parts that many requests carry as the very same object (the answer schema): id -> (the object, its key JSON).
 _CONSTANTS: dict[int, tuple[Any, str]] = {}
+_KEY_WALK_DEPTH = 6  # request -> body -> tools -> [0] -> function -> parameters: the deepest place of the schema
 
 
 def constant_part(value: dict[str, Any]) -> dict[str, Any]:
@@ -48,17 +49,20 @@ def request_key(request: Mapping[str, Any]) -> str:
     return hashlib.sha256(_key_json(request).encode("utf-8")).hexdigest()
 
 
-def _key_json(value: Any) -> str:
+def _key_json(value: Any, depth: int = 0) -> str:
     """`json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)`, with the
-    JSON of constant parts taken as made (the same text: dicts are walked here only down to them)."""
+    JSON of constant parts taken as made (the same text). Only the first levels are walked here, where requests
+    carry their constant parts (the schema is at most 5 levels down); below, json's own encoder does the rest."""
     known = _CONSTANTS.get(id(value)) if _CONSTANTS else None
     if known is not None and known[0] is value:
         return known[1]
-    kind = type(value)
-    if kind is dict and _CONSTANTS and all(type(key) is str for key in value):
-        return "{" + ",".join(f"{_KEY_JSON.encode(key)}:{_key_json(value[key])}" for key in sorted(value)) + "}"
-    if kind is list and _CONSTANTS:
-        return "[" + ",".join(_key_json(item) for item in value) + "]"
+    if _CONSTANTS and depth < _KEY_WALK_DEPTH:
+        kind = type(value)
+        if kind is dict and all(type(key) is str for key in value):
+            return "{" + ",".join(f"{_KEY_JSON.encode(key)}:{_key_json(value[key], depth + 1)}"
+                                  for key in sorted(value)) + "}"
+        if kind is list:
+            return "[" + ",".join(_key_json(item, depth + 1) for item in value) + "]"
     return _KEY_JSON.encode(value)
 
 

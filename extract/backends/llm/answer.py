@@ -238,11 +238,11 @@ def _without_duplicates(items: list[Any], context: dict[str, Any]) -> list[Any]:
     return kept
 
 
+_SCALAR_TYPES = (str, int, float, bool, type(None))
+
+
 def _scalars(item: dict[str, Any]) -> frozenset[Any]:
     return frozenset((key, value) for key, value in item.items() if type(value) in _SCALAR_TYPES)
-
-
-_SCALAR_TYPES = (str, int, float, bool, type(None))
 
 
 def _json(item: Any) -> str:
