@@ -11,6 +11,9 @@ there until the backend says it was used; without one, complete answers are stor
 from __future__ import annotations
 
 import json
+import os
+import ssl
+import threading
 import time
 from contextvars import ContextVar
 from typing import Any
@@ -139,6 +142,24 @@ def _complete(data: Any) -> bool:
     return all(isinstance(c, dict) and c.get("finish_reason") != "length" for c in choices)
 
 
+_SSL_CONTEXTS: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
+_SSL_LOCK = threading.Lock()
+
+
+def verifying_ssl_context() -> ssl.SSLContext:
+    """httpx2's default certificate-verifying context, made once per process for each SSL_CERT_FILE / SSL_CERT_DIR.
+
+    Loading the CA bundle takes ~20 ms of CPU with the GIL held, and every new transport loads it again: in a
+    process that runs more than once (a service re-running on new articles, the tests) each run paid it before
+    its first request. A context is safe to share between clients; its settings never change once made."""
+    key = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    with _SSL_LOCK:
+        context = _SSL_CONTEXTS.get(key)
+        if context is None:
+            context = _SSL_CONTEXTS[key] = httpx2.create_ssl_context()
+    return context
+
+
 def caching_http_client(inner: httpx2.AsyncBaseTransport | None = None, event_hooks: dict[str, list[Any]] | None = None
                         ) -> httpx2.AsyncClient:
     """An http client for `openai.AsyncOpenAI(http_client=...)`: openai's defaults, with the cache in front.
@@ -148,6 +169,6 @@ def caching_http_client(inner: httpx2.AsyncBaseTransport | None = None, event_ho
     """
     import openai
 
-    transport = CachingTransport(inner or httpx2.AsyncHTTPTransport(limits=httpx2.Limits(max_connections=1000,
-                                                                                          max_keepalive_connections=100)))
+    limits = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
+    transport = CachingTransport(inner or httpx2.AsyncHTTPTransport(verify=verifying_ssl_context(), limits=limits))
     return openai.DefaultAsyncHttpxClient(transport=transport, event_hooks=event_hooks)

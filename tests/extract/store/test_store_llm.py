@@ -149,3 +149,23 @@ def test_a_reextraction_is_answered_from_the_cache_and_force_refreshes_it(llm_en
     assert len(llm_env.records) == 2 * sent
     assert run_cli(articles, out, "--force", "--no-cache") == 0
     assert len(llm_env.records) == 3 * sent
+
+
+def test_clients_share_one_verifying_ssl_context_per_certificate_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CA bundle is loaded once per process, not per run; certificates are still verified, and a changed
+    SSL_CERT_FILE gets a context of its own."""
+    import ssl
+
+    from extract.store import http_cache
+
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    first, second = http_cache.verifying_ssl_context(), http_cache.verifying_ssl_context()
+    assert first is second
+    assert first.verify_mode == ssl.CERT_REQUIRED and first.check_hostname
+    import certifi
+
+    monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+    own = http_cache.verifying_ssl_context()
+    assert own is not first and own.verify_mode == ssl.CERT_REQUIRED
+    assert own.get_ca_certs(), "the bundle SSL_CERT_FILE names is loaded"
