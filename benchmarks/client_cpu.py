@@ -107,6 +107,7 @@ def measure(delay: float, concurrency: int, folder: Path, kind: str, profile: cP
     """One run against a fresh server process: wall and CPU seconds of ours, and the server's figures."""
     from llm_helpers import FAST
 
+    from extract.align import clear_fold_cache
     from extract.articles import discover
     from extract.backends.llm.backend import LLMBackend
     from extract.backends.llm.settings import LLMSettings
@@ -116,6 +117,7 @@ def measure(delay: float, concurrency: int, folder: Path, kind: str, profile: cP
         settings = LLMSettings(base_url=url, concurrency=concurrency, chunk_tokens=100_000,
                                **{**FAST, "timeout": 30.0})
         sources = list(discover([str(folder)]))
+        clear_fold_cache()  # every run folds its articles itself, as a new process would
         # When the last article's result came, and our CPU by then: extraction done, before the corpus files.
         last = [0.0, 0.0]
 
@@ -190,6 +192,7 @@ def main() -> None:
         measure(0.0, 16, few, kind)  # warm-up: imports and first-use costs are not per request
         small, large = measure(0.0, 16, few, kind), measure(0.0, 16, many, kind)
         extra = large["requests"] - small["requests"]
+        per_answer = (large["extraction_cpu"] - small["extraction_cpu"]) / max(extra, 1)
         print(f"{kind} server in its own process, zero delay, concurrency 16: {large['requests']:.0f} requests, "
               f"wall {large['wall']:.2f} s, our CPU {large['cpu']:.2f} s; server process {large['server_cpu']:.2f} s, "
               f"{1000 * large['server_cpu'] / max(large['requests'], 1):.1f} ms a request")
@@ -197,7 +200,7 @@ def main() -> None:
               f"(runs of {large['requests']:.0f} and {small['requests']:.0f} requests, fixed costs left out; "
               f"limit 10 ms); with them: {1000 * large['cpu'] / large['requests']:.1f} ms; of it until the last "
               f"article's result (the corpus files left out): "
-              f"{1000 * (large['extraction_cpu'] - small['extraction_cpu']) / max(extra, 1):.1f} ms")
+              f"{1000 * per_answer:.1f} ms")
         for concurrency in (1, 4, 16, 32):
             delay = 0.25
             got = measure(delay, concurrency, many, kind)
@@ -207,6 +210,11 @@ def main() -> None:
                   f"{ideal / got['extraction']:.2f} (whole run {ideal / got['wall']:.2f}), at most {got['max_in_flight']:.0f} "
                   f"in flight at the server, server CPU {1000 * got['server_cpu'] / max(got['requests'], 1):.1f} ms a "
                   "request" + (" (limit 0.8)" if concurrency == 16 else ""), flush=True)
+            # One process checks the answers: the last `concurrency` of them arrive no earlier than the rounds of
+            # delay and need `concurrency` checks of CPU after that (docs/llm.md), start-up left out.
+            bound = ideal / (ideal + concurrency * per_answer)
+            print(f"    one core allows at most {bound:.2f} with {1000 * per_answer:.1f} ms of CPU an answer until "
+                  f"its result (zero delay above): measured {ideal / got['extraction'] / bound:.0%} of it")
         if args.profile:
             profile = cProfile.Profile()
             got = measure(0.0, 16, many, kind, profile)

@@ -11,7 +11,7 @@ The two processes run at once; each takes a few minutes (valgrind runs Python ~5
 Needs valgrind (`apt-get install valgrind`). Compare two trees: run it in each (ROOT defaults to
 this file's repository).
 
-Usage: .venv/bin/python benchmarks/client_instructions.py [--small 8] [--large 24] [--root PATH]
+Usage: .venv/bin/python benchmarks/client_instructions.py [--small 8] [--large 24] [--concurrency 4] [--root PATH]
 """
 
 from __future__ import annotations
@@ -27,17 +27,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def one_run(root: Path, folder: Path) -> None:
-    """The measured process: one extraction of `folder` at concurrency 4 against the lean server."""
+def one_run(root: Path, folder: Path, concurrency: int) -> None:
+    """The measured process: one extraction of `folder` against the lean server."""
     sys.path[:0] = [str(root), str(root / "benchmarks"), str(root / "tests" / "extract" / "backends" / "llm")]
     import client_cpu
 
-    client_cpu.measure(0.0, 4, folder, "lean")
+    client_cpu.measure(0.0, concurrency, folder, "lean")
 
 
-def instructions(root: Path, folder: Path) -> subprocess.Popen[str]:
+def instructions(root: Path, folder: Path, concurrency: int) -> subprocess.Popen[str]:
     return subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-                             __file__, "--run", str(folder), "--root", str(root)], cwd=root, text=True,
+                             __file__, "--run", str(folder), "--root", str(root), "--concurrency", str(concurrency)],
+                            cwd=root, text=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -54,10 +55,12 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=8)
     parser.add_argument("--large", type=int, default=24)
     parser.add_argument("--root", type=Path, default=HERE.parent)
+    parser.add_argument("--concurrency", type=int, default=4,
+                        help="requests in flight (16: more articles in progress than the 24 of the larger run)")
     parser.add_argument("--run", type=Path, help=argparse.SUPPRESS)  # internal: the measured process
     args = parser.parse_args()
     if args.run is not None:
-        one_run(args.root.resolve(), args.run)
+        one_run(args.root.resolve(), args.run, args.concurrency)
         return
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed: apt-get install valgrind")
@@ -68,11 +71,11 @@ def main() -> None:
         small, large = Path(tmp) / "small", Path(tmp) / "large"
         client_cpu.corpus(small, args.small)
         client_cpu.corpus(large, args.large)
-        procs = [instructions(args.root.resolve(), small), instructions(args.root.resolve(), large)]
+        procs = [instructions(args.root.resolve(), folder, args.concurrency) for folder in (small, large)]
         few, many = (collected(p) for p in procs)
     per_request = (many - few) / (args.large - args.small)
     print(f"{args.root.resolve()}: {per_request / 1e6:.2f} M instructions a request "
-          f"(runs of {args.large} and {args.small} distinct articles, lean server, concurrency 4)")
+          f"(runs of {args.large} and {args.small} distinct articles, lean server, concurrency {args.concurrency})")
 
 
 if __name__ == "__main__":

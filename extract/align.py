@@ -172,9 +172,13 @@ def fold(text: str) -> str:
 
 
 class _FoldCache:
-    """The last few folded texts, up to a budget of characters (articles may be 2 MB)."""
+    """The last folded texts, up to a budget of characters (articles may be 2 MB).
 
-    def __init__(self, max_chars: int = 4_000_000, max_items: int = 16) -> None:
+    At least as many items as a run has articles in progress (an LLM run: twice --concurrency), so that
+    grounding finds the fold the answer's validation made, with its memo (found quotes, clause spans, numbers),
+    instead of folding the article again and redoing those checks."""
+
+    def __init__(self, max_chars: int = 4_000_000, max_items: int = 256) -> None:
         self.max_chars, self.max_items = max_chars, max_items
         self._items: OrderedDict[str, FoldedText] = OrderedDict()
         self._chars = 0
@@ -197,7 +201,18 @@ class _FoldCache:
         return folded
 
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._chars = 0
+
+
 _CACHE = _FoldCache()
+
+
+def clear_fold_cache() -> None:
+    """Forget the folded texts (their memory; a benchmark's runs that must not share them)."""
+    _CACHE.clear()
 
 
 def folded_text(text: str) -> FoldedText:

@@ -291,3 +291,16 @@ def test_folded_text_is_cached_per_text():
     text = SEEDS[SEED_IDS[1]]
     assert folded_text(text) is folded_text(text)
     assert folded_text(text).folded == FoldedText(text).folded
+
+
+def test_the_fold_cache_keeps_every_article_a_concurrent_run_has_in_progress():
+    """An LLM run at --concurrency 16 has 32 articles in progress: grounding must find the fold (and the memo of
+    checks) that the answer's validation made, not fold the article again."""
+    from extract.align import clear_fold_cache, folded_text
+
+    clear_fold_cache()
+    texts = [f"{SEEDS[SEED_IDS[i % len(SEED_IDS)]]}\n\nCopy {i}.\n" for i in range(64)]
+    first = [folded_text(text) for text in texts]
+    assert all(folded_text(text) is fold for text, fold in zip(texts, first, strict=True))
+    clear_fold_cache()
+    assert folded_text(texts[0]) is not first[0]
