@@ -210,6 +210,10 @@ def main() -> None:
                   f"{ideal / got['extraction']:.2f} (whole run {ideal / got['wall']:.2f}), at most {got['max_in_flight']:.0f} "
                   f"in flight at the server, server CPU {1000 * got['server_cpu'] / max(got['requests'], 1):.1f} ms a "
                   "request" + (" (limit 0.8)" if concurrency == 16 else ""), flush=True)
+            if concurrency == 16:  # one run moves by +-0.03 on these VMs: the limit is judged on the median of 5
+                runs = sorted([ideal / got["extraction"]] + [ideal / measure(delay, concurrency, many, kind)["extraction"]
+                                                            for _ in range(4)])
+                print(f"    5 runs: {' '.join(f'{e:.2f}' for e in runs)}, median {runs[2]:.2f} (limit 0.8)")
             # One process checks the answers: the last `concurrency` of them arrive no earlier than the rounds of
             # delay and need `concurrency` checks of CPU after that (docs/llm.md), start-up left out.
             bound = ideal / (ideal + concurrency * per_answer)
