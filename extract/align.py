@@ -200,7 +200,6 @@ class _FoldCache:
                     self._chars -= len(old)
         return folded
 
-
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
@@ -216,7 +215,7 @@ def clear_fold_cache() -> None:
 
 
 def folded_text(text: str) -> FoldedText:
-    """The text folded, from a small cache of recent texts: fold an article once, whoever asks.
+    """The text folded, from a cache of recent texts: fold an article once, whoever asks.
 
     Chunking, validation of quotes and grounding all look quotes up in the same article;
     calling this instead of `FoldedText(text)` folds it once per process.

@@ -8,16 +8,18 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import ssl
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import certifi
 import openai
 import pytest
 
 from extract.cli import main as cli_main
 from extract.commands.status import collect
-from extract.store import STORE_NAME, ResponseCache, Store, metering, request_key, using_cache
+from extract.store import STORE_NAME, ResponseCache, Store, http_cache, metering, request_key, using_cache
 from extract.store.http_cache import caching_http_client
 
 LLM_TESTS = Path(__file__).resolve().parents[1] / "backends" / "llm"
@@ -154,17 +156,11 @@ def test_a_reextraction_is_answered_from_the_cache_and_force_refreshes_it(llm_en
 def test_clients_share_one_verifying_ssl_context_per_certificate_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CA bundle is loaded once per process, not per run; certificates are still verified, and a changed
     SSL_CERT_FILE gets a context of its own."""
-    import ssl
-
-    from extract.store import http_cache
-
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     first, second = http_cache.verifying_ssl_context(), http_cache.verifying_ssl_context()
     assert first is second
     assert first.verify_mode == ssl.CERT_REQUIRED and first.check_hostname
-    import certifi
-
     monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
     own = http_cache.verifying_ssl_context()
     assert own is not first and own.verify_mode == ssl.CERT_REQUIRED
