@@ -37,6 +37,17 @@ REASONS = ("new", "content", "fingerprint", "retry", "forced")
 log = logging.getLogger("factsheet")
 
 
+def _workers(value: str) -> int:
+    """--workers: a whole number of processes, 1 or more."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of processes: give 1 or more")
+    return number
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "run",
@@ -65,7 +76,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="remove the sheets (and store rows) of articles no longer among the inputs")
     parser.add_argument("--no-cache", action="store_true",
                         help="send every LLM request to the model, even ones the store has answered before")
-    parser.add_argument("--workers", type=int, metavar="N",
+    parser.add_argument("--workers", type=_workers, metavar="N",
                         help="processes for the offline rules backend (default: the cores)")
     parser.add_argument("--batch", action="store_true",
                         help="with --backend llm: send new and changed articles as one Batch API job (half the price, "

@@ -140,6 +140,15 @@ def test_missing_input_is_named_and_fails(tmp_path, capsys):
     assert not (tmp_path / "out").exists()  # a usage error creates nothing
 
 
+@pytest.mark.parametrize("workers", ["0", "-2", "two"])
+def test_workers_below_one_is_a_usage_error_that_names_the_fix(tmp_path, capsys, workers):
+    with pytest.raises(SystemExit) as exited:
+        main(["run", str(tmp_path), "-o", str(tmp_path / "out"), "--backend", "rules", "--workers", workers])
+    assert exited.value.code == 2
+    assert "give 1 or more" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_empty_folder_fails(tmp_path, capsys):
     (tmp_path / "none").mkdir()
     assert main(["run", str(tmp_path / "none"), "-o", str(tmp_path / "out"), "--backend", "rules"]) != 0
