@@ -15,6 +15,8 @@ the client; `--server scripted` uses the tests' server (~20 ms a request) instea
   over the extraction time (from the run's start to the last article's result, as issue #15 defines it), and
   over the whole run (the corpus files written after it included); with the most requests the server had in
   flight at once;
+- the same at zero delay and at concurrency 16 with `--workers 2` (two forked processes sharing the
+  concurrency, docs/llm.md "Worker processes"): wall time a request, and CPU of every process of ours;
 - `--profile`: where the client's time goes at zero delay, by package and by function.
 
 Usage: .venv/bin/python benchmarks/client_cpu.py [--profile] [--articles 64] [--server lean|scripted]
@@ -102,9 +104,15 @@ def corpus(folder: Path, n: int) -> None:
         (folder / f"c{i:03d}_{article_id}.txt").write_text(f"{text}\n\nCopy {i} of this report.\n", encoding="utf-8")
 
 
-def measure(delay: float, concurrency: int, folder: Path, kind: str, profile: cProfile.Profile | None = None
-            ) -> dict[str, float]:
-    """One run against a fresh server process: wall and CPU seconds of ours, and the server's figures."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(delay: float, concurrency: int, folder: Path, kind: str, profile: cProfile.Profile | None = None,
+            workers: int = 1) -> dict[str, float]:
+    """One run against a fresh server process: wall and CPU seconds of ours (with `workers` > 1, the forked
+    workers' CPU included: they end within the run, the server after it), and the server's figures."""
     from llm_helpers import FAST
 
     from extract.align import clear_fold_cache
@@ -124,15 +132,18 @@ def measure(delay: float, concurrency: int, folder: Path, kind: str, profile: cP
         def on_result(_result: object) -> None:
             last[0], last[1] = time.perf_counter(), time.process_time()
 
+        children_started = _children_cpu()
         cpu_started, started = time.process_time(), time.perf_counter()
         if profile is not None:
             profile.enable()
-        run(sources, LLMBackend(settings), RunOptions(out_dir=Path(out), cache=False), on_result=on_result)
+        run(sources, LLMBackend(settings), RunOptions(out_dir=Path(out), cache=False, workers=workers),
+            on_result=on_result)
         if profile is not None:
             profile.disable()
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    return {"wall": wall, "extraction": last[0] - started, "cpu": cpu, "extraction_cpu": last[1] - cpu_started,
-            **server}
+        workers_cpu = _children_cpu() - children_started
+    return {"wall": wall, "extraction": last[0] - started, "cpu": cpu + workers_cpu,
+            "extraction_cpu": last[1] - cpu_started, "workers_cpu": workers_cpu, **server}
 
 
 def _package(filename: str) -> str | None:
@@ -201,6 +212,12 @@ def main() -> None:
               f"limit 10 ms); with them: {1000 * large['cpu'] / large['requests']:.1f} ms; of it until the last "
               f"article's result (the corpus files left out): "
               f"{1000 * per_answer:.1f} ms")
+        one, two = measure(0.0, 16, many, kind), measure(0.0, 16, many, kind, workers=2)
+        print(f"zero delay, concurrency 16, until the last result: {1000 * one['extraction'] / one['requests']:.1f} ms "
+              f"a request with one process, {1000 * two['extraction'] / two['requests']:.1f} ms with --workers 2 "
+              f"({one['extraction'] / two['extraction']:.2f}x); CPU of every process of ours: "
+              f"{1000 * one['cpu'] / one['requests']:.1f} / {1000 * two['cpu'] / two['requests']:.1f} ms a request "
+              "(whole runs, fixed costs included)")
         for concurrency in (1, 4, 16, 32):
             delay = 0.25
             got = measure(delay, concurrency, many, kind)
@@ -211,9 +228,16 @@ def main() -> None:
                   f"in flight at the server, server CPU {1000 * got['server_cpu'] / max(got['requests'], 1):.1f} ms a "
                   "request" + (" (limit 0.8)" if concurrency == 16 else ""), flush=True)
             if concurrency == 16:  # one run moves by +-0.03 on these VMs: the limit is judged on the median of 5
-                runs = sorted([ideal / got["extraction"]] + [ideal / measure(delay, concurrency, many, kind)["extraction"]
-                                                            for _ in range(4)])
+                # One process and --workers 2 (docs/llm.md, "Worker processes") in turn, so both meet the same VM.
+                runs, two = [ideal / got["extraction"]], []
+                for i in range(5):
+                    if i:
+                        runs.append(ideal / measure(delay, concurrency, many, kind)["extraction"])
+                    two.append(ideal / measure(delay, concurrency, many, kind, workers=2)["extraction"])
+                runs.sort()
+                two.sort()
                 print(f"    5 runs: {' '.join(f'{e:.2f}' for e in runs)}, median {runs[2]:.2f} (limit 0.8)")
+                print(f"    --workers 2, 5 runs: {' '.join(f'{e:.2f}' for e in two)}, median {two[2]:.2f} (limit 0.8)")
             # One process checks the answers: the last `concurrency` of them arrive no earlier than the rounds of
             # delay and need `concurrency` checks of CPU after that (docs/llm.md), start-up left out.
             bound = ideal / (ideal + concurrency * per_answer)

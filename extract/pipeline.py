@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import hashlib
 import json
@@ -31,6 +32,7 @@ from extract.errors import EndpointUnavailable, FactsheetError
 from extract.grounding import check_values, ground_sheet
 from extract.output import drop_stale_copy, remove_sheet, set_aside_sheet, sheet_json, sheet_path, write_atomic
 from extract.parallel import Finished, WorkerPool, default_workers, extraction_error, uses_processes
+from extract.shards import ShardPool, shards_of
 from extract.store import (
     STORE_NAME,
     Fingerprint,
@@ -40,6 +42,7 @@ from extract.store import (
     RunLock,
     Store,
     TokenCount,
+    current_meter,
     lock_paths,
     metering,
     using_cache,
@@ -212,7 +215,9 @@ class RunOptions:
     prune: bool = False  # remove sheets and rows of articles no longer in the inputs
     cache: bool = True  # answer repeated LLM requests from the store
     inputs: list[str] | None = None  # the paths asked for, recorded so `factsheet status` can find pending work
-    workers: int | None = None  # processes for a CPU-bound backend (rules); None: the cores
+    # Processes: for a CPU-bound backend (rules), None is the cores; for one that can be split (the LLM), None is one
+    # process, and N forks N workers sharing its --concurrency (extract/shards.py).
+    workers: int | None = None
 
     @property
     def store_path(self) -> Path:
@@ -357,6 +362,7 @@ class _Run:
     options: RunOptions
     run_id: int
     fingerprint: Fingerprint
+    shards: ShardPool | None = None  # the LLM's worker processes, forked before the store was opened
 
 
 @dataclass
@@ -393,33 +399,56 @@ class _Halt:
             log.debug("endpoint unavailable (%s): starting no more articles", reason)
 
 
-async def _extract_planned(planned: Planned, ctx: _Run, pool: WorkerPool | None) -> _Extracted:
+async def extract_finished(article: Article, backend: Backend, canonicaliser: Canonicaliser
+                           ) -> tuple[Finished, str | None]:
+    """One article through the backend, grounded and canonicalised, or its error; and, when the endpoint
+    cannot serve any article, why (see _Halt). Here or in a worker process (extract/shards.py)."""
+    try:
+        raw = await backend.extract(article)
+        sheet, dropped = complete_sheet(article, raw, canonicaliser)
+        return Finished(sheet, None, dropped), None
+    except EndpointUnavailable as e:  # not this article's problem: the run decides (see _Halt)
+        log.debug("endpoint unavailable on %s", article.id, exc_info=True)
+        return Finished(error=extraction_error(e)), endpoint_reason(e)
+    except Exception as e:  # one article's bug must not stop the others
+        log.debug("error on %s", article.id, exc_info=True)
+        return Finished(error=extraction_error(e)), None
+
+
+def _noted(finished: Finished, meter: Meter | None) -> Finished:
+    """The sheet with its cache note, and its JSON: made once, where the sheet was made."""
+    sheet = finished.sheet
+    if sheet is None:
+        return finished
+    noted = _note_cache(sheet, meter) if meter is not None else sheet
+    if noted is not sheet or finished.text is None:
+        return Finished(noted, sheet_json(noted), finished.dropped, finished.error)
+    return finished
+
+
+async def _extract_in_worker(article: Article, backend: Backend, canonicaliser: Canonicaliser
+                             ) -> tuple[Finished, str | None]:
+    """extract_finished in a worker process, with the sheet's JSON made there (off the run's event loop)."""
+    finished, unavailable = await extract_finished(article, backend, canonicaliser)
+    return _noted(finished, current_meter()), unavailable
+
+
+async def _extract_planned(planned: Planned, ctx: _Run, pool: WorkerPool | ShardPool | None) -> _Extracted:
     result = ArticleResult(planned.source, reason=planned.reason)
-    unavailable = None
-    with metering() as meter, recording_calls(ctx.store, ctx.run_id, planned.source.id):
-        if pool is not None:
-            finished = await pool.extract(planned.article)
-        else:
-            try:
-                raw = await ctx.backend.extract(planned.article)
-                sheet, dropped = complete_sheet(planned.article, raw, ctx.canonicaliser)
-                finished = Finished(sheet, None, dropped)
-            except EndpointUnavailable as e:  # not this article's problem: the run decides (see _Halt)
-                log.debug("endpoint unavailable on %s", planned.source.label, exc_info=True)
-                finished, unavailable = Finished(error=extraction_error(e)), endpoint_reason(e)
-            except Exception as e:  # one article's bug must not stop the others
-                log.debug("error on %s", planned.source.label, exc_info=True)
-                finished = Finished(error=extraction_error(e))
+    if isinstance(pool, ShardPool):  # metered, logged and noted in the worker
+        finished, meter, unavailable = await pool.extract(ctx.run_id, planned.source.id, planned.article)
+    else:
+        with metering() as meter, recording_calls(ctx.store, ctx.run_id, planned.source.id):
+            if pool is not None:
+                finished, unavailable = await pool.extract(planned.article), None
+            else:
+                finished, unavailable = await extract_finished(planned.article, ctx.backend, ctx.canonicaliser)
+        finished = _noted(finished, meter)
     for reason in finished.dropped:
         log.warning("%s: dropped a fact: %s", planned.article.id, reason)
-    sheet, text = finished.sheet, finished.text
-    if sheet is not None:
-        noted = _note_cache(sheet, meter)
-        if noted is not sheet or text is None:
-            sheet, text = noted, sheet_json(noted)
     result.error = finished.error
-    result.spent = _spent(sheet, meter)
-    return _Extracted(planned, result, sheet, text, unavailable)
+    result.spent = _spent(finished.sheet, meter)
+    return _Extracted(planned, result, finished.sheet, finished.text, unavailable)
 
 
 def _record_paid(ctx: _Run, item: _Extracted) -> None:
@@ -561,14 +590,15 @@ async def run_sources(
     out_dir = options.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     store_path = options.store_path
-    with RunLock(lock_paths(out_dir, store_path)), Store.open(store_path) as store:
+    with await _shard_pool(backend, canonicaliser, options) as shards, \
+            RunLock(lock_paths(out_dir, store_path)), Store.open(store_path) as store:
         removed_temp = remove_temp_files(out_dir)
         if removed_temp:
             log.debug("removed %d temporary files left by an interrupted run", removed_temp)
         store.remember_fingerprint(fingerprint)
         run_id = store.start_run(backend=backend.name, fingerprint=fingerprint.hash,
                                  inputs=options.inputs or [str(s.path.resolve()) for s in source_list if s.path])
-        ctx = _Run(backend, canonicaliser, store, options, run_id, fingerprint)
+        ctx = _Run(backend, canonicaliser, store, options, run_id, fingerprint, shards)
         report = await _run_planned(source_list, ctx, on_result, on_plan)
         report.store_path = store_path
         store.finish_run(run_id, report.counts)
@@ -576,6 +606,22 @@ async def run_sources(
             store.set_meta(STOPPED_KEY, json.dumps({"run": run_id, "reason": report.stopped,
                                                     "pending": len(report.pending)}))
         return report
+
+
+async def _shard_pool(backend: Backend, canonicaliser: Canonicaliser, options: RunOptions
+                      ) -> contextlib.AbstractContextManager[ShardPool | None]:
+    """The backend's worker processes when --workers asks for them and it can be split; forked here, before the run
+    takes its lock or opens its store, so that they hold neither (extract/shards.py), and after each shard is
+    warmed up (`warm`), so that they inherit what their first request needs."""
+    shards = shards_of(backend, options.workers)
+    if shards is None:
+        return contextlib.nullcontext()
+    for shard in shards:
+        warm = getattr(shard, "warm", None)
+        if warm is not None:
+            await warm()
+    return ShardPool(shards, options.store_path, cache=options.cache, refresh=options.force,
+                     extract_one=functools.partial(_extract_in_worker, canonicaliser=canonicaliser))
 
 
 def _pool(ctx: _Run, todo: int) -> WorkerPool | None:
@@ -591,7 +637,7 @@ async def _extract_all(plan: RunPlan, ctx: _Run, on_result: Callable[[ArticleRes
     """Every planned article's result, and why the run stopped early (None when it did not)."""
     cache = ResponseCache(ctx.store, refresh=ctx.options.force) if ctx.options.cache else None
     committer = _Committer(ctx, on_result, cache)
-    pool = _pool(ctx, len(plan.todo))
+    pool = _pool(ctx, len(plan.todo)) if ctx.shards is None else None
     semaphore = asyncio.Semaphore(2 * pool.workers if pool else max(1, ctx.backend.concurrency))
     stop = asyncio.Event()
     halt = _Halt()
@@ -600,7 +646,7 @@ async def _extract_all(plan: RunPlan, ctx: _Run, on_result: Callable[[ArticleRes
         async with semaphore:
             if halt.reason is not None:  # the endpoint is down: every further article would fail the same way
                 return ArticleResult(planned.source, outcome=PENDING, reason=planned.reason)
-            item = await _extract_planned(planned, ctx, pool)
+            item = await _extract_planned(planned, ctx, pool or ctx.shards)
         if item.unavailable is not None:
             # Not marked failed: the row stays as it was, so the next run takes the article up as new or retry.
             halt.stop(item.unavailable)
@@ -622,6 +668,8 @@ async def _extract_all(plan: RunPlan, ctx: _Run, on_result: Callable[[ArticleRes
             async with asyncio.TaskGroup() as group:
                 group.create_task(committer.flush_every(BATCH_DELAY, stop))
                 tasks_task = group.create_task(extract_then_stop(group))
+            if ctx.shards is not None:  # the workers' last writes (cache hits) land before the run is finished
+                ctx.shards.close()
             committer.flush()
     except BaseExceptionGroup as eg:  # a store failure stops the run: raise it as itself, not as a group
         raise eg.exceptions[0] from None

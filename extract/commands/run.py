@@ -77,7 +77,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-cache", action="store_true",
                         help="send every LLM request to the model, even ones the store has answered before")
     parser.add_argument("--workers", type=_workers, metavar="N",
-                        help="processes for the offline rules backend (default: the cores)")
+                        help="processes: for the offline rules backend, default the cores; with --backend llm, default 1, "
+                             "and N processes share --concurrency and --rpm, to check answers on N cores (docs/llm.md)")
     parser.add_argument("--batch", action="store_true",
                         help="with --backend llm: send new and changed articles as one Batch API job (half the price, "
                              "answers within 24 h); re-run the same command to collect them (docs/llm.md)")

@@ -1,0 +1,140 @@
+"""`--backend llm --workers N`: articles checked in N forked processes sharing --concurrency (extract/shards.py).
+
+The same sheets, the same requests, one call-log row each and the response cache as one process; a server
+refusing every request still stops the run at once; a worker that dies fails only its own articles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from llm_helpers import FAST_FLAGS, GOLD_IDS, SEEDS, canonical_json, gold_facts, seed
+from llm_server import FakeLLM, status
+
+from extract import cli, pipeline
+from extract.backends.llm.backend import LLMBackend
+from extract.backends.llm.settings import LLMSettings
+from extract.shards import can_fork, shards_of
+from extract.store import STORE_NAME, Store
+from extract.store.calls import read_calls
+from schemas import FACT_TYPES, FactSheet
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="worker processes are forked; this platform cannot fork")
+
+
+def run(out: Path, *extra: str) -> int:
+    return cli.main(["run", str(SEEDS), "-o", str(out), "--backend", "llm", *FAST_FLAGS, *extra])
+
+
+def facts_of(out: Path, article_id: str) -> dict[str, list[str]]:
+    sheet = FactSheet.model_validate_json((out / f"{article_id}.json").read_text(encoding="utf-8"))
+    return {name: canonical_json([f.model_dump(mode="json") for f in getattr(sheet, name)]) for name in FACT_TYPES}
+
+
+def gold_of(article_id: str) -> dict[str, list[str]]:
+    return {name: canonical_json(facts) for name, facts in gold_facts(seed(article_id)).items()}
+
+
+@pytest.fixture
+def worker_pids(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A file each article's extraction appends its process id to (the forked workers see the patch too)."""
+    log = tmp_path / "pids.txt"
+    original = pipeline._extract_in_worker
+
+    async def noting(article: Any, backend: Any, canonicaliser: Any) -> Any:
+        with log.open("a", encoding="utf-8") as f:
+            f.write(f"{os.getpid()} {article.id}\n")
+        return await original(article, backend, canonicaliser)
+
+    monkeypatch.setattr(pipeline, "_extract_in_worker", noting)
+    return log
+
+
+def pids_of(log: Path) -> dict[str, int]:
+    return {line.split()[1]: int(line.split()[0]) for line in log.read_text(encoding="utf-8").splitlines()}
+
+
+def test_backend_shards_split_concurrency_and_rpm() -> None:
+    backend = LLMBackend(LLMSettings(base_url="http://127.0.0.1:9/v1", concurrency=5, requests_per_minute=60))
+    shards = backend.shards(2)
+    assert [s.settings.concurrency for s in shards] == [3, 2]
+    assert [s.settings.requests_per_minute for s in shards] == [30, 30]
+    assert [s.concurrency for s in shards] == [6, 4]  # articles in progress: two a request in flight
+    assert all(s.fingerprint() == backend.fingerprint() for s in shards)  # the same sheets, the same re-run plan
+    assert len(backend.shards(8)) == 5  # never a worker without a request to send
+    assert shards_of(backend, None) is None and shards_of(backend, 1) is None  # one process unless asked
+
+
+def test_two_workers_write_the_gold_sheets_with_one_request_and_one_log_row_each(
+        llm_env: FakeLLM, tmp_path: Path, worker_pids: Path) -> None:
+    out = tmp_path / "out"
+    assert run(out, "--workers", "2", "--concurrency", "4") == 0
+
+    for article_id in GOLD_IDS:
+        assert facts_of(out, article_id) == gold_of(article_id), article_id
+    pids = pids_of(worker_pids)
+    assert set(pids) >= set(GOLD_IDS)
+    assert os.getpid() not in pids.values() and len(set(pids.values())) == 2  # both workers, none in this process
+    requests = [r for r in llm_env.records if r.article_id in GOLD_IDS]
+    assert sorted(r.article_id for r in requests) == sorted(GOLD_IDS)  # one request each: no step-down, no retry
+    with Store.open(out / STORE_NAME, create=False) as store:
+        calls = read_calls(store)
+    logged = [c for c in calls if c["article_id"] in GOLD_IDS]
+    assert sorted(c["article_id"] for c in logged) == sorted(GOLD_IDS) and {c["status"] for c in logged} == {"ok"}
+
+
+def test_a_second_run_with_workers_is_answered_from_the_cache_the_workers_wrote(
+        llm_env: FakeLLM, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run(out, "--workers", "2", "--concurrency", "4") == 0
+    sent = len(llm_env.records)
+    # --reasks is in the fingerprint but not in the request: every article is extracted again, from the cache.
+    assert run(out, "--workers", "2", "--concurrency", "4", "--reasks", "3", "--json") == 0
+    assert len(llm_env.records) == sent
+    for article_id in GOLD_IDS:
+        sheet = FactSheet.model_validate_json((out / f"{article_id}.json").read_text(encoding="utf-8"))
+        assert sheet.provenance.cached_requests == 1 and facts_of(out, article_id) == gold_of(article_id)
+    with Store.open(out / STORE_NAME, create=False) as store:
+        hits = store.query("SELECT SUM(hits) FROM llm_cache")[0][0]
+    assert hits >= len(GOLD_IDS)  # the workers' hit counts were written before the run ended
+
+
+def test_a_server_refusing_every_request_stops_a_run_with_workers_at_once(
+        llm_env: FakeLLM, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    llm_env.fail_always("*", status(401))
+    out = tmp_path / "out"
+    assert run(out, "--workers", "2", "--concurrency", "2", "--json") == 1
+    captured = capsys.readouterr()
+    assert captured.err.count("refused the API key (HTTP 401)") == 1, captured.err
+    data = json.loads(captured.out)
+    assert data["counts"]["failed"] == 0 and data["counts"]["pending"] == len(list(SEEDS.glob("*.txt")))
+    assert len(llm_env.records) <= 2  # one request a slot, then the run stops
+
+
+def test_a_worker_that_dies_fails_only_its_own_articles(
+        llm_env: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    victim = GOLD_IDS[0]
+    original = pipeline._extract_in_worker
+
+    async def dying(article: Any, backend: Any, canonicaliser: Any) -> Any:
+        if article.id == victim:
+            os._exit(3)  # as the out-of-memory killer would
+        return await original(article, backend, canonicaliser)
+
+    monkeypatch.setattr(pipeline, "_extract_in_worker", dying)
+    out = tmp_path / "out"
+    assert run(out, "--workers", "2", "--concurrency", "2", "--json") == 1
+    with Store.open(out / STORE_NAME, create=False) as store:
+        rows = {r["id"]: (r["status"], r["error"]) for r in store.query("SELECT * FROM articles")}
+    assert rows[victim][0] == "failed" and "worker process ended unexpectedly (exit code 3)" in rows[victim][1]
+    done = [a for a, (s, _) in rows.items() if s == "done"]
+    assert done  # the other worker's articles are written
+    for article_id in done:
+        if article_id in GOLD_IDS:
+            assert facts_of(out, article_id) == gold_of(article_id)
+    monkeypatch.setattr(pipeline, "_extract_in_worker", original)
+    assert run(out, "--workers", "2", "--concurrency", "2") == 0  # the failed ones are retried
