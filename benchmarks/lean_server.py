@@ -11,6 +11,8 @@ works them out before the timing starts:
   keyed by a hash of the article text as the request carries it (after "Article text:\\n");
 - HTTP/1.1 with keep-alive on asyncio streams, parsed by hand: request line, headers up to the
   blank line, Content-Length, body; one JSON parse of the body to read the messages;
+- each answer is made as the request arrives and sent `DELAY` seconds after it arrived, so a wave of
+  answers all due at once is not sent one answer-making apart;
 - a request it has no precomputed answer for (a follow-up note, an unknown text) is answered by the
   scripted server's own functions (`as_asked`, `gold_responder`), so it is never wrong, only slower.
 
@@ -110,16 +112,19 @@ class LeanServer:
                     if name.strip().lower() == "content-length":
                         length = int(value.strip())
                 raw = await reader.readexactly(length) if length else b""
+                arrived = time.monotonic()
                 self.requests += 1
                 self.in_flight += 1
                 self.max_in_flight = max(self.max_in_flight, self.in_flight)
                 try:
-                    if self.delay:
-                        await asyncio.sleep(self.delay)
+                    # The answer is made first and sent `delay` after the request arrived: a wave of 16 answers
+                    # made after the wait would go out up to 16 x ~1 ms late, a lag of this server's, not the client's.
                     if path.endswith("/chat/completions"):
                         code, data = "200 OK", self._response(json.loads(raw or b"{}"), len(raw))
                     else:
                         code, data = "404 Not Found", json.dumps({"error": {"message": f"no route {path}"}}).encode()
+                    if self.delay:
+                        await asyncio.sleep(max(0.0, arrived + self.delay - time.monotonic()))
                 finally:
                     self.in_flight -= 1
                 writer.write(f"HTTP/1.1 {code}\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n"
