@@ -1,19 +1,24 @@
 """`--backend llm --workers N`: articles checked in N forked processes sharing --concurrency (extract/shards.py).
 
 The same sheets, the same requests, one call-log row each and the response cache as one process; a server
-refusing every request still stops the run at once; a worker that dies fails only its own articles.
+refusing every request still stops the run at once; a worker that dies fails only its own articles; and
+no worker outlives a killed run.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from llm_helpers import FAST_FLAGS, GOLD_IDS, SEEDS, canonical_json, gold_facts, seed
-from llm_server import FakeLLM, status
+from llm_server import FakeLLM, Fault, status
 
 from extract import cli, pipeline
 from extract.backends.llm.backend import LLMBackend
@@ -138,3 +143,46 @@ def test_a_worker_that_dies_fails_only_its_own_articles(
             assert facts_of(out, article_id) == gold_of(article_id)
     monkeypatch.setattr(pipeline, "_extract_in_worker", original)
     assert run(out, "--workers", "2", "--concurrency", "2") == 0  # the failed ones are retried
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # the field after the state is the parent's pid
+            found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc")
+def test_no_worker_outlives_a_killed_run(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    fake_llm.fail_always("*", Fault("slow", delay=30.0))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "FACTSHEET_"))}
+    proc = subprocess.Popen([sys.executable, "-m", "extract.cli", "run", str(SEEDS), "-o", str(tmp_path / "out"),
+                             "--backend", "llm", "--workers", "2", "--concurrency", "2", *FAST_FLAGS, "--timeout", "60"],
+                            env={**env, "OPENAI_BASE_URL": fake_llm.url}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while fake_llm.max_in_flight < 2 and time.monotonic() < deadline:  # both workers are waiting for answers
+            time.sleep(0.05)
+        workers = _children(proc.pid)
+        assert fake_llm.max_in_flight >= 2 and len(workers) >= 2, workers
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    deadline = time.monotonic() + 5
+    while any(Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) for pid in workers) \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)]
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
