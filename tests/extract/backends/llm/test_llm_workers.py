@@ -75,9 +75,10 @@ def test_backend_shards_split_concurrency_and_rpm() -> None:
 
 
 def test_two_workers_write_the_gold_sheets_with_one_request_and_one_log_row_each(
-        llm_env: FakeLLM, tmp_path: Path, worker_pids: Path) -> None:
+        llm_env: FakeLLM, tmp_path: Path, worker_pids: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     assert run(out, "--workers", "2", "--concurrency", "4") == 0
+    assert "2 worker processes share the requests in flight" in capsys.readouterr().err
 
     for article_id in GOLD_IDS:
         assert facts_of(out, article_id) == gold_of(article_id), article_id
