@@ -58,7 +58,8 @@ def extraction_error(e: BaseException) -> str:
 _WORKER: dict[str, object] = {}
 
 
-def _watch_parent(parent: int) -> None:
+def watch_parent(parent: int) -> None:
+    """In a worker: end this process within half a second of the run's process being gone."""
     while os.getppid() == parent:
         time.sleep(0.5)
     os._exit(0)  # the run is gone (killed, even): nothing may outlive it
@@ -68,7 +69,7 @@ def _init(backend: Backend) -> None:
     _WORKER["backend"] = backend
     _WORKER["canonicaliser"] = Canonicaliser.default()
     _WORKER["loop"] = asyncio.new_event_loop()
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
 
 
 def _extract(article: Article) -> Finished:

@@ -32,7 +32,7 @@ from typing import Any
 
 from extract.articles import Article
 from extract.backends.base import Backend
-from extract.parallel import Finished
+from extract.parallel import Finished, watch_parent
 from extract.store.cache import Meter
 
 log = logging.getLogger("factsheet")
@@ -170,17 +170,11 @@ class ShardPool:
 
 # ---- in the worker ---------------------------------------------------------------------------------------------
 
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(0)  # the run is gone (killed, even): nothing may outlive it
-
-
 def _serve(conn: Connection, backend: Backend, store_path: Path, cache: bool, refresh: bool,
            extract_one: ExtractOne, parent: int) -> None:
     # Ctrl-C reaches the whole process group: the run's process decides, and stops its workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    threading.Thread(target=watch_parent, args=(parent,), daemon=True).start()
     asyncio.run(_serve_async(conn, backend, store_path, cache, refresh, extract_one))
 
 
@@ -215,7 +209,7 @@ async def _serve_async(conn: Connection, backend: Backend, store_path: Path, cac
             finished, unavailable = await extract_one(article, backend)
         try:
             conn.send((job_id, (finished, meter, unavailable)))
-        except OSError:  # the run's process is gone; _watch_parent ends this one
+        except OSError:  # the run's process is gone; watch_parent ends this one
             log.debug("could not send a result back", exc_info=True)
 
     try:
