@@ -21,6 +21,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 import time
@@ -32,7 +33,7 @@ from typing import Any
 
 from extract.articles import Article
 from extract.backends.base import Backend
-from extract.parallel import Finished, watch_parent
+from extract.parallel import Finished, extraction_error, watch_parent
 from extract.store.cache import Meter
 
 log = logging.getLogger("factsheet")
@@ -108,6 +109,10 @@ class ShardPool:
                 if future is not None and not future.done():
                     future.set_result(outcome)
         except (EOFError, OSError):
+            self._lost(worker)
+        except Exception:  # a message that does not unpickle: which article it was is unknown, so the worker goes
+            log.debug("a worker's message could not be read", exc_info=True)
+            worker.process.terminate()
             self._lost(worker)
 
     def _lost(self, worker: _Worker) -> None:
@@ -206,9 +211,16 @@ async def _serve_async(conn: Connection, backend: Backend, store_path: Path, cac
     async def one(job_id: int, run_id: int, source_id: str, article: Article) -> None:
         assert store is not None
         with metering() as meter, recording_calls(store, run_id, source_id):
-            finished, unavailable = await extract_one(article, backend)
+            try:
+                finished, unavailable = await extract_one(article, backend)
+            except Exception as e:  # every article gets an answer back, or the run would wait for it forever
+                finished, unavailable = Finished(error=extraction_error(e)), None
         try:
-            conn.send((job_id, (finished, meter, unavailable)))
+            message = pickle.dumps((job_id, (finished, meter, unavailable)), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as e:  # the sheet would not pickle: the article fails, the run goes on
+            message = pickle.dumps((job_id, (Finished(error=extraction_error(e)), meter, unavailable)))
+        try:
+            conn.send_bytes(message)  # what conn.recv() reads back
         except OSError:  # the run's process is gone; watch_parent ends this one
             log.debug("could not send a result back", exc_info=True)
 

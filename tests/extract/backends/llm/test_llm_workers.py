@@ -146,6 +146,25 @@ def test_a_worker_that_dies_fails_only_its_own_articles(
     assert run(out, "--workers", "2", "--concurrency", "2") == 0  # the failed ones are retried
 
 
+def test_an_error_outside_the_pipeline_s_guard_fails_one_article_and_the_run_goes_on(
+        llm_env: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    victim = GOLD_IDS[1]
+    original = pipeline._extract_in_worker
+
+    async def raising(article: Any, backend: Any, canonicaliser: Any) -> Any:
+        if article.id == victim:
+            raise RuntimeError("a bug of ours")
+        return await original(article, backend, canonicaliser)
+
+    monkeypatch.setattr(pipeline, "_extract_in_worker", raising)
+    out = tmp_path / "out"
+    assert run(out, "--workers", "2", "--concurrency", "2") == 1  # it returns: no result is waited for forever
+    with Store.open(out / STORE_NAME, create=False) as store:
+        rows = {r["id"]: (r["status"], r["error"]) for r in store.query("SELECT * FROM articles")}
+    assert rows[victim][0] == "failed" and "internal error (RuntimeError: a bug of ours)" in rows[victim][1]
+    assert {a for a, (s, _) in rows.items() if s == "done"} == set(rows) - {victim}
+
+
 def _children(pid: int) -> set[int]:
     found = set()
     for stat in Path("/proc").glob("[0-9]*/stat"):
