@@ -206,3 +206,21 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"
+
+
+def test_each_worker_steps_down_from_a_refused_mode_by_itself(
+        llm_env: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    from extract.backends.llm import modes
+
+    monkeypatch.setattr(modes, "TOOLS_HOSTS", ("127.0.0.1",))  # this local server stands in for one that starts at TOOLS
+    llm_env.refuse = ("tools",)
+    out = tmp_path / "out"
+    assert run(out, "--workers", "2", "--concurrency", "4") == 0
+    for article_id in GOLD_IDS:
+        assert facts_of(out, article_id) == gold_of(article_id)
+        sheet = FactSheet.model_validate_json((out / f"{article_id}.json").read_text(encoding="utf-8"))
+        assert sheet.provenance.model_extra["mode"] == "JSON_SCHEMA"
+    # Each worker learns on its own: at most the requests in flight (4 in all) are refused, as with one process.
+    assert 1 <= llm_env.refused <= 4
+    # Logged by the workers, to the run's standard error (a file descriptor they share).
+    assert 1 <= capfd.readouterr().err.count("refused TOOLS mode") <= 2  # once a worker
