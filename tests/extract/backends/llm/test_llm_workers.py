@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -121,21 +122,31 @@ def test_a_server_refusing_every_request_stops_a_run_with_workers_at_once(
     assert len(llm_env.records) <= 2  # one request a slot, then the run stops
 
 
+def break_in_worker(monkeypatch: pytest.MonkeyPatch, victim: str, fault: Callable[[], None]) -> Callable[..., Any]:
+    """Make the workers' extraction of `victim` run `fault` first; the original, to put back."""
+    original = pipeline._extract_in_worker
+
+    async def broken(article: Any, backend: Any, canonicaliser: Any) -> Any:
+        if article.id == victim:
+            fault()
+        return await original(article, backend, canonicaliser)
+
+    monkeypatch.setattr(pipeline, "_extract_in_worker", broken)
+    return original
+
+
+def article_rows(out: Path) -> dict[str, tuple[str, str | None]]:
+    with Store.open(out / STORE_NAME, create=False) as store:
+        return {r["id"]: (r["status"], r["error"]) for r in store.query("SELECT * FROM articles")}
+
+
 def test_a_worker_that_dies_fails_only_its_own_articles(
         llm_env: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     victim = GOLD_IDS[0]
-    original = pipeline._extract_in_worker
-
-    async def dying(article: Any, backend: Any, canonicaliser: Any) -> Any:
-        if article.id == victim:
-            os._exit(3)  # as the out-of-memory killer would
-        return await original(article, backend, canonicaliser)
-
-    monkeypatch.setattr(pipeline, "_extract_in_worker", dying)
+    original = break_in_worker(monkeypatch, victim, lambda: os._exit(3))  # as the out-of-memory killer would
     out = tmp_path / "out"
     assert run(out, "--workers", "2", "--concurrency", "2", "--json") == 1
-    with Store.open(out / STORE_NAME, create=False) as store:
-        rows = {r["id"]: (r["status"], r["error"]) for r in store.query("SELECT * FROM articles")}
+    rows = article_rows(out)
     assert rows[victim][0] == "failed" and "worker process ended unexpectedly (exit code 3)" in rows[victim][1]
     done = [a for a, (s, _) in rows.items() if s == "done"]
     assert done  # the other worker's articles are written
@@ -149,18 +160,14 @@ def test_a_worker_that_dies_fails_only_its_own_articles(
 def test_an_error_outside_the_pipeline_s_guard_fails_one_article_and_the_run_goes_on(
         llm_env: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     victim = GOLD_IDS[1]
-    original = pipeline._extract_in_worker
 
-    async def raising(article: Any, backend: Any, canonicaliser: Any) -> Any:
-        if article.id == victim:
-            raise RuntimeError("a bug of ours")
-        return await original(article, backend, canonicaliser)
+    def bug() -> None:
+        raise RuntimeError("a bug of ours")
 
-    monkeypatch.setattr(pipeline, "_extract_in_worker", raising)
+    break_in_worker(monkeypatch, victim, bug)
     out = tmp_path / "out"
     assert run(out, "--workers", "2", "--concurrency", "2") == 1  # it returns: no result is waited for forever
-    with Store.open(out / STORE_NAME, create=False) as store:
-        rows = {r["id"]: (r["status"], r["error"]) for r in store.query("SELECT * FROM articles")}
+    rows = article_rows(out)
     assert rows[victim][0] == "failed" and "internal error (RuntimeError: a bug of ours)" in rows[victim][1]
     assert {a for a, (s, _) in rows.items() if s == "done"} == set(rows) - {victim}
 
