@@ -640,7 +640,7 @@ async def _extract_all(plan: RunPlan, ctx: _Run, on_result: Callable[[ArticleRes
     """Every planned article's result, and why the run stopped early (None when it did not)."""
     cache = ResponseCache(ctx.store, refresh=ctx.options.force) if ctx.options.cache else None
     committer = _Committer(ctx, on_result, cache)
-    pool = _pool(ctx, len(plan.todo)) if ctx.shards is None else None
+    pool = _pool(ctx, len(plan.todo))  # rules only: a backend with shards is not CPU-bound
     semaphore = asyncio.Semaphore(2 * pool.workers if pool else max(1, ctx.backend.concurrency))
     stop = asyncio.Event()
     halt = _Halt()

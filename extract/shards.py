@@ -90,10 +90,6 @@ class ShardPool:
             theirs.close()
             self._workers.append(_Worker(process, ours, shard.concurrency))
 
-    @property
-    def workers(self) -> int:
-        return len(self._workers)
-
     def _start_reading(self) -> None:
         if not self._reading:
             loop = asyncio.get_running_loop()
@@ -201,9 +197,6 @@ async def _serve_async(conn: Connection, backend: Backend, store_path: Path, cac
             jobs.put_nowait(None)
 
     loop.add_reader(conn.fileno(), readable)
-    warm = getattr(backend, "warm", None)
-    if warm is not None:  # while the run plans: the pages a first request touches are copied now, not then
-        await warm()
     store: Store | None = None
     response_cache: ResponseCache | None = None
     tasks: set[asyncio.Task[None]] = set()
