@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,9 @@ class RunReport:
     store_path: Path | None = None
     # Why the run stopped starting articles (EndpointUnavailable's message), or None when it went through.
     stopped: str | None = None
+    # The run's process's CPU time over the extraction's wall time, when it extracted in this process (no --workers
+    # shards): near 1, the client's own work set the pace, not the server (extract/commands/run.py, pace_hint).
+    busy: float | None = None
 
     @property
     def failed(self) -> list[ArticleResult]:
@@ -701,7 +705,11 @@ async def _run_planned(sources: list[ArticleSource], ctx: _Run, on_result: Calla
         report.results.append(ArticleResult(source, outcome="unchanged"))
     plan.unchanged = []  # nothing below needs them
     if plan.todo:
+        started, cpu_started = time.perf_counter(), time.process_time()
         results, report.stopped = await _extract_all(plan, ctx, on_result)
+        wall = time.perf_counter() - started
+        if ctx.shards is None and wall > 0:
+            report.busy = (time.process_time() - cpu_started) / wall
         report.results.extend(results)
     plan.todo = []  # the articles' texts can go
 

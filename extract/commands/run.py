@@ -17,6 +17,7 @@ from extract.backends.llm.settings import add_cli_arguments as add_llm_arguments
 from extract.backends.llm.settings import options_from_args as llm_options
 from extract.errors import ConfigError
 from extract.grounding import AnswerLimits
+from extract.parallel import default_workers
 from extract.pipeline import (
     COMBINED_JSONL,
     PENDING,
@@ -35,6 +36,8 @@ STDOUT = "-"
 REASONS = ("new", "content", "fingerprint", "retry", "forced")
 
 log = logging.getLogger("factsheet")
+# The run's process on the CPU for this share of the extraction or more: its own work, not the server, set the pace.
+PACE_BUSY = 0.8
 
 
 def _workers(value: str) -> int:
@@ -131,6 +134,17 @@ class Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def pace_hint(report: RunReport, backend: Backend, workers: int | None) -> str | None:
+    """Advice for an LLM run in one process that was busy checking answers for most of its extraction (a fast local
+    server at high --concurrency): a second process would check them meanwhile. None otherwise."""
+    if getattr(backend, "shards", None) is None or (workers or 1) > 1 or report.busy is None:
+        return None
+    if report.busy < PACE_BUSY or len(report.extracted) <= max(1, backend.concurrency) or default_workers() < 2:
+        return None  # the server set the pace, there was one wave of answers only, or there is no second core
+    return (f"the run's process was busy {report.busy:.0%} of the extraction checking answers: this client, not the "
+            "server, set the pace; --workers 2 checks them in two processes (docs/llm.md, \"Worker processes\")")
 
 
 def _cost_note(model: str | None, spent: TokenCount) -> str:
@@ -269,6 +283,9 @@ def _run(args: argparse.Namespace, out_dir: Path, *, keep: bool, to_stdout: bool
         log.info("tokens spent: %d prompt, %d completion in %s (%d answered from the cache)%s",
                  spent.prompt_tokens, spent.completion_tokens, plural(spent.requests, "request"), spent.cached_requests,
                  _cost_note(backend_model(backend), spent))
+    hint = pace_hint(report, backend, run_options.workers)
+    if hint is not None:
+        log.info("%s", hint)
     if report.missing:
         log.info("%s in the store %s no longer among the inputs (remove them with --prune)",
                  plural(len(report.missing), "article"), "is" if len(report.missing) == 1 else "are")

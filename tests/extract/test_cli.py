@@ -312,3 +312,43 @@ def test_console_script_end_to_end(mixed_folder, tmp_path):
     FactSheet.model_validate_json((tmp_path / "out2" / f"{stdin_id(piped)}.json").read_text(encoding="utf-8"))
 
 
+
+
+def _report_of(extracted: int, busy: float | None):
+    from extract.pipeline import ArticleResult, RunReport
+
+    results = [ArticleResult(ArticleSource(id=f"a{i}", path=None), outcome="new") for i in range(extracted)]
+    return RunReport(results=results, busy=busy)
+
+
+def test_a_busy_llm_run_in_one_process_is_told_about_workers(monkeypatch):
+    """An LLM run whose process checked answers for most of its extraction (a fast local server) is told that a
+    second process would help; a run the server set the pace of, one wave of answers, --workers 2 or the rules
+    backend are not."""
+    from extract.backends.llm.backend import LLMBackend
+    from extract.backends.llm.settings import LLMSettings
+    from extract.commands import run as run_command
+    from extract.commands.run import pace_hint
+
+    monkeypatch.setattr(run_command, "default_workers", lambda: 2)
+    llm = LLMBackend(LLMSettings(base_url="http://127.0.0.1:9/v1", concurrency=2))  # 4 articles in flight
+    hint = pace_hint(_report_of(20, 0.93), llm, None)
+    assert hint is not None and "93%" in hint and "--workers 2" in hint
+    assert pace_hint(_report_of(20, 0.93), llm, 1) == hint
+    assert pace_hint(_report_of(20, 0.5), llm, None) is None  # waiting for the server most of the time
+    assert pace_hint(_report_of(llm.concurrency, 0.99), llm, None) is None  # one wave: all in flight at once
+    assert pace_hint(_report_of(20, 0.93), llm, 2) is None  # already in worker processes
+    assert pace_hint(_report_of(20, None), llm, None) is None  # extracted in workers: not measured
+    assert pace_hint(_report_of(20, 0.99), backends.make_backend("rules", {}), None) is None
+    monkeypatch.setattr(run_command, "default_workers", lambda: 1)
+    assert pace_hint(_report_of(20, 0.93), llm, None) is None  # one core: a second process would not help
+
+
+def test_a_run_reports_how_busy_its_process_was(tmp_path, seeds_dir):
+    from extract.pipeline import RunOptions, run
+
+    sources = [ArticleSource(id=p.stem, path=p) for p in sorted(seeds_dir.glob("*.txt"))[:2]]
+    report = run(sources, backends.make_backend("rules", {}), RunOptions(out_dir=tmp_path / "out", workers=1))
+    assert report.busy is not None and 0 < report.busy < 4
+    again = run(sources, backends.make_backend("rules", {}), RunOptions(out_dir=tmp_path / "out", workers=1))
+    assert again.busy is None  # nothing to extract
