@@ -101,8 +101,9 @@ class RunReport:
     store_path: Path | None = None
     # Why the run stopped starting articles (EndpointUnavailable's message), or None when it went through.
     stopped: str | None = None
-    # The run's process's CPU time over the extraction's wall time, when it extracted in this process (no --workers
-    # shards): near 1, the client's own work set the pace, not the server (extract/commands/run.py, pace_hint).
+    # The run's process's CPU time (its own, not its worker processes') over the extraction's wall time; None with
+    # LLM worker processes or nothing extracted. Near 1 for one LLM process: the client's own work set the pace, not
+    # the server (extract/commands/run.py, pace_hint).
     busy: float | None = None
 
     @property
