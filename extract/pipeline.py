@@ -33,7 +33,7 @@ from extract.errors import EndpointUnavailable, FactsheetError
 from extract.grounding import check_values, ground_sheet
 from extract.output import drop_stale_copy, remove_sheet, set_aside_sheet, sheet_json, sheet_path, write_atomic
 from extract.parallel import Finished, WorkerPool, default_workers, extraction_error, uses_processes
-from extract.shards import ShardPool, can_fork, shards_of
+from extract.shards import ShardPool, can_fork, shards_of, splittable
 from extract.store import (
     STORE_NAME,
     Fingerprint,
@@ -620,7 +620,7 @@ async def _shard_pool(backend: Backend, canonicaliser: Canonicaliser, options: R
     warmed up (`warm`), so that they inherit what their first request needs."""
     shards = shards_of(backend, options.workers)
     if shards is None:
-        if (options.workers or 1) > 1 and hasattr(backend, "shards") and not can_fork():
+        if (options.workers or 1) > 1 and splittable(backend) and not can_fork():
             log.warning("--workers %d: this platform cannot fork worker processes; the run uses one", options.workers)
         return contextlib.nullcontext()
     log.info("%d worker processes share the requests in flight (--workers)", len(shards))

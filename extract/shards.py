@@ -50,13 +50,17 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+def splittable(backend: Backend) -> bool:
+    """Whether the backend can be split over worker processes (it has `shards`: the LLM backend)."""
+    return callable(getattr(backend, "shards", None))
+
+
 def shards_of(backend: Backend, workers: int | None) -> list[Backend] | None:
     """The backend split for `workers` processes, or None when it stays in this one: one worker asked
     for (the default), a backend that cannot be split, or no fork."""
-    split = getattr(backend, "shards", None)
-    if workers is None or workers < 2 or split is None or not can_fork():
+    if workers is None or workers < 2 or not splittable(backend) or not can_fork():
         return None
-    shards: list[Backend] = split(workers)
+    shards: list[Backend] = backend.shards(workers)  # type: ignore[attr-defined]
     return shards if len(shards) > 1 else None
 
 

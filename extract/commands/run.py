@@ -28,6 +28,7 @@ from extract.pipeline import (
     backend_model,
     run,
 )
+from extract.shards import splittable
 from extract.store import TokenCount
 from schemas import Usage
 
@@ -139,7 +140,7 @@ class Progress:
 def pace_hint(report: RunReport, backend: Backend, workers: int | None) -> str | None:
     """Advice for an LLM run in one process that was busy checking answers for most of its extraction (a fast local
     server at high --concurrency): a second process would check them meanwhile. None otherwise."""
-    if getattr(backend, "shards", None) is None or (workers or 1) > 1 or report.busy is None:
+    if not splittable(backend) or (workers or 1) > 1 or report.busy is None:
         return None
     if report.busy < PACE_BUSY or len(report.extracted) <= max(1, backend.concurrency) or default_workers() < 2:
         return None  # the server set the pace, there was one wave of answers only, or there is no second core
